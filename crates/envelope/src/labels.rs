@@ -1,0 +1,35 @@
+//! Every domain-separation label, in one place so that none is reused.
+//!
+//! Each key derivation (HKDF `info`), keyed hash and signature context has its
+//! own label, and each label carries a version: a future change of any
+//! construction gets a new label instead of silently changing an old one.
+//! docs/protocol.md lists the same table.
+
+/// HKDF info: the reporter's handle, the only thing the server learns.
+pub const TOKEN_HANDLE: &[u8] = b"sotto/v1/token/handle";
+/// HKDF info: the reporter's X25519 (age) identity.
+pub const TOKEN_X25519: &[u8] = b"sotto/v1/token/x25519";
+/// HKDF info: the reporter's Ed25519 seed.
+pub const TOKEN_ED25519: &[u8] = b"sotto/v1/token/ed25519";
+/// Bech32m human-readable part of the token checksum (never shown).
+pub const TOKEN_HRP: &str = "sotto-token-v1";
+
+/// HKDF info: an ombudsperson's Ed25519 seed, derived from their age identity.
+pub const RECIPIENT_ED25519: &[u8] = b"sotto/v1/recipient/ed25519";
+/// Hash prefix: a recipient card's fingerprint and id.
+pub const FINGERPRINT: &[u8] = b"sotto/v1/recipient/fingerprint";
+
+/// Signature context: an envelope posted to a case.
+pub const SIG_ENVELOPE: &[u8] = b"sotto/v1/sig/envelope";
+/// Signature context: an ombudsperson's HTTP request.
+pub const SIG_REQUEST: &[u8] = b"sotto/v1/sig/request";
+
+/// HMAC-SHA256 message prefix: the keyed hash of a handle the server stores.
+pub const HANDLE_HASH: &[u8] = b"sotto/v1/server/handle-hash";
+/// HKDF info: the server's key that authenticates proof-of-work challenges.
+pub const SERVER_CHALLENGE_KEY: &[u8] = b"sotto/v1/server/challenge-key";
+/// Hash prefix: a proof-of-work attempt.
+pub const POW: &[u8] = b"sotto/v1/pow";
+
+/// Magic at the start of every padded plaintext.
+pub const PADDED_PLAINTEXT: &[u8] = b"sotto/v1/padded\n";
