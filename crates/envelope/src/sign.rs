@@ -6,7 +6,9 @@
 //! side, so the server can neither replay, reorder nor move it.
 //!
 //! Request signature (ombudsperson authentication), over
-//! `"sotto/v1/sig/request" ‖ 0x00 ‖ len(method) (u16 BE) ‖ method ‖ len(path) (u32 BE) ‖ path ‖ timestamp (u64 BE) ‖ SHA-256(body)`.
+//! `"sotto/v1/sig/request" ‖ 0x00 ‖ len(method) (u16 BE) ‖ method ‖ len(path) (u32 BE) ‖ path ‖ timestamp (u64 BE) ‖ nonce (16) ‖ SHA-256(body)`.
+//! Ed25519 is deterministic, so the random nonce is what makes two
+//! identical requests in the same second carry different signatures.
 
 use std::fmt;
 
@@ -44,7 +46,9 @@ impl CaseId {
     /// Parses 32 lowercase hex digits.
     pub fn parse(s: &str) -> Option<Self> {
         if s.len() != CASE_ID_HEX_LEN
-            || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
             return None;
         }
@@ -146,7 +150,9 @@ impl VerifyingKey {
 
     /// A key from exactly 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        Ok(Self(bytes.try_into().map_err(|_| KeyError::InvalidSigningKey)?))
+        Ok(Self(
+            bytes.try_into().map_err(|_| KeyError::InvalidSigningKey)?,
+        ))
     }
 
     fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), BadSignature> {
@@ -173,10 +179,14 @@ impl VerifyingKey {
         method: &str,
         path: &str,
         timestamp: u64,
+        nonce: &[u8; 16],
         body: &[u8],
         signature: &Signature,
     ) -> Result<(), BadSignature> {
-        self.verify(&request_message(method, path, timestamp, body), signature)
+        self.verify(
+            &request_message(method, path, timestamp, nonce, body),
+            signature,
+        )
     }
 }
 
@@ -240,9 +250,17 @@ impl SigningKey {
         self.sign(&envelope_message(case, seq, direction, envelope))
     }
 
-    /// Signs an HTTP request: method, path with query, Unix time, body.
-    pub fn sign_request(&self, method: &str, path: &str, timestamp: u64, body: &[u8]) -> Signature {
-        self.sign(&request_message(method, path, timestamp, body))
+    /// Signs an HTTP request: method, path with query, Unix time, a fresh
+    /// random nonce, body.
+    pub fn sign_request(
+        &self,
+        method: &str,
+        path: &str,
+        timestamp: u64,
+        nonce: &[u8; 16],
+        body: &[u8],
+    ) -> Signature {
+        self.sign(&request_message(method, path, timestamp, nonce, body))
     }
 }
 
@@ -263,7 +281,13 @@ fn envelope_message(case: &CaseId, seq: u64, direction: Direction, envelope: &[u
     m
 }
 
-fn request_message(method: &str, path: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
+fn request_message(
+    method: &str,
+    path: &str,
+    timestamp: u64,
+    nonce: &[u8; 16],
+    body: &[u8],
+) -> Vec<u8> {
     let mut m = Vec::with_capacity(SIG_REQUEST.len() + 64 + path.len());
     m.extend_from_slice(SIG_REQUEST);
     m.push(0);
@@ -273,6 +297,7 @@ fn request_message(method: &str, path: &str, timestamp: u64, body: &[u8]) -> Vec
     m.extend_from_slice(&(path.len().min(u32::MAX as usize) as u32).to_be_bytes());
     m.extend_from_slice(path.as_bytes());
     m.extend_from_slice(&timestamp.to_be_bytes());
+    m.extend_from_slice(nonce);
     m.extend_from_slice(&sha256(body));
     m
 }
@@ -318,22 +343,31 @@ mod tests {
     fn a_request_signature_covers_method_path_time_and_body() {
         let k = key(9);
         let vk = k.verifying_key();
-        let sig = k.sign_request("POST", "/v1/cases/x/state", 1000, b"{}");
+        let n = [5u8; 16];
+        let sig = k.sign_request("POST", "/v1/cases/x/state", 1000, &n, b"{}");
         assert!(vk
-            .verify_request("POST", "/v1/cases/x/state", 1000, b"{}", &sig)
+            .verify_request("POST", "/v1/cases/x/state", 1000, &n, b"{}", &sig)
             .is_ok());
         assert!(vk
-            .verify_request("GET", "/v1/cases/x/state", 1000, b"{}", &sig)
+            .verify_request("GET", "/v1/cases/x/state", 1000, &n, b"{}", &sig)
             .is_err());
         assert!(vk
-            .verify_request("POST", "/v1/cases/y/state", 1000, b"{}", &sig)
+            .verify_request("POST", "/v1/cases/y/state", 1000, &n, b"{}", &sig)
             .is_err());
         assert!(vk
-            .verify_request("POST", "/v1/cases/x/state", 1001, b"{}", &sig)
+            .verify_request("POST", "/v1/cases/x/state", 1001, &n, b"{}", &sig)
             .is_err());
         assert!(vk
-            .verify_request("POST", "/v1/cases/x/state", 1000, b"{ }", &sig)
+            .verify_request("POST", "/v1/cases/x/state", 1000, &[6; 16], b"{}", &sig)
             .is_err());
+        assert!(vk
+            .verify_request("POST", "/v1/cases/x/state", 1000, &n, b"{ }", &sig)
+            .is_err());
+        // Two requests alike but for the nonce carry different signatures.
+        assert_ne!(
+            sig,
+            k.sign_request("POST", "/v1/cases/x/state", 1000, &[6; 16], b"{}")
+        );
     }
 
     #[test]
@@ -344,7 +378,7 @@ mod tests {
         let sig = k.sign_envelope(&case, 0, Direction::FromReporter, b"");
         assert!(k
             .verifying_key()
-            .verify_request("", "", 0, b"", &sig)
+            .verify_request("", "", 0, &[0; 16], b"", &sig)
             .is_err());
     }
 

@@ -78,7 +78,7 @@ impl Token {
                 continue;
             }
             let c = c.to_ascii_lowercase();
-            if !c.is_ascii() || !bech32::Fe32::from_char(c).is_ok() {
+            if !c.is_ascii() || bech32::Fe32::from_char(c).is_err() {
                 return Err(TokenError::Character);
             }
             count += 1;
@@ -278,7 +278,10 @@ mod tests {
         assert_eq!(Token::parse(&shown[..31]), Err(TokenError::Length));
         assert_eq!(Token::parse(&format!("{shown}q")), Err(TokenError::Length));
         assert_eq!(Token::parse(""), Err(TokenError::Length));
-        assert_eq!(Token::parse(&format!("b{}", &shown[1..])), Err(TokenError::Character));
+        assert_eq!(
+            Token::parse(&format!("b{}", &shown[1..])),
+            Err(TokenError::Character)
+        );
         assert_eq!(Token::parse("é"), Err(TokenError::Character));
     }
 
@@ -288,7 +291,10 @@ mod tests {
         let b = Token::from_bytes([2; 16]);
         assert_ne!(a.handle(), b.handle());
         assert_ne!(a.identity().recipient(), b.identity().recipient());
-        assert_ne!(a.signing_key().verifying_key(), b.signing_key().verifying_key());
+        assert_ne!(
+            a.signing_key().verifying_key(),
+            b.signing_key().verifying_key()
+        );
         // Handle, X25519 and Ed25519 come from different labels.
         let h = *a.handle().as_bytes();
         assert_ne!(&h, a.identity().secret_bytes().as_ref());
@@ -310,8 +316,7 @@ mod tests {
     // Ed25519, a reference Bech32m encoder), not by this code.
     const KNOWN_DISPLAY: &str = "wdhh-gar0-yp6x-2um5-yp6x-76m9-dcah-0lpv";
     const KNOWN_HANDLE: &str = "HNPFqm_LHPQtnGBiHYTTqlov7At-T2z6yVgT1hHLVm8";
-    const KNOWN_RECIPIENT: &str =
-        "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25";
+    const KNOWN_RECIPIENT: &str = "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25";
     const KNOWN_ED25519: &str = "HnObglcq-94r_F7BQqU0sPO2Wu13SVXh454Nkq34YJY";
 
     #[test]

@@ -317,7 +317,13 @@ impl Store {
     // ---- recipients ----
 
     /// Registers a recipient on a desk (and logs it). `Conflict` if already active there.
-    pub fn insert_recipient(&mut self, desk_id: i64, id: &str, card: &str, day: &str) -> Result<()> {
+    pub fn insert_recipient(
+        &mut self,
+        desk_id: i64,
+        id: &str,
+        card: &str,
+        day: &str,
+    ) -> Result<()> {
         self.write(|tx| {
             let existing: Option<Option<String>> = tx
                 .query_row(
@@ -385,7 +391,11 @@ impl Store {
         self.recipients_where("r.desk_id = ?1 AND r.removed_on IS NULL", params![desk_id])
     }
 
-    fn recipients_where(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RecipientRow>> {
+    fn recipients_where(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<RecipientRow>> {
         let sql = format!(
             "SELECT r.id, d.name, r.card, r.added_on, r.removed_on
              FROM recipients r JOIN desks d ON d.id = r.desk_id
@@ -601,7 +611,11 @@ impl Store {
 fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     let id: Vec<u8> = r.get(0)?;
     let id: [u8; 16] = id.as_slice().try_into().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "case id length".into())
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Blob,
+            "case id length".into(),
+        )
     })?;
     Ok(CaseRow {
         id,
@@ -624,9 +638,13 @@ fn get_u64(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<u64> {
 }
 
 fn case_desk(tx: &rusqlite::Transaction<'_>, case: &[u8; 16]) -> Result<i64> {
-    tx.query_row("SELECT desk_id FROM cases WHERE id = ?1", [&case[..]], |r| r.get(0))
-        .optional()?
-        .ok_or(StoreError::NotFound)
+    tx.query_row(
+        "SELECT desk_id FROM cases WHERE id = ?1",
+        [&case[..]],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound)
 }
 
 fn insert_message(
@@ -642,13 +660,24 @@ fn insert_message(
         |r| get_u64(r, 0),
     )?;
     if m.seq != next {
-        return Err(StoreError::Conflict("the thread has moved on: fetch it and sign again"));
+        return Err(StoreError::Conflict(
+            "the thread has moved on: fetch it and sign again",
+        ));
     }
-    let seq = i64::try_from(m.seq).map_err(|_| StoreError::Conflict("sequence number out of range"))?;
+    let seq =
+        i64::try_from(m.seq).map_err(|_| StoreError::Conflict("sequence number out of range"))?;
     tx.execute(
         "INSERT INTO messages (case_id, seq, direction, author, envelope, signature, posted_on)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![&case[..], seq, m.direction, m.author, m.envelope, m.signature, day],
+        params![
+            &case[..],
+            seq,
+            m.direction,
+            m.author,
+            m.envelope,
+            m.signature,
+            day
+        ],
     )?;
     tx.execute(
         "INSERT INTO events (kind, on_day, desk_id, case_id, recipient_id, message_seq, envelope_hash)

@@ -1,5 +1,7 @@
 //! The store against a real SQLite file.
 
+#![allow(clippy::unwrap_used)]
+
 use sotto_store::{NewCase, NewMessage, Store, StoreError, SCHEMA_VERSION};
 
 const DAY: &str = "2026-11-22";
@@ -95,7 +97,10 @@ fn a_case_is_found_by_its_handle_hash_with_its_report_and_state() {
     assert_eq!(case.state, "received");
     assert_eq!(case.message_count, 1);
     assert_eq!(case.desk_updated_on, None);
-    assert!(matches!(store.case_by_handle(&[6; 32]), Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.case_by_handle(&[6; 32]),
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(store.messages(&id).unwrap()[0].envelope, envelope(5));
     assert_eq!(store.case_recipients(&id).unwrap(), rs);
 }
@@ -124,9 +129,15 @@ fn a_second_case_with_the_same_handle_or_id_is_a_conflict() {
             signature: &[2; 64],
         },
     };
-    assert!(matches!(store.insert_case(&again, DAY), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_case(&again, DAY),
+        Err(StoreError::Conflict(_))
+    ));
     // Nothing of the refused case was stored.
-    assert!(matches!(store.case_by_id(&[7; 16]), Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.case_by_id(&[7; 16]),
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[test]
@@ -143,10 +154,19 @@ fn messages_must_come_in_sequence() {
         envelope_hash: [3; 32],
         signature: &[4; 64],
     };
-    assert!(matches!(store.insert_message(&id, &msg(0), DAY), Err(StoreError::Conflict(_))));
-    assert!(matches!(store.insert_message(&id, &msg(2), DAY), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_message(&id, &msg(0), DAY),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.insert_message(&id, &msg(2), DAY),
+        Err(StoreError::Conflict(_))
+    ));
     store.insert_message(&id, &msg(1), DAY).unwrap();
-    assert!(matches!(store.insert_message(&id, &msg(1), DAY), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_message(&id, &msg(1), DAY),
+        Err(StoreError::Conflict(_))
+    ));
     let case = store.case_by_id(&id).unwrap();
     assert_eq!(case.message_count, 2);
     assert_eq!(case.desk_updated_on.as_deref(), Some(DAY));
@@ -166,7 +186,9 @@ fn a_state_change_with_a_note_lands_together_and_shows_in_the_timeline() {
         envelope_hash: [3; 32],
         signature: &[4; 64],
     };
-    store.set_state(&id, "acknowledged", A, Some(&note), DAY).unwrap();
+    store
+        .set_state(&id, "acknowledged", A, Some(&note), DAY)
+        .unwrap();
     // A stale note rolls the whole change back.
     assert!(store.set_state(&id, "closed", A, Some(&note), DAY).is_err());
     let timeline = store.timeline(&id).unwrap();
@@ -205,7 +227,10 @@ fn history_cannot_be_rewritten_through_sql() {
         "DELETE FROM case_recipients",
     ] {
         let err = conn.execute(sql, []).unwrap_err().to_string();
-        assert!(err.contains("append-only") || err.contains("fixed"), "{sql}: {err}");
+        assert!(
+            err.contains("append-only") || err.contains("fixed"),
+            "{sql}: {err}"
+        );
     }
 }
 
@@ -220,8 +245,16 @@ fn recipients_can_be_removed_and_return_with_both_logged() {
         Err(StoreError::Conflict(_))
     ));
     store.remove_recipient(desk.id, A, DAY).unwrap();
-    assert!(matches!(store.remove_recipient(desk.id, A, DAY), Err(StoreError::NotFound)));
-    let active: Vec<_> = store.active_recipients(desk.id).unwrap().into_iter().map(|r| r.id).collect();
+    assert!(matches!(
+        store.remove_recipient(desk.id, A, DAY),
+        Err(StoreError::NotFound)
+    ));
+    let active: Vec<_> = store
+        .active_recipients(desk.id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(active, vec![B.to_owned()]);
     store.insert_recipient(desk.id, A, "card a", DAY).unwrap();
     assert_eq!(store.active_recipients(desk.id).unwrap().len(), 2);

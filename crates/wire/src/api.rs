@@ -1,0 +1,328 @@
+//! The JSON bodies of the `/v1` API (docs/api.md describes each route).
+//!
+//! Requests refuse unknown fields, so a typo is an error and not a silently
+//! ignored option. Bytes are standard base64; keys and signatures are in
+//! their usual text forms (`age1…`, base64url).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CaseState, Day};
+
+/// Header carrying the reporter's handle (base64url). Never in a URL.
+pub const HANDLE_HEADER: &str = "sotto-handle";
+/// Header naming the ombudsperson (recipient id) who signed a request.
+pub const RECIPIENT_HEADER: &str = "sotto-recipient";
+/// Header with the Unix time the request was signed at.
+pub const TIMESTAMP_HEADER: &str = "sotto-timestamp";
+/// Header with the request's random 16-byte nonce (base64url).
+pub const NONCE_HEADER: &str = "sotto-nonce";
+/// Header with the request signature (base64url).
+pub const SIGNATURE_HEADER: &str = "sotto-signature";
+
+/// Every 4xx and 5xx body.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// A stable machine-readable code, e.g. `bad_signature`.
+    pub error: String,
+    /// One sentence saying what to fix.
+    pub message: String,
+}
+
+/// `GET /v1/desks`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskList {
+    /// Every desk.
+    pub desks: Vec<DeskSummary>,
+}
+
+/// One desk in the list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSummary {
+    /// Its name, used in URLs.
+    pub name: String,
+    /// One sentence for reporters choosing a desk.
+    pub description: String,
+    /// How many people read reports sent to it.
+    pub recipients: usize,
+}
+
+/// A recipient as shown to reporters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientInfo {
+    /// The id (fingerprint digits) used in requests.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Fingerprint, five groups of five digits, to compare by voice.
+    pub fingerprint: String,
+    /// The whole card line.
+    pub card: String,
+}
+
+/// `GET /v1/desks/{desk}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskInfo {
+    /// The desk's name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// Who reads reports sent here, with fingerprints.
+    pub recipients: Vec<RecipientInfo>,
+    /// Size limits.
+    pub limits: Limits,
+    /// What a submission must prove.
+    pub proof_of_work: PowParams,
+    /// How fast the handlers promise to answer.
+    pub deadlines: Deadlines,
+}
+
+/// Size limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest envelope (age file) accepted, in bytes.
+    pub max_envelope_bytes: usize,
+}
+
+/// Proof-of-work parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowParams {
+    /// Leading zero bits a solution needs.
+    pub difficulty: u8,
+    /// How long a challenge stays valid.
+    pub challenge_ttl_seconds: u64,
+}
+
+/// Deadlines the handlers work to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadlines {
+    /// Days to acknowledge a new report.
+    pub acknowledge_days: i64,
+    /// Days between updates to the reporter while a case is open.
+    pub update_days: i64,
+}
+
+/// `POST /v1/desks/{desk}/challenge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeResponse {
+    /// Opaque, server-authenticated challenge.
+    pub challenge: String,
+    /// The case id the submission must sign for.
+    pub case: String,
+    /// Leading zero bits required.
+    pub difficulty: u8,
+    /// Seconds until it expires.
+    pub expires_in_seconds: u64,
+}
+
+/// `POST /v1/cases`: open a case. The handle goes in the `sotto-handle` header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCase {
+    /// The desk.
+    pub desk: String,
+    /// The challenge from `POST /v1/desks/{desk}/challenge`.
+    pub challenge: String,
+    /// The proof-of-work solution.
+    pub pow_nonce: u64,
+    /// The reporter's X25519 recipient (`age1…`), derived from the token.
+    pub reporter_x25519: String,
+    /// The reporter's Ed25519 public key (base64url), derived from the token.
+    pub reporter_ed25519: String,
+    /// Recipient ids the report is encrypted to (the desk's, minus any excluded).
+    pub recipients: Vec<String>,
+    /// The report: an age file to those recipients and the reporter's own key.
+    #[serde(with = "crate::b64")]
+    pub envelope: Vec<u8>,
+    /// Reporter's signature over the envelope as message 0.
+    pub signature: String,
+    /// "For the record only, no action needed."
+    #[serde(default)]
+    pub record_only: bool,
+}
+
+/// The answer to opening a case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseOpened {
+    /// The case id.
+    pub case: String,
+    /// `received` (or `record-only`).
+    pub state: CaseState,
+    /// Day opened.
+    pub opened: Day,
+    /// When the handlers owe the reporter news, if they do.
+    pub next_update_due: Option<Day>,
+}
+
+/// One state in a timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StateEntry {
+    /// The state.
+    pub state: CaseState,
+    /// The day it was entered.
+    pub on: Day,
+}
+
+/// One message in a thread.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// Position in the thread, from 0.
+    pub seq: u64,
+    /// `reporter` or `desk`.
+    pub direction: String,
+    /// For desk messages, the author's recipient id.
+    pub author: Option<String>,
+    /// Day posted.
+    pub on: Day,
+    /// The age file.
+    #[serde(with = "crate::b64")]
+    pub envelope: Vec<u8>,
+    /// The author's signature (base64url).
+    pub signature: String,
+}
+
+/// `GET /v1/reporter/case`: what the reporter sees.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReporterStatus {
+    /// The case id.
+    pub case: String,
+    /// The desk.
+    pub desk: String,
+    /// Current state.
+    pub state: CaseState,
+    /// Day opened.
+    pub opened: Day,
+    /// Day of the latest event.
+    pub updated: Day,
+    /// When the handlers owe news, if they do.
+    pub next_update_due: Option<Day>,
+    /// Every state the case went through.
+    pub timeline: Vec<StateEntry>,
+    /// The whole thread, the report first.
+    pub messages: Vec<Message>,
+}
+
+/// A message to post: `POST /v1/reporter/case/messages` or
+/// `POST /v1/cases/{case}/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    /// The next position in the thread.
+    pub seq: u64,
+    /// The age file.
+    #[serde(with = "crate::b64")]
+    pub envelope: Vec<u8>,
+    /// The author's signature over it (base64url).
+    pub signature: String,
+}
+
+/// The answer to posting a message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagePosted {
+    /// The case id.
+    pub case: String,
+    /// The message's position.
+    pub seq: u64,
+}
+
+/// `POST /v1/cases/{case}/state`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetState {
+    /// The new state.
+    pub state: CaseState,
+    /// An optional encrypted note to the reporter and the other handlers.
+    #[serde(default)]
+    pub note: Option<PostMessage>,
+}
+
+/// The answer to a state change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateChanged {
+    /// The case id.
+    pub case: String,
+    /// The new state.
+    pub state: CaseState,
+    /// When the handlers next owe news, if they do.
+    pub next_update_due: Option<Day>,
+}
+
+/// One case in an ombudsperson's inbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxEntry {
+    /// The case id.
+    pub case: String,
+    /// The desk.
+    pub desk: String,
+    /// Current state.
+    pub state: CaseState,
+    /// Day opened.
+    pub opened: Day,
+    /// Day of the latest event.
+    pub updated: Day,
+    /// When the handlers owe news, if they do.
+    pub next_update_due: Option<Day>,
+    /// Messages in the thread.
+    pub messages: u64,
+}
+
+/// `GET /v1/inbox`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inbox {
+    /// Cases addressed to the signing recipient, newest first.
+    pub cases: Vec<InboxEntry>,
+}
+
+/// `GET /v1/cases/{case}`: what an ombudsperson sees.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskCase {
+    /// The case id.
+    pub case: String,
+    /// The desk.
+    pub desk: String,
+    /// Current state.
+    pub state: CaseState,
+    /// Day opened.
+    pub opened: Day,
+    /// Day of the latest event.
+    pub updated: Day,
+    /// When the handlers owe news, if they do.
+    pub next_update_due: Option<Day>,
+    /// The reporter's X25519 recipient (`age1…`): replies are encrypted to it.
+    pub reporter_x25519: String,
+    /// The reporter's Ed25519 key (base64url): their messages are signed by it.
+    pub reporter_ed25519: String,
+    /// Who the case was addressed to.
+    pub recipients: Vec<RecipientInfo>,
+    /// Every state the case went through.
+    pub timeline: Vec<StateEntry>,
+    /// The whole thread.
+    pub messages: Vec<Message>,
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}

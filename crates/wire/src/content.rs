@@ -1,0 +1,164 @@
+//! What an envelope holds, once decrypted on a client. The server never
+//! sees these values: it stores them only as age ciphertext.
+//!
+//! The plaintext of every envelope is this JSON, padded by
+//! [`sotto_envelope::pad`]. Unknown fields are ignored on reading, so a
+//! newer client's message still opens in an older one.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use sotto_envelope::pad::{pad, unpad};
+
+/// Version of the content format.
+pub const CONTENT_VERSION: u8 = 1;
+
+/// A decrypted envelope.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Content {
+    /// The opening report (message 0).
+    Report(Report),
+    /// A follow-up, reply or state-change note.
+    Message(Note),
+}
+
+/// The opening report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Report {
+    /// [`CONTENT_VERSION`].
+    pub v: u8,
+    /// The desk it was sent to.
+    pub desk: String,
+    /// What happened, in the reporter's words.
+    pub text: String,
+    /// The reporter marked it urgent (someone may be at risk).
+    #[serde(default)]
+    pub urgent: bool,
+    /// For the record only; no action asked for.
+    #[serde(default)]
+    pub record_only: bool,
+    /// Links to evidence.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// Files attached as evidence.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// The recipient cards the reporter encrypted to. Sealed inside the
+    /// report, so the reporter's client can later check every reply against
+    /// the people it chose, whatever the server says.
+    pub recipients: Vec<String>,
+}
+
+/// A message in the thread after the report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Note {
+    /// [`CONTENT_VERSION`].
+    pub v: u8,
+    /// The text.
+    pub text: String,
+    /// Files attached.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file carried inside an envelope.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name the sender gave it. Untrusted: never use it as a path as is.
+    pub name: String,
+    /// The bytes.
+    #[serde(with = "crate::b64")]
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Attachment({:?}, {} bytes)", self.name, self.data.len())
+    }
+}
+
+/// A decrypted envelope that is not valid content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentError(&'static str);
+
+impl std::error::Error for ContentError {}
+
+impl std::fmt::Display for ContentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Content {
+    /// The padded plaintext to seal, in a buffer wiped on drop.
+    pub fn to_padded(&self) -> Result<Zeroizing<Vec<u8>>, ContentError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(self).map_err(|_| ContentError("content does not serialize"))?,
+        );
+        pad(&json).map_err(|_| ContentError("content is too large"))
+    }
+
+    /// Reads a padded plaintext.
+    pub fn from_padded(padded: &[u8]) -> Result<Self, ContentError> {
+        let json =
+            unpad(padded).map_err(|_| ContentError("the message is not correctly padded"))?;
+        serde_json::from_slice(json)
+            .map_err(|_| ContentError("the message is not valid Sotto content"))
+    }
+
+    /// The text, whichever kind.
+    pub fn text(&self) -> &str {
+        match self {
+            Content::Report(r) => &r.text,
+            Content::Message(n) => &n.text,
+        }
+    }
+
+    /// The attachments, whichever kind.
+    pub fn attachments(&self) -> &[Attachment] {
+        match self {
+            Content::Report(r) => &r.attachments,
+            Content::Message(n) => &n.attachments,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_round_trips_through_padding() {
+        let c = Content::Report(Report {
+            v: CONTENT_VERSION,
+            desk: "default".into(),
+            text: "what happened".into(),
+            urgent: true,
+            record_only: false,
+            links: vec!["https://example.org/post/1".into()],
+            attachments: vec![Attachment {
+                name: "a.png".into(),
+                data: vec![0, 1, 2],
+            }],
+            recipients: vec!["sotto-card-v1 …".into()],
+        });
+        let padded = c.to_padded().unwrap();
+        assert_eq!(padded.len() % 2, 0);
+        assert_eq!(Content::from_padded(&padded).unwrap(), c);
+    }
+
+    #[test]
+    fn unknown_fields_from_newer_clients_are_ignored() {
+        let json = br#"{"kind":"message","v":1,"text":"hi","mood":"calm"}"#;
+        let padded = pad(json).unwrap();
+        assert_eq!(Content::from_padded(&padded).unwrap().text(), "hi");
+    }
+
+    #[test]
+    fn garbage_inside_a_valid_envelope_is_a_clean_error() {
+        assert!(Content::from_padded(&pad(b"not json").unwrap()).is_err());
+        assert!(Content::from_padded(&pad(br#"{"kind":"other"}"#).unwrap()).is_err());
+        assert!(Content::from_padded(b"no padding").is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! What Sotto's server and clients exchange, in one place so they cannot
+//! drift apart.
+//!
+//! - [`api`]: the JSON bodies of the `/v1` HTTP API and its header names.
+//! - [`content`]: what an envelope holds once decrypted (the server never
+//!   sees these).
+//! - [`day`]: UTC calendar days, the only dates Sotto keeps.
+//! - [`state`]: the states a case moves through.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod content;
+pub mod day;
+pub mod state;
+
+pub use day::Day;
+pub use state::CaseState;
+
+/// Bytes as standard base64 in JSON.
+pub mod b64 {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes bytes as base64.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    /// Deserializes base64 into bytes, refusing anything else.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD
+            .decode(s.as_bytes())
+            .map_err(|_| serde::de::Error::custom("expected standard base64"))
+    }
+}

@@ -1,0 +1,247 @@
+//! `sotto admin …`: for the operator, on the server host. These open the
+//! database directly (safely beside a running server: WAL and a busy
+//! timeout) and never touch content: there is none they could read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use sotto_envelope::keys::{DisplayName, RecipientCard};
+use sotto_store::Store;
+
+use super::{print_json, CliError, CliResult};
+use crate::datadir::DataDir;
+use crate::startup::DEFAULT_DESK;
+
+/// Operator commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Register an ombudsperson's recipient card on a desk.
+    AddRecipient(AddRecipientArgs),
+    /// Take a recipient off a desk: they receive no new reports.
+    RemoveRecipient(RemoveRecipientArgs),
+    /// List desks and their recipients.
+    ListRecipients(ListArgs),
+    /// Create another desk.
+    AddDesk(AddDeskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Data {
+    /// The server's data directory.
+    #[arg(long = "data", env = "SOTTO_DATA", default_value = "./sotto-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AddRecipientArgs {
+    #[command(flatten)]
+    data: Data,
+    /// The desk.
+    #[arg(long, default_value = DEFAULT_DESK)]
+    desk: String,
+    /// The card line printed by `sotto desk keygen`.
+    #[arg(long)]
+    card: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveRecipientArgs {
+    #[command(flatten)]
+    data: Data,
+    /// The desk.
+    #[arg(long, default_value = DEFAULT_DESK)]
+    desk: String,
+    /// The recipient's name, fingerprint or id.
+    #[arg(long)]
+    recipient: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    data: Data,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddDeskArgs {
+    #[command(flatten)]
+    data: Data,
+    /// The desk's name (used in URLs and `--desk`).
+    #[arg(long)]
+    name: String,
+    /// One sentence for reporters choosing a desk.
+    #[arg(long, default_value = "")]
+    description: String,
+}
+
+/// Runs an operator command.
+pub fn run(cmd: AdminCommand) -> CliResult {
+    match cmd {
+        AdminCommand::AddRecipient(a) => add_recipient(a),
+        AdminCommand::RemoveRecipient(a) => remove_recipient(a),
+        AdminCommand::ListRecipients(a) => list(a),
+        AdminCommand::AddDesk(a) => add_desk(a),
+    }
+}
+
+fn today() -> String {
+    sotto_wire::Day::today(0).to_string()
+}
+
+/// Opens the store, creating the data directory and default desk if this
+/// runs before the first `sotto serve`.
+fn open(data: &Data) -> Result<Store, CliError> {
+    let dir = DataDir::create(&data.data_dir)?;
+    let mut store = Store::open(&dir.db_path())?;
+    store.ensure_desk(DEFAULT_DESK, "The community's reporting desk.", &today())?;
+    Ok(store)
+}
+
+fn desk(store: &Store, name: &str) -> Result<sotto_store::Desk, CliError> {
+    store.desk_by_name(name).map_err(|e| match e {
+        sotto_store::StoreError::NotFound => CliError(format!(
+            "no desk named {name:?}; create it with sotto admin add-desk"
+        )),
+        other => other.into(),
+    })
+}
+
+fn add_recipient(a: AddRecipientArgs) -> CliResult {
+    let card = RecipientCard::parse(&a.card).map_err(|e| CliError(format!("--card: {e}")))?;
+    let mut store = open(&a.data)?;
+    let d = desk(&store, &a.desk)?;
+    let fp = card.fingerprint();
+    store
+        .insert_recipient(d.id, &fp.id(), &card.to_string(), &today())
+        .map_err(|e| match e {
+            sotto_store::StoreError::Conflict(_) => CliError(format!(
+                "{} is already a recipient of desk {}",
+                card.name, d.name
+            )),
+            other => other.into(),
+        })?;
+    println!("Added {} ({fp}) to desk {}.", card.name, d.name);
+    println!("Reporters will see this name and fingerprint before they submit; read the fingerprint to them if asked.");
+    Ok(())
+}
+
+fn remove_recipient(a: RemoveRecipientArgs) -> CliResult {
+    let mut store = open(&a.data)?;
+    let d = desk(&store, &a.desk)?;
+    let active = store.active_recipients(d.id)?;
+    let found: Vec<_> = active
+        .iter()
+        .filter(|r| {
+            RecipientCard::parse(&r.card).is_ok_and(|c| {
+                c.name.as_str().eq_ignore_ascii_case(a.recipient.trim())
+                    || c.fingerprint().matches(&a.recipient)
+            })
+        })
+        .collect();
+    let r = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(CliError(format!(
+                "no active recipient of desk {} matches {:?}",
+                d.name, a.recipient
+            )))
+        }
+        _ => {
+            return Err(CliError(
+                "several recipients match; use the fingerprint".into(),
+            ))
+        }
+    };
+    store.remove_recipient(d.id, &r.id, &today())?;
+    println!(
+        "Removed {} from desk {}: they receive no new reports.",
+        r.id, d.name
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RecipientJson {
+    desk: String,
+    id: String,
+    name: String,
+    fingerprint: String,
+    card: String,
+    added_on: String,
+    removed_on: Option<String>,
+}
+
+fn list(a: ListArgs) -> CliResult {
+    let store = open(&a.data)?;
+    let rows: Vec<RecipientJson> = store
+        .recipients()?
+        .into_iter()
+        .map(|r| {
+            let card = RecipientCard::parse(&r.card).ok();
+            RecipientJson {
+                name: card
+                    .as_ref()
+                    .map(|c| c.name.to_string())
+                    .unwrap_or_default(),
+                fingerprint: card
+                    .as_ref()
+                    .map(|c| c.fingerprint().to_string())
+                    .unwrap_or_default(),
+                desk: r.desk,
+                id: r.id,
+                card: r.card,
+                added_on: r.added_on,
+                removed_on: r.removed_on,
+            }
+        })
+        .collect();
+    if a.json {
+        return print_json(&rows);
+    }
+    for d in store.desks()? {
+        println!(
+            "Desk {}{}",
+            d.name,
+            if d.description.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", d.description)
+            }
+        );
+        let mine: Vec<_> = rows.iter().filter(|r| r.desk == d.name).collect();
+        if mine.is_empty() {
+            println!("  (no recipients: reports cannot be sent here yet)");
+        }
+        for r in mine {
+            let status = match &r.removed_on {
+                Some(day) => format!("removed {day}"),
+                None => format!("since {}", r.added_on),
+            };
+            println!("  {:<24}  {}  {}", r.name, r.fingerprint, status);
+        }
+    }
+    Ok(())
+}
+
+fn add_desk(a: AddDeskArgs) -> CliResult {
+    DisplayName::parse(&a.name)
+        .map_err(|_| CliError("--name: a desk name is 1 to 64 printable characters".into()))?;
+    if a.description.chars().count() > 280 {
+        return Err(CliError("--description: at most 280 characters".into()));
+    }
+    let mut store = open(&a.data)?;
+    let d = store
+        .insert_desk(&a.name, &a.description, &today())
+        .map_err(|e| match e {
+            sotto_store::StoreError::Conflict(_) => {
+                CliError(format!("a desk named {:?} exists already", a.name))
+            }
+            other => other.into(),
+        })?;
+    println!("Created desk {}.", d.name);
+    Ok(())
+}

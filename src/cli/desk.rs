@@ -1,0 +1,281 @@
+//! `sotto desk …`: for ombudspersons.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use sotto_envelope::keys::{DeskIdentity, DisplayName};
+use sotto_wire::CaseState;
+
+use super::report::{message_json, print_thread};
+use super::{print_json, read_attachments, read_stdin_text, CliError, CliResult};
+use crate::client::{desk, Api};
+use crate::datadir::write_new_secret;
+
+/// Ombudsperson commands.
+#[derive(Debug, Subcommand)]
+pub enum DeskCommand {
+    /// Make a new identity file (mode 0600) and print your recipient card.
+    Keygen(KeygenArgs),
+    /// Print the recipient card of an identity file.
+    Card(IdentityArg),
+    /// List the cases addressed to you.
+    Inbox(InboxArgs),
+    /// Read a case: the thread, decrypted and verified.
+    Show(ShowArgs),
+    /// Reply on a case (text on stdin).
+    Reply(ReplyArgs),
+    /// Change a case's state, optionally with a note (text on stdin with --note).
+    SetState(SetStateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Your name as reporters will see it.
+    #[arg(long)]
+    name: String,
+    /// Where to write the identity file (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    identity: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityArg {
+    /// Your identity file.
+    #[arg(long, env = "SOTTO_IDENTITY", value_name = "FILE")]
+    identity: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct Conn {
+    /// The Sotto server, e.g. http://127.0.0.1:8080
+    #[arg(long, env = "SOTTO_SERVER")]
+    server: String,
+    /// Your identity file.
+    #[arg(long, env = "SOTTO_IDENTITY", value_name = "FILE")]
+    identity: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    #[command(flatten)]
+    conn: Conn,
+    /// Print JSON: a list of objects, each with a `case` field.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The case id.
+    case: String,
+    #[command(flatten)]
+    conn: Conn,
+    /// Where to save attachments (default: ./sotto-attachments/CASE).
+    #[arg(long, value_name = "DIR")]
+    save_attachments: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplyArgs {
+    /// The case id.
+    case: String,
+    #[command(flatten)]
+    conn: Conn,
+    /// A file to attach. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    attach: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetStateArgs {
+    /// The case id.
+    case: String,
+    /// received, acknowledged, in-review, needs-info, resolved, closed, record-only or bad-faith.
+    state: String,
+    #[command(flatten)]
+    conn: Conn,
+    /// Read a note to the reporter from stdin and send it with the change.
+    #[arg(long)]
+    note: bool,
+}
+
+/// Runs an ombudsperson command.
+pub fn run(cmd: DeskCommand) -> CliResult {
+    match cmd {
+        DeskCommand::Keygen(a) => keygen(a),
+        DeskCommand::Card(a) => {
+            println!("{}", load_identity(&a.identity)?.card());
+            Ok(())
+        }
+        DeskCommand::Inbox(a) => inbox(a),
+        DeskCommand::Show(a) => show(a),
+        DeskCommand::Reply(a) => reply(a),
+        DeskCommand::SetState(a) => set_state(a),
+    }
+}
+
+/// Reads an identity file.
+pub fn load_identity(path: &Path) -> Result<DeskIdentity, CliError> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?,
+    );
+    DeskIdentity::from_file(&text, None).map_err(|e| CliError(format!("{}: {e}", path.display())))
+}
+
+fn keygen(a: KeygenArgs) -> CliResult {
+    let name = DisplayName::parse(&a.name).map_err(|e| CliError(format!("--name: {e}")))?;
+    let id = DeskIdentity::generate(name);
+    write_new_secret(&a.identity, id.to_file().as_bytes()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError(format!(
+                "{} exists already; not overwriting an identity",
+                a.identity.display()
+            ))
+        } else {
+            CliError(format!("{}: {e}", a.identity.display()))
+        }
+    })?;
+    let card = id.card();
+    println!("{card}");
+    eprintln!(
+        "Wrote {} (keep it secret, back it up). Fingerprint: {}",
+        a.identity.display(),
+        card.fingerprint()
+    );
+    eprintln!("Give the card line above to the operator: sotto admin add-recipient --card '…'");
+    Ok(())
+}
+
+fn inbox(a: InboxArgs) -> CliResult {
+    let api = Api::new(&a.conn.server)?;
+    let me = load_identity(&a.conn.identity)?;
+    let inbox = desk::inbox(&api, &me)?;
+    if a.json {
+        return print_json(&inbox.cases);
+    }
+    if inbox.cases.is_empty() {
+        println!("No cases addressed to you.");
+        return Ok(());
+    }
+    let today = sotto_wire::Day::today(0);
+    println!(
+        "{:<32}  {:<12}  {:<10}  {:<10}  {:<10}  MSGS",
+        "CASE", "STATE", "OPENED", "UPDATED", "DUE"
+    );
+    for c in &inbox.cases {
+        let due = match c.next_update_due {
+            Some(d) if d < today => format!("{d} OVERDUE"),
+            Some(d) => d.to_string(),
+            None => "-".into(),
+        };
+        println!(
+            "{:<32}  {:<12}  {:<10}  {:<10}  {:<10}  {}",
+            c.case,
+            c.state.as_str(),
+            c.opened,
+            c.updated,
+            due,
+            c.messages
+        );
+    }
+    Ok(())
+}
+
+fn show(a: ShowArgs) -> CliResult {
+    let api = Api::new(&a.conn.server)?;
+    let me = load_identity(&a.conn.identity)?;
+    let view = desk::show(&api, &me, &a.case)?;
+    let c = &view.case;
+    if a.json {
+        #[derive(Serialize)]
+        struct ShowJson<'a, M: Serialize> {
+            case: &'a str,
+            desk: &'a str,
+            state: CaseState,
+            opened: sotto_wire::Day,
+            updated: sotto_wire::Day,
+            next_update_due: Option<sotto_wire::Day>,
+            recipients: Vec<String>,
+            warnings: &'a [String],
+            messages: Vec<M>,
+        }
+        return print_json(&ShowJson {
+            case: &c.case,
+            desk: &c.desk,
+            state: c.state,
+            opened: c.opened,
+            updated: c.updated,
+            next_update_due: c.next_update_due,
+            recipients: view.recipients.iter().map(|r| r.name.to_string()).collect(),
+            warnings: &view.warnings,
+            messages: view.messages.iter().map(message_json).collect(),
+        });
+    }
+    println!("Case {} at desk {}", c.case, c.desk);
+    println!(
+        "State: {} · opened {} · last activity {}",
+        c.state, c.opened, c.updated
+    );
+    if let Some(due) = c.next_update_due {
+        println!("Next update to the reporter due by {due}");
+    }
+    println!(
+        "Readers chosen by the reporter: {}",
+        view.recipients
+            .iter()
+            .map(|r| r.name.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for w in &view.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    println!();
+    let dir = a
+        .save_attachments
+        .unwrap_or_else(|| PathBuf::from("sotto-attachments").join(&c.case));
+    let refused = print_thread(&view.messages, false, Some(&dir))?;
+    if refused > 0 {
+        eprintln!("WARNING: {refused} message(s) failed their checks and are not shown.");
+    }
+    Ok(())
+}
+
+fn reply(a: ReplyArgs) -> CliResult {
+    let api = Api::new(&a.conn.server)?;
+    let me = load_identity(&a.conn.identity)?;
+    let text = read_stdin_text("reply")?;
+    let posted = desk::reply(&api, &me, &a.case, &text, read_attachments(&a.attach)?)?;
+    println!("Sent, as message #{} of case {}.", posted.seq, posted.case);
+    Ok(())
+}
+
+fn set_state(a: SetStateArgs) -> CliResult {
+    let state = CaseState::parse(&a.state).ok_or_else(|| {
+        CliError(format!(
+            "unknown state {:?}; use one of: {}",
+            a.state,
+            CaseState::ALL.map(|s| s.as_str()).join(", ")
+        ))
+    })?;
+    let api = Api::new(&a.conn.server)?;
+    let me = load_identity(&a.conn.identity)?;
+    let note = if a.note {
+        Some(read_stdin_text("note")?)
+    } else {
+        None
+    };
+    let changed = desk::set_state(&api, &me, &a.case, state, note.as_deref())?;
+    match changed.next_update_due {
+        Some(due) => println!(
+            "Case {} is now {}; next update due by {due}.",
+            changed.case, changed.state
+        ),
+        None => println!("Case {} is now {}.", changed.case, changed.state),
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The command line: `sotto serve`, and one subcommand group per role.
+//!
+//! Errors are one line on stderr and a non-zero exit. Secrets never come
+//! from argv (other users of a machine can read it): the reporter's token
+//! comes from `SOTTO_TOKEN` or a prompt, report and reply texts from stdin.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod admin;
+pub mod desk;
+pub mod report;
+
+/// Sotto: a confidential reporting channel for online communities.
+#[derive(Debug, Parser)]
+#[command(name = "sotto", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (creates the database and keys on first start).
+    Serve(crate::config::Settings),
+    /// For reporters: submit a report, follow it, reply.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// For ombudspersons: keys, inbox, reading and answering cases.
+    #[command(subcommand)]
+    Desk(desk::DeskCommand),
+    /// For the operator, on the server host: desks and recipients.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+/// A CLI failure: one line for the user.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+/// Result of a command.
+pub type CliResult = Result<(), CliError>;
+
+/// Entry point: parses argv and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(settings) => serve(settings),
+        Command::Report(c) => report::run(c),
+        Command::Desk(c) => desk::run(c),
+        Command::Admin(c) => admin::run(c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(msg)) => {
+            eprintln!("error: {}", msg.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: crate::config::Settings) -> CliResult {
+    crate::telemetry::init();
+    tracing::info!(
+        data = %settings.data_dir.display(),
+        listen = %settings.listen,
+        pow_difficulty = settings.pow_difficulty,
+        acknowledge_days = settings.acknowledge_days,
+        update_days = settings.update_days,
+        "starting"
+    );
+    let data = settings.data_dir.clone();
+    let host = settings
+        .listen
+        .rsplit_once(':')
+        .map(|(h, _)| h.to_owned())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    actix_web::rt::System::new().block_on(async move {
+        let app = crate::startup::Application::build(settings)?;
+        println!(
+            "Sotto is listening on http://{host}:{}/ (data in {})",
+            app.port(),
+            data.display()
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// Reads all of stdin as UTF-8 text, with a hint when it is a terminal.
+pub fn read_stdin_text(what: &str) -> Result<String, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("Write the {what}, then press Ctrl-D on a line of its own.");
+    }
+    let mut buf = Vec::new();
+    stdin.lock().read_to_end(&mut buf)?;
+    let text = String::from_utf8(buf)
+        .map_err(|_| CliError(format!("the {what} is not valid UTF-8 text")))?;
+    if text.trim().is_empty() {
+        return Err(CliError(format!(
+            "the {what} is empty: write it on standard input"
+        )));
+    }
+    Ok(text)
+}
+
+/// Reads files to attach, keeping only their file names.
+pub fn read_attachments(
+    paths: &[PathBuf],
+) -> Result<Vec<sotto_wire::content::Attachment>, CliError> {
+    paths
+        .iter()
+        .map(|p| {
+            let data = std::fs::read(p).map_err(|e| CliError(format!("{}: {e}", p.display())))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "attachment".into());
+            Ok(sotto_wire::content::Attachment { name, data })
+        })
+        .collect()
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Indents every line of a message body for display.
+pub fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

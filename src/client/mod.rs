@@ -1,0 +1,303 @@
+//! The HTTP client, and the reporter's and ombudsperson's operations on top
+//! of it. The CLI is a thin layer over these; the tests drive the server
+//! through them too.
+//!
+//! All cryptography happens here, on the user's machine: the server
+//! receives only envelopes, signatures, public keys and the handle.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sotto_envelope::keys::DeskIdentity;
+use sotto_envelope::token::Handle;
+use sotto_wire::api::{
+    CaseOpened, ChallengeResponse, DeskCase, DeskInfo, DeskList, ErrorBody, Health, Inbox,
+    MessagePosted, OpenCase, PostMessage, ReporterStatus, SetState, StateChanged, HANDLE_HEADER,
+    NONCE_HEADER, RECIPIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
+
+pub mod desk;
+pub mod files;
+pub mod reporter;
+pub mod thread;
+
+/// Largest response body read (a case with big attachments).
+const MAX_RESPONSE: u64 = 512 * 1024 * 1024;
+
+/// What went wrong on the client side.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error.
+    #[error("the server refused: {message} ({code}, HTTP {status})")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The API's error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Network(String),
+    /// The server's answer did not make sense.
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+    /// The user asked for something impossible (e.g. excluded everyone).
+    #[error("{0}")]
+    Usage(String),
+    /// A cryptographic check failed.
+    #[error("{0}")]
+    Crypto(String),
+}
+
+impl ClientError {
+    /// The API error code, for server errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Server { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A connection to one Sotto server.
+#[derive(Debug, Clone)]
+pub struct Api {
+    base: String,
+    base_path: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Result<Self, ClientError> {
+        let base = base.trim_end_matches('/').to_owned();
+        let uri: ureq::http::Uri = base
+            .parse()
+            .map_err(|_| ClientError::Usage(format!("not a server URL: {base}")))?;
+        if uri.scheme_str().is_none() || uri.host().is_none() {
+            return Err(ClientError::Usage(format!(
+                "not a server URL (expected e.g. http://127.0.0.1:8080): {base}"
+            )));
+        }
+        let base_path = uri.path().trim_end_matches('/').to_owned();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .user_agent("sotto")
+            .build();
+        Ok(Self {
+            base,
+            base_path,
+            agent: config.into(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn finish<T: DeserializeOwned>(
+        &self,
+        res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        let mut res = res.map_err(|e| ClientError::Network(e.to_string()))?;
+        let status = res.status().as_u16();
+        let body = res
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| ClientError::Network(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(e) => ClientError::Server {
+                    status,
+                    code: e.error,
+                    message: e.message,
+                },
+                Err(_) => ClientError::Server {
+                    status,
+                    code: "http".into(),
+                    message: "the server answered with an error that is not Sotto's".into(),
+                },
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+    ) -> Result<T, ClientError> {
+        let mut req = self.agent.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        self.finish(req.call())
+    }
+
+    fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<T, ClientError> {
+        let mut req = self
+            .agent
+            .post(self.url(path))
+            .content_type("application/json");
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        self.finish(req.send(body))
+    }
+
+    fn json<B: Serialize>(body: &B) -> Result<Vec<u8>, ClientError> {
+        serde_json::to_vec(body).map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    fn handle_header(handle: &Handle) -> (&'static str, String) {
+        (HANDLE_HEADER, handle.encode().to_string())
+    }
+
+    fn signed_headers(
+        &self,
+        signer: &DeskIdentity,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let full_path = format!("{}{}", self.base_path, path);
+        let mut nonce = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+        let sig = signer
+            .signing_key()
+            .sign_request(method, &full_path, now, &nonce, body);
+        use base64::Engine;
+        vec![
+            (RECIPIENT_HEADER, signer.card().fingerprint().id()),
+            (TIMESTAMP_HEADER, now.to_string()),
+            (
+                NONCE_HEADER,
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce),
+            ),
+            (SIGNATURE_HEADER, sig.to_string()),
+        ]
+    }
+
+    /// `GET /v1/health`.
+    pub fn health(&self) -> Result<Health, ClientError> {
+        self.get("/v1/health", &[])
+    }
+
+    /// `GET /v1/desks`.
+    pub fn desks(&self) -> Result<DeskList, ClientError> {
+        self.get("/v1/desks", &[])
+    }
+
+    /// `GET /v1/desks/{desk}`.
+    pub fn desk(&self, name: &str) -> Result<DeskInfo, ClientError> {
+        self.get(&format!("/v1/desks/{}", path_segment(name)), &[])
+    }
+
+    /// `POST /v1/desks/{desk}/challenge`.
+    pub fn challenge(&self, desk: &str) -> Result<ChallengeResponse, ClientError> {
+        self.post(
+            &format!("/v1/desks/{}/challenge", path_segment(desk)),
+            b"",
+            &[],
+        )
+    }
+
+    /// `POST /v1/cases`.
+    pub fn open_case(&self, handle: &Handle, open: &OpenCase) -> Result<CaseOpened, ClientError> {
+        self.post(
+            "/v1/cases",
+            &Self::json(open)?,
+            &[Self::handle_header(handle)],
+        )
+    }
+
+    /// `GET /v1/reporter/case`.
+    pub fn reporter_status(&self, handle: &Handle) -> Result<ReporterStatus, ClientError> {
+        self.get("/v1/reporter/case", &[Self::handle_header(handle)])
+    }
+
+    /// `POST /v1/reporter/case/messages`.
+    pub fn reporter_post(
+        &self,
+        handle: &Handle,
+        msg: &PostMessage,
+    ) -> Result<MessagePosted, ClientError> {
+        self.post(
+            "/v1/reporter/case/messages",
+            &Self::json(msg)?,
+            &[Self::handle_header(handle)],
+        )
+    }
+
+    /// `GET /v1/inbox`, signed.
+    pub fn inbox(&self, signer: &DeskIdentity) -> Result<Inbox, ClientError> {
+        let path = "/v1/inbox";
+        self.get(path, &self.signed_headers(signer, "GET", path, b""))
+    }
+
+    /// `GET /v1/cases/{case}`, signed.
+    pub fn desk_case(&self, signer: &DeskIdentity, case: &str) -> Result<DeskCase, ClientError> {
+        let path = format!("/v1/cases/{}", path_segment(case));
+        self.get(&path, &self.signed_headers(signer, "GET", &path, b""))
+    }
+
+    /// `POST /v1/cases/{case}/messages`, signed.
+    pub fn desk_post(
+        &self,
+        signer: &DeskIdentity,
+        case: &str,
+        msg: &PostMessage,
+    ) -> Result<MessagePosted, ClientError> {
+        let path = format!("/v1/cases/{}/messages", path_segment(case));
+        let body = Self::json(msg)?;
+        self.post(
+            &path,
+            &body,
+            &self.signed_headers(signer, "POST", &path, &body),
+        )
+    }
+
+    /// `POST /v1/cases/{case}/state`, signed.
+    pub fn set_state(
+        &self,
+        signer: &DeskIdentity,
+        case: &str,
+        change: &SetState,
+    ) -> Result<StateChanged, ClientError> {
+        let path = format!("/v1/cases/{}/state", path_segment(case));
+        let body = Self::json(change)?;
+        self.post(
+            &path,
+            &body,
+            &self.signed_headers(signer, "POST", &path, &body),
+        )
+    }
+}
+
+/// Percent-encodes a path segment (desk names may hold spaces).
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

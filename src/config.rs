@@ -1,0 +1,80 @@
+//! Server settings. Every one has a default that works out of the box; each
+//! can be set by a flag of `sotto serve` or an environment variable.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// How the server runs.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Where the database and key files live (created on first start).
+    #[arg(long = "data", env = "SOTTO_DATA", default_value = "./sotto-data")]
+    pub data_dir: PathBuf,
+
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, env = "SOTTO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Proof-of-work difficulty for a new report, in leading zero bits
+    /// (18 is a fraction of a second on a laptop).
+    #[arg(long, env = "SOTTO_POW_DIFFICULTY", default_value_t = 18,
+          value_parser = clap::value_parser!(u8).range(0..=sotto_envelope::pow::MAX_DIFFICULTY as i64))]
+    pub pow_difficulty: u8,
+
+    /// Seconds a proof-of-work challenge stays valid.
+    #[arg(long, env = "SOTTO_CHALLENGE_TTL", default_value_t = 900)]
+    pub challenge_ttl_seconds: u64,
+
+    /// Largest envelope accepted, in bytes (attachments travel inside).
+    #[arg(long, env = "SOTTO_MAX_ENVELOPE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_envelope_bytes: usize,
+
+    /// Days the handlers have to acknowledge a new report.
+    #[arg(long, env = "SOTTO_ACKNOWLEDGE_DAYS", default_value_t = 2)]
+    pub acknowledge_days: i64,
+
+    /// Days between updates owed to the reporter while a case is open.
+    #[arg(long, env = "SOTTO_UPDATE_DAYS", default_value_t = 7)]
+    pub update_days: i64,
+
+    /// Seconds a signed ombudsperson request stays valid (clock skew allowed).
+    #[arg(long, env = "SOTTO_REQUEST_WINDOW", default_value_t = 120)]
+    pub request_window_seconds: u64,
+
+    /// Shift the server's calendar by this many days. For tests of deadlines only.
+    #[arg(
+        long,
+        env = "SOTTO_CLOCK_OFFSET_DAYS",
+        default_value_t = 0,
+        hide = true
+    )]
+    pub clock_offset_days: i64,
+
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "SOTTO_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}
+
+impl Settings {
+    /// Today, by the server's (possibly shifted) calendar.
+    pub fn today(&self) -> sotto_wire::Day {
+        sotto_wire::Day::today(self.clock_offset_days)
+    }
+
+    /// Defaults with another data directory and listen address (tests).
+    pub fn for_data_dir(data_dir: PathBuf, listen: &str) -> Self {
+        Self {
+            data_dir,
+            listen: listen.to_owned(),
+            pow_difficulty: 18,
+            challenge_ttl_seconds: 900,
+            max_envelope_bytes: 16 * 1024 * 1024,
+            acknowledge_days: 2,
+            update_days: 7,
+            request_window_seconds: 120,
+            clock_offset_days: 0,
+            workers: 0,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The data directory: `sotto.db` (with its WAL), `pepper.key` and
+//! `server.key`.
+//!
+//! The pepper keys the handle hashes; it sits beside the database, never in
+//! it, so a copy of the database alone (a backup, a stolen file) cannot test
+//! a handle. Keep the key files out of database backups, or back them up
+//! separately. Both are 32 random bytes, mode 0600, made on first start.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use rand::rngs::OsRng;
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+/// The database file name.
+pub const DB_FILE: &str = "sotto.db";
+/// The pepper file name.
+pub const PEPPER_FILE: &str = "pepper.key";
+/// The server secret file name.
+pub const SERVER_KEY_FILE: &str = "server.key";
+
+/// An opened data directory.
+#[derive(Debug)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// Why the data directory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    /// A filesystem error, with the path it concerns.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A key file that is not 32 bytes.
+    #[error("{0}: a key file must hold exactly 32 bytes; restore it from your backup")]
+    BadKey(PathBuf),
+    /// The directory holds no database yet.
+    #[error("{0}: no Sotto database here (start `sotto serve --data {0}` once to create it)")]
+    Missing(PathBuf),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DataDirError + '_ {
+    move |source| DataDirError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl DataDir {
+    /// Opens `root`, creating it and its key files on first use.
+    pub fn create(root: &Path) -> Result<Self, DataDirError> {
+        fs::create_dir_all(root).map_err(io_err(root))?;
+        restrict_dir(root)?;
+        let dir = Self {
+            root: root.to_owned(),
+        };
+        for name in [PEPPER_FILE, SERVER_KEY_FILE] {
+            let path = dir.root.join(name);
+            if !path.exists() {
+                let mut key = Zeroizing::new([0u8; 32]);
+                OsRng.fill_bytes(key.as_mut());
+                write_new_secret(&path, key.as_ref()).map_err(io_err(&path))?;
+            }
+        }
+        Ok(dir)
+    }
+
+    /// Opens an existing data directory (admin commands run beside the server).
+    pub fn open_existing(root: &Path) -> Result<Self, DataDirError> {
+        let dir = Self {
+            root: root.to_owned(),
+        };
+        if !dir.db_path().exists() {
+            return Err(DataDirError::Missing(root.to_owned()));
+        }
+        Ok(dir)
+    }
+
+    /// The database path.
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    /// The pepper for handle hashes.
+    pub fn pepper(&self) -> Result<Zeroizing<[u8; 32]>, DataDirError> {
+        self.read_key(PEPPER_FILE)
+    }
+
+    /// The server's secret (proof-of-work challenges).
+    pub fn server_key(&self) -> Result<Zeroizing<[u8; 32]>, DataDirError> {
+        self.read_key(SERVER_KEY_FILE)
+    }
+
+    fn read_key(&self, name: &str) -> Result<Zeroizing<[u8; 32]>, DataDirError> {
+        let path = self.root.join(name);
+        let bytes = Zeroizing::new(fs::read(&path).map_err(io_err(&path))?);
+        let mut key = Zeroizing::new([0u8; 32]);
+        if bytes.len() != 32 {
+            return Err(DataDirError::BadKey(path));
+        }
+        key.copy_from_slice(&bytes);
+        Ok(key)
+    }
+}
+
+/// Writes a new secret file with mode 0600, refusing to replace one.
+pub fn write_new_secret(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+fn restrict_dir(root: &Path) -> Result<(), DataDirError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(root, fs::Permissions::from_mode(0o700)).map_err(io_err(root))?;
+    }
+    let _ = root;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The API's errors: every one a JSON body `{"error": code, "message": text}`.
+//!
+//! A 4xx says briefly what to fix. A 500 says nothing about why; the reason
+//! goes to the log, which never holds request data.
+
+use std::borrow::Cow;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use sotto_wire::api::ErrorBody;
+
+/// An API error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// What to fix.
+    pub message: Cow<'static, str>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401.
+    pub fn unauthorized(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 403.
+    pub fn forbidden(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// 404.
+    pub fn not_found(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// 409.
+    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 413.
+    pub fn too_large(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
+    /// 500, logged with a reason that carries no request data.
+    pub fn internal(reason: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%reason, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; nothing was stored, try again later",
+        )
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        HttpResponse::build(self.status).json(ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message.clone().into_owned(),
+        })
+    }
+}
+
+impl From<sotto_store::StoreError> for ApiError {
+    fn from(e: sotto_store::StoreError) -> Self {
+        match e {
+            sotto_store::StoreError::NotFound => Self::not_found("not_found", "no such thing here"),
+            sotto_store::StoreError::Conflict(why) => Self::conflict("conflict", why),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+/// What a status means, for errors actix itself produces (unknown route,
+/// wrong method, body too large, a request it could not read).
+fn generic(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route; see docs/api.md"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this route does not take that method")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send application/json"),
+        s if s.is_client_error() => ("bad_request", "the request could not be read"),
+        _ => (
+            "internal",
+            "the server failed; nothing was stored, try again later",
+        ),
+    }
+}
+
+/// Middleware hook: turns any error response that is not already JSON into
+/// the API's JSON error shape, so no client ever sees a text/plain error.
+pub fn json_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, message) = generic(status);
+    let body = serde_json::to_string(&ErrorBody {
+        error: code.to_owned(),
+        message: message.to_owned(),
+    })
+    .unwrap_or_default();
+    let (req, res) = res.into_parts();
+    let mut res = res.set_body(body);
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let res = ServiceResponse::new(req, res)
+        .map_into_boxed_body()
+        .map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// Parses a JSON body, with errors that say what is wrong without echoing it.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        let what = match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                "the body is not valid JSON".to_owned()
+            }
+            // serde's message names the field and the expected type. It may
+            // quote the sender's own value back to them; it is never logged.
+            Category::Data => format!("the JSON does not fit this route: {}", strip_position(&e)),
+        };
+        ApiError::bad_request("bad_json", what)
+    })
+}
+
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}

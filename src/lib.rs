@@ -1,0 +1,23 @@
+//! The `sotto` binary's library: the server, the clients and the CLI.
+//!
+//! - [`config`]: server settings, with defaults that need no configuration.
+//! - [`datadir`]: the data directory: database, pepper and server key files.
+//! - [`startup`]: builds the actix-web application on its own listener.
+//! - [`routes`]: one module per resource of the `/v1` API.
+//! - [`auth`]: reporter handles and signed ombudsperson requests.
+//! - [`error`]: the API's JSON errors.
+//! - [`telemetry`]: logging that never records who or when.
+//! - [`client`]: the HTTP client and the reporter's and desk's operations.
+//! - [`cli`]: the command line, one subcommand per role.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,122 @@
+//! Desks: the list, one desk's public information, and proof-of-work
+//! challenges for a new report.
+
+use actix_web::{web, HttpResponse};
+use sotto_envelope::keys::RecipientCard;
+use sotto_envelope::pow::Challenge;
+use sotto_envelope::sign::CaseId;
+use sotto_store::{RecipientRow, StoreError};
+use sotto_wire::api::{
+    ChallengeResponse, Deadlines, DeskInfo, DeskList, DeskSummary, Limits, PowParams, RecipientInfo,
+};
+
+use super::{with_store, AppState};
+use crate::auth::now_unix;
+use crate::error::ApiError;
+
+fn unknown_desk() -> ApiError {
+    ApiError::not_found(
+        "unknown_desk",
+        "there is no desk by that name; GET /v1/desks lists them",
+    )
+}
+
+/// Loads a desk by name, mapping a missing one to `unknown_desk`.
+pub fn desk_by_name(store: &sotto_store::Store, name: &str) -> Result<sotto_store::Desk, ApiError> {
+    store.desk_by_name(name).map_err(|e| match e {
+        StoreError::NotFound => unknown_desk(),
+        other => other.into(),
+    })
+}
+
+/// A stored recipient as shown to clients.
+pub fn recipient_info(row: &RecipientRow) -> Result<RecipientInfo, ApiError> {
+    let card = RecipientCard::parse(&row.card)
+        .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
+    Ok(RecipientInfo {
+        id: row.id.clone(),
+        name: card.name.to_string(),
+        fingerprint: card.fingerprint().to_string(),
+        card: row.card.clone(),
+    })
+}
+
+/// `GET /v1/desks`.
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let desks = with_store(&state, |store, _| {
+        let mut out = Vec::new();
+        for d in store.desks()? {
+            out.push(DeskSummary {
+                recipients: store.active_recipients(d.id)?.len(),
+                name: d.name,
+                description: d.description,
+            });
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DeskList { desks }))
+}
+
+/// `GET /v1/desks/{desk}`: everything a reporter's client needs before
+/// writing: who will read, their fingerprints, limits, proof of work.
+pub async fn info(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    let info = with_store(&state, move |store, st| {
+        let desk = desk_by_name(store, &name)?;
+        let recipients = store
+            .active_recipients(desk.id)?
+            .iter()
+            .map(recipient_info)
+            .collect::<Result<_, _>>()?;
+        Ok(DeskInfo {
+            name: desk.name,
+            description: desk.description,
+            recipients,
+            limits: Limits {
+                max_envelope_bytes: st.settings.max_envelope_bytes,
+            },
+            proof_of_work: PowParams {
+                difficulty: st.settings.pow_difficulty,
+                challenge_ttl_seconds: st.settings.challenge_ttl_seconds,
+            },
+            deadlines: Deadlines {
+                acknowledge_days: st.settings.acknowledge_days,
+                update_days: st.settings.update_days,
+            },
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(info))
+}
+
+/// `POST /v1/desks/{desk}/challenge`: a fresh case id and a challenge bound
+/// to it. Nothing is stored: the challenge carries its own authentication.
+pub async fn challenge(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    let desk = with_store(&state, move |store, _| desk_by_name(store, &name)).await?;
+    let case = CaseId::generate();
+    let ttl = state.settings.challenge_ttl_seconds;
+    let challenge = Challenge {
+        case,
+        expires: now_unix().saturating_add(ttl),
+        difficulty: state.settings.pow_difficulty,
+        desk: desk.name,
+    };
+    let encoded = state
+        .challenges
+        .issue(&challenge)
+        .map_err(|_| ApiError::internal(&"desk name too long to bind"))?;
+    Ok(HttpResponse::Ok().json(ChallengeResponse {
+        challenge: encoded,
+        case: case.to_string(),
+        difficulty: challenge.difficulty,
+        expires_in_seconds: ttl,
+    }))
+}

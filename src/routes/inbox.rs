@@ -1,0 +1,262 @@
+//! The ombudsperson's side: inbox, a case's thread, replies and state
+//! changes. Every request is signed (see [`crate::auth`]), and a recipient
+//! reaches only cases that were encrypted to them: to anyone else, including
+//! a recipient the reporter excluded, such a case does not exist (404).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use sotto_envelope::keys::RecipientCard;
+use sotto_envelope::sign::{CaseId, Direction};
+use sotto_store::{CaseRow, NewMessage, RecipientRow, Store, StoreError};
+use sotto_wire::api::{
+    DeskCase, Inbox, InboxEntry, MessagePosted, PostMessage, SetState, StateChanged,
+};
+
+use super::cases::{check_envelope, message_json, signature_field};
+use super::desks::recipient_info;
+use super::reporter::{post, stale_seq, timeline};
+use super::{day, state_of, with_store, AppState};
+use crate::auth::SignedRequest;
+use crate::error::{parse_json, ApiError};
+
+fn unknown_case() -> ApiError {
+    ApiError::not_found("unknown_case", "no case with that id is addressed to you")
+}
+
+fn case_id(s: &str) -> Result<CaseId, ApiError> {
+    CaseId::parse(s)
+        .ok_or_else(|| ApiError::bad_request("bad_case_id", "a case id is 32 lowercase hex digits"))
+}
+
+/// Verifies the request against every active recipient of any desk.
+fn signer(
+    store: &Store,
+    st: &AppState,
+    signed: &SignedRequest,
+    body: &[u8],
+) -> Result<RecipientRow, ApiError> {
+    let active: Vec<RecipientRow> = store
+        .recipients()?
+        .into_iter()
+        .filter(|r| r.removed_on.is_none())
+        .collect();
+    signed.verify(
+        body,
+        &active,
+        st.settings.request_window_seconds,
+        &st.replay,
+    )
+}
+
+/// The case, if it was addressed to `who` and `who` is still active on its desk.
+fn addressed_case(store: &Store, who: &RecipientRow, case: &CaseId) -> Result<CaseRow, ApiError> {
+    let row = store.case_by_id(&case.0).map_err(|e| match e {
+        StoreError::NotFound => unknown_case(),
+        other => other.into(),
+    })?;
+    let addressed = store.case_recipients(&case.0)?.contains(&who.id);
+    let active_on_desk = store
+        .active_recipients(row.desk_id)?
+        .iter()
+        .any(|r| r.id == who.id);
+    if !addressed || !active_on_desk {
+        return Err(unknown_case());
+    }
+    Ok(row)
+}
+
+fn entry(st: &AppState, row: &CaseRow) -> Result<InboxEntry, ApiError> {
+    let state = state_of(&row.state)?;
+    let opened = day(&row.opened_on)?;
+    let desk_updated = row.desk_updated_on.as_deref().map(day).transpose()?;
+    Ok(InboxEntry {
+        case: CaseId(row.id).to_string(),
+        desk: row.desk.clone(),
+        state,
+        opened,
+        updated: day(&row.updated_on)?,
+        next_update_due: st.next_update_due(state, opened, desk_updated),
+        messages: row.message_count,
+    })
+}
+
+/// `GET /v1/inbox`.
+pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let signed = SignedRequest::from_request(&req, state.settings.request_window_seconds)?;
+    let inbox = with_store(&state, move |store, st| {
+        let who = signer(store, st, &signed, &[])?;
+        let cases = store
+            .inbox(&who.id)?
+            .iter()
+            .filter(|row| {
+                // Only cases of desks the signer is still active on.
+                store
+                    .active_recipients(row.desk_id)
+                    .map(|a| a.iter().any(|r| r.id == who.id))
+                    .unwrap_or(false)
+            })
+            .map(|row| entry(st, row))
+            .collect::<Result<_, _>>()?;
+        Ok(Inbox { cases })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(inbox))
+}
+
+/// `GET /v1/cases/{case}`.
+pub async fn case(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = SignedRequest::from_request(&req, state.settings.request_window_seconds)?;
+    let case = case_id(&path)?;
+    let out = with_store(&state, move |store, st| {
+        let who = signer(store, st, &signed, &[])?;
+        let row = addressed_case(store, &who, &case)?;
+        let e = entry(st, &row)?;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        Ok(DeskCase {
+            case: e.case,
+            desk: e.desk,
+            state: e.state,
+            opened: e.opened,
+            updated: e.updated,
+            next_update_due: e.next_update_due,
+            reporter_x25519: row.reporter_x25519.clone(),
+            reporter_ed25519: URL_SAFE_NO_PAD.encode(&row.reporter_ed25519),
+            recipients: store
+                .case_recipient_rows(&row.id)?
+                .iter()
+                .map(recipient_info)
+                .collect::<Result<_, _>>()?,
+            timeline: timeline(store, &row.id)?,
+            messages: store
+                .messages(&row.id)?
+                .into_iter()
+                .map(message_json)
+                .collect::<Result<_, _>>()?,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(out))
+}
+
+/// Checks a desk message: signed by the author's card key as the next
+/// message of the thread, sealed to the reporter and every case recipient.
+fn verify_desk_message(
+    store: &Store,
+    st: &AppState,
+    who: &RecipientRow,
+    case: &CaseId,
+    msg: &PostMessage,
+) -> Result<[u8; 64], ApiError> {
+    let card = RecipientCard::parse(&who.card)
+        .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
+    let signature = signature_field(&msg.signature)?;
+    card.verifying_key
+        .verify_envelope(
+            case,
+            msg.seq,
+            Direction::FromDesk,
+            &msg.envelope,
+            &signature,
+        )
+        .map_err(|_| {
+            ApiError::bad_request(
+                "bad_signature",
+                "the message's signature does not verify with your card's key",
+            )
+        })?;
+    let recipients = store.case_recipients(&case.0)?.len();
+    check_envelope(
+        &msg.envelope,
+        recipients + 1,
+        st.settings.max_envelope_bytes,
+    )?;
+    Ok(signature.0)
+}
+
+/// `POST /v1/cases/{case}/messages`: a reply.
+pub async fn post_message(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = SignedRequest::from_request(&req, state.settings.request_window_seconds)?;
+    let case = case_id(&path)?;
+    let out = with_store(&state, move |store, st| {
+        let who = signer(store, st, &signed, &body)?;
+        addressed_case(store, &who, &case)?;
+        let msg: PostMessage = parse_json(&body)?;
+        let signature = verify_desk_message(store, st, &who, &case, &msg)?;
+        post(
+            store,
+            &case,
+            &msg,
+            Direction::FromDesk,
+            Some(&who.id),
+            &signature,
+            st,
+        )?;
+        Ok(MessagePosted {
+            case: case.to_string(),
+            seq: msg.seq,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// `POST /v1/cases/{case}/state`: a state change, optionally with a note.
+pub async fn set_state(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = SignedRequest::from_request(&req, state.settings.request_window_seconds)?;
+    let case = case_id(&path)?;
+    let out = with_store(&state, move |store, st| {
+        let who = signer(store, st, &signed, &body)?;
+        let row = addressed_case(store, &who, &case)?;
+        let change: SetState = parse_json(&body)?;
+        let note_sig = match &change.note {
+            Some(m) => Some(verify_desk_message(store, st, &who, &case, m)?),
+            None => None,
+        };
+        let note = match (&change.note, &note_sig) {
+            (Some(m), Some(sig)) => Some(NewMessage {
+                seq: m.seq,
+                direction: Direction::FromDesk.as_str(),
+                author: Some(&who.id),
+                envelope: &m.envelope,
+                envelope_hash: sotto_envelope::sha256(&m.envelope),
+                signature: sig,
+            }),
+            _ => None,
+        };
+        let today = st.today();
+        store
+            .set_state(
+                &case.0,
+                change.state.as_str(),
+                &who.id,
+                note.as_ref(),
+                &today.to_string(),
+            )
+            .map_err(stale_seq)?;
+        Ok(StateChanged {
+            case: case.to_string(),
+            state: change.state,
+            next_update_due: st.next_update_due(change.state, day(&row.opened_on)?, Some(today)),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

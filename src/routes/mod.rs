@@ -1,0 +1,151 @@
+//! The `/v1` API, one module per resource, and the state they share.
+//!
+//! Handlers never log: no line per request, none with request data. SQLite
+//! work runs on actix's blocking pool (`web::block`) so the async workers
+//! never wait on the disk; WAL lets reads proceed beside a write.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use actix_web::web;
+use ring::hmac;
+use sotto_envelope::pow::ChallengeKey;
+use sotto_store::Store;
+use sotto_wire::Day;
+
+use crate::auth::ReplayGuard;
+use crate::config::Settings;
+use crate::error::ApiError;
+
+pub mod cases;
+pub mod desks;
+pub mod health;
+pub mod inbox;
+pub mod reporter;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    /// Connections to the database.
+    pub db: Db,
+    /// Keys the handle hashes.
+    pub pepper: hmac::Key,
+    /// Authenticates proof-of-work challenges.
+    pub challenges: ChallengeKey,
+    /// Signed requests already seen.
+    pub replay: ReplayGuard,
+    /// The settings.
+    pub settings: Settings,
+}
+
+impl AppState {
+    /// Today by the server's calendar.
+    pub fn today(&self) -> Day {
+        self.settings.today()
+    }
+
+    /// When the handlers owe news on a case, if they do: an acknowledgement
+    /// within `acknowledge_days` of opening, then an update every
+    /// `update_days` after a handler last acted.
+    pub fn next_update_due(
+        &self,
+        state: sotto_wire::CaseState,
+        opened: Day,
+        desk_updated: Option<Day>,
+    ) -> Option<Day> {
+        if !state.is_open() {
+            return None;
+        }
+        Some(match (state, desk_updated) {
+            (sotto_wire::CaseState::Received, None) => opened.plus(self.settings.acknowledge_days),
+            (_, Some(d)) => d.plus(self.settings.update_days),
+            (_, None) => opened.plus(self.settings.update_days),
+        })
+    }
+}
+
+/// A small pool of SQLite connections.
+#[derive(Debug)]
+pub struct Db {
+    path: PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl Db {
+    /// A pool over the database at `path` (opened and migrated once here).
+    pub fn open(path: PathBuf) -> Result<Self, sotto_store::StoreError> {
+        let first = Store::open(&path)?;
+        Ok(Self {
+            path,
+            idle: Mutex::new(vec![first]),
+        })
+    }
+
+    fn take(&self) -> Result<Store, ApiError> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(s) => Ok(s),
+            None => Ok(Store::open(&self.path)?),
+        }
+    }
+
+    fn give_back(&self, store: Store) {
+        if let Ok(mut v) = self.idle.lock() {
+            if v.len() < 16 {
+                v.push(store);
+            }
+        }
+    }
+}
+
+/// Runs `f` with a connection on the blocking pool.
+pub async fn with_store<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store, &AppState) -> Result<T, ApiError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || {
+        let mut store = state.db.take()?;
+        let out = f(&mut store, &state);
+        state.db.give_back(store);
+        out
+    })
+    .await?
+}
+
+/// Parses a stored day; the schema guarantees the form.
+pub fn day(s: &str) -> Result<Day, ApiError> {
+    Day::parse(s).ok_or_else(|| ApiError::internal(&"stored day does not parse"))
+}
+
+/// Parses a stored state; the schema guarantees the value.
+pub fn state_of(s: &str) -> Result<sotto_wire::CaseState, ApiError> {
+    sotto_wire::CaseState::parse(s)
+        .ok_or_else(|| ApiError::internal(&"stored state does not parse"))
+}
+
+/// Routes under `/v1`. Each path is a resource, so a wrong method gets 405.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .service(web::resource("/health").route(web::get().to(health::health)))
+            .service(web::resource("/desks").route(web::get().to(desks::list)))
+            .service(web::resource("/desks/{desk}").route(web::get().to(desks::info)))
+            .service(
+                web::resource("/desks/{desk}/challenge").route(web::post().to(desks::challenge)),
+            )
+            .service(web::resource("/cases").route(web::post().to(cases::open)))
+            .service(web::resource("/reporter/case").route(web::get().to(reporter::status)))
+            .service(
+                web::resource("/reporter/case/messages")
+                    .route(web::post().to(reporter::post_message)),
+            )
+            .service(web::resource("/inbox").route(web::get().to(inbox::inbox)))
+            .service(web::resource("/cases/{case}").route(web::get().to(inbox::case)))
+            .service(
+                web::resource("/cases/{case}/messages").route(web::post().to(inbox::post_message)),
+            )
+            .service(web::resource("/cases/{case}/state").route(web::post().to(inbox::set_state))),
+    );
+}

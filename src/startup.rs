@@ -1,0 +1,131 @@
+//! Builds the server: opens the data directory, binds its own listener
+//! (port 0 picks a free one, which the tests use), and wires the routes.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use ring::hmac;
+use sotto_envelope::pow::ChallengeKey;
+
+use crate::auth::ReplayGuard;
+use crate::config::Settings;
+use crate::datadir::DataDir;
+use crate::error::{json_errors, ApiError};
+use crate::routes::{self, AppState, Db};
+
+/// The desk every deployment starts with.
+pub const DEFAULT_DESK: &str = "default";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory.
+    #[error(transparent)]
+    DataDir(#[from] crate::datadir::DataDirError),
+    /// The database.
+    #[error("database: {0}")]
+    Store(#[from] sotto_store::StoreError),
+    /// The listener.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// A built, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+impl Application {
+    /// Opens the data directory (creating it on first start), the database
+    /// and the `default` desk, and binds the listener.
+    pub fn build(settings: Settings) -> Result<Self, StartError> {
+        let dir = DataDir::create(&settings.data_dir)?;
+        let db = Db::open(dir.db_path())?;
+        {
+            let mut store = sotto_store::Store::open(&dir.db_path())?;
+            store.ensure_desk(
+                DEFAULT_DESK,
+                "The community's reporting desk.",
+                &settings.today().to_string(),
+            )?;
+        }
+        let pepper = hmac::Key::new(hmac::HMAC_SHA256, dir.pepper()?.as_ref());
+        let challenges = ChallengeKey::derive(&*dir.server_key()?);
+        let listener =
+            TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
+                addr: settings.listen.clone(),
+                source,
+            })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let workers = settings.workers;
+        let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
+        let state = web::Data::new(AppState {
+            db,
+            pepper,
+            challenges,
+            replay: ReplayGuard::default(),
+            settings,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .wrap(ErrorHandlers::new().default_handler(json_errors))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("x-content-type-options", "nosniff"))
+                        .add(("referrer-policy", "no-referrer"))
+                        .add(("cache-control", "no-store")),
+                )
+                .configure(routes::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Listen {
+            addr: "listener".into(),
+            source,
+        })?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: "no such route; see docs/api.md".into(),
+    })
+}

@@ -1,0 +1,272 @@
+//! Spawning the server and the CLI for tests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sotto::client::Api;
+use sotto_envelope::keys::{DeskIdentity, DisplayName};
+
+/// The `sotto` binary under test.
+pub fn sotto_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sotto")
+}
+
+/// A running server.
+pub struct TestApp {
+    pub url: String,
+    pub data: tempfile::TempDir,
+    pub work: tempfile::TempDir,
+    pub api: Api,
+    child: Child,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+}
+
+/// Starts `sotto serve` on a free port with debug logging and an easy proof of work.
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(&[])
+}
+
+/// Like [`spawn_app`], with extra environment.
+pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(sotto_bin());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path().join("data"))
+        .env("SOTTO_LOG", "debug")
+        .env("SOTTO_POW_DIFFICULTY", "6")
+        .env("SOTTO_WORKERS", "2")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let stdout = Arc::new(Mutex::new(Vec::new()));
+    {
+        let mut err = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+    }
+    let (tx, rx) = mpsc::channel();
+    {
+        let out = child.stdout.take().unwrap();
+        let sink = Arc::clone(&stdout);
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(out);
+            let mut line = String::new();
+            let mut first = true;
+            while lines.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                sink.lock().unwrap().extend_from_slice(line.as_bytes());
+                if first {
+                    let _ = tx.send(line.clone());
+                    first = false;
+                }
+                line.clear();
+            }
+        });
+    }
+    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(l) => l,
+        Err(_) => {
+            let _ = child.kill();
+            panic!(
+                "server did not start: {}",
+                String::from_utf8_lossy(&stderr.lock().unwrap())
+            );
+        }
+    };
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the start line names the URL")
+        .trim_end_matches('/')
+        .to_owned();
+    let api = Api::new(&url).unwrap();
+    TestApp {
+        url,
+        data,
+        work,
+        api,
+        child,
+        stderr,
+        stdout,
+    }
+}
+
+impl TestApp {
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.path().join("data")
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir().join("sotto.db")
+    }
+
+    /// Everything the server wrote to stderr and stdout so far.
+    pub fn logs(&self) -> String {
+        let mut s = String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned();
+        s.push_str(&String::from_utf8_lossy(&self.stdout.lock().unwrap()));
+        s
+    }
+
+    /// A new ombudsperson: identity made in-process, registered through the
+    /// real `sotto admin add-recipient`, on `desk`.
+    pub fn add_recipient_to(&self, desk: &str, name: &str) -> DeskIdentity {
+        let id = DeskIdentity::generate(DisplayName::parse(name).unwrap());
+        let out = self.sotto(&[
+            "admin",
+            "add-recipient",
+            "--data",
+            self.data_dir().to_str().unwrap(),
+            "--desk",
+            desk,
+            "--card",
+            &id.card().to_string(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        id
+    }
+
+    /// A new ombudsperson on the default desk.
+    pub fn add_recipient(&self, name: &str) -> DeskIdentity {
+        self.add_recipient_to("default", name)
+    }
+
+    /// Writes an identity file into the work dir and returns its path.
+    pub fn identity_file(&self, id: &DeskIdentity) -> PathBuf {
+        let path = self
+            .work
+            .path()
+            .join(format!("{}.identity", id.card().fingerprint().id()));
+        if !path.exists() {
+            std::fs::write(&path, id.to_file().as_bytes()).unwrap();
+        }
+        path
+    }
+
+    /// Runs the CLI with `SOTTO_SERVER` set, no stdin.
+    pub fn sotto(&self, args: &[&str]) -> Output {
+        self.sotto_with(args, None, &[])
+    }
+
+    /// Runs the CLI with stdin text and extra environment.
+    pub fn sotto_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(sotto_bin());
+        cmd.args(args)
+            .current_dir(self.work.path())
+            .env("SOTTO_SERVER", &self.url)
+            .env_remove("SOTTO_TOKEN")
+            .env_remove("SOTTO_IDENTITY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        {
+            let mut input = child.stdin.take().unwrap();
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes()).unwrap();
+            }
+        }
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A raw HTTP request to the server, for inputs the client would never send.
+pub fn raw(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}{}", app.url, path);
+    let res = match method {
+        "GET" => {
+            let mut r = agent.get(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+        "POST" => {
+            let mut r = agent.post(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(body)
+        }
+        "PUT" => {
+            let mut r = agent.put(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(body)
+        }
+        "DELETE" => agent.delete(&url).call(),
+        other => panic!("method {other}"),
+    };
+    let mut res = res.unwrap();
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string().unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, json)
+}

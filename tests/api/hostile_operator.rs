@@ -1,0 +1,148 @@
+//! An operator with full access to the server's files cannot read, forge or
+//! quietly widen a case: the clients catch what the server cannot stop.
+
+use sotto::client::{desk, reporter};
+use sotto_envelope::keys::{DeskIdentity, DisplayName};
+use sotto_envelope::sign::{CaseId, Direction};
+
+use crate::helpers::spawn_app;
+
+fn submit(app: &crate::helpers::TestApp, text: &str) -> reporter::Submitted {
+    reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: text.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_key_that_is_not_registered_cannot_use_the_desk_api() {
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    let done = submit(&app, "report");
+    let mallory = DeskIdentity::generate(DisplayName::parse("Mallory").unwrap());
+    assert_eq!(
+        desk::inbox(&app.api, &mallory).unwrap_err().code(),
+        Some("unknown_recipient")
+    );
+    assert_eq!(
+        desk::reply(&app.api, &mallory, &done.opened.case, "forged", vec![])
+            .unwrap_err()
+            .code(),
+        Some("unknown_recipient")
+    );
+}
+
+#[test]
+fn a_recipient_smuggled_into_a_case_is_refused_by_the_reporter_and_flagged_to_colleagues() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the report");
+    let case = CaseId::parse(&done.opened.case).unwrap();
+
+    // The operator registers Mallory and writes her into the case directly.
+    let mallory = app.add_recipient("Mallory");
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    conn.execute(
+        "INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)",
+        rusqlite::params![&case.0[..], mallory.card().fingerprint().id()],
+    )
+    .unwrap();
+
+    // Mallory cannot read the report: it was never encrypted to her.
+    let view = desk::show(&app.api, &mallory, &done.opened.case).unwrap();
+    assert!(view.messages[0].content.is_err());
+    // The server takes her reply, since its database now says she belongs...
+    desk::reply(
+        &app.api,
+        &mallory,
+        &done.opened.case,
+        "Please send me your real name.",
+        vec![],
+    )
+    .unwrap();
+
+    // ...but the reporter's client checks replies against the readers sealed
+    // inside the report, and refuses hers.
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert_eq!(view.messages.len(), 2);
+    let refused = view.messages[1].content.as_ref().unwrap_err();
+    assert!(
+        refused.contains("not one of this case's recipients"),
+        "{refused}"
+    );
+    // And Alice is warned that someone was added behind the reporter's back.
+    let view = desk::show(&app.api, &alice, &done.opened.case).unwrap();
+    assert!(
+        view.warnings
+            .iter()
+            .any(|w| w.contains("Mallory") && w.contains("did not choose")),
+        "{:?}",
+        view.warnings
+    );
+}
+
+#[test]
+fn a_reply_forged_in_the_database_fails_its_signature_check() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the report");
+    let case = CaseId::parse(&done.opened.case).unwrap();
+    // A real reply by Alice, so the envelope is well formed...
+    desk::reply(&app.api, &alice, &done.opened.case, "genuine", vec![]).unwrap();
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let envelope: Vec<u8> = conn
+        .query_row(
+            "SELECT envelope FROM messages WHERE case_id = ?1 AND seq = 1",
+            [&case.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // ...replayed by the operator as message 2, with a signature made by a
+    // key of the operator's own but Alice's name on it.
+    let operator = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
+    let sig = operator
+        .signing_key()
+        .sign_envelope(&case, 2, Direction::FromDesk, &envelope);
+    conn.execute(
+        "INSERT INTO messages (case_id, seq, direction, author, envelope, signature, posted_on)
+         VALUES (?1, 2, 'desk', ?2, ?3, ?4, '2026-01-01')",
+        rusqlite::params![
+            &case.0[..],
+            alice.card().fingerprint().id(),
+            envelope,
+            &sig.0[..]
+        ],
+    )
+    .unwrap();
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert!(view.messages[1].content.is_ok());
+    let refused = view.messages[2].content.as_ref().unwrap_err();
+    assert!(refused.contains("signature does not verify"), "{refused}");
+}
+
+#[test]
+fn a_replayed_or_reordered_message_is_refused_by_the_client() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the report");
+    let case = CaseId::parse(&done.opened.case).unwrap();
+    desk::reply(&app.api, &alice, &done.opened.case, "first reply", vec![]).unwrap();
+    // The operator copies Alice's genuinely signed message 1 to position 2.
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    conn.execute(
+        "INSERT INTO messages (case_id, seq, direction, author, envelope, signature, posted_on)
+         SELECT case_id, 2, direction, author, envelope, signature, posted_on
+         FROM messages WHERE case_id = ?1 AND seq = 1",
+        [&case.0[..]],
+    )
+    .unwrap();
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert!(view.messages[1].content.is_ok());
+    // Signed as message 1: it does not verify in position 2.
+    assert!(view.messages[2].content.is_err());
+}

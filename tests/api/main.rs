@@ -1,0 +1,12 @@
+//! Black-box tests: the real `sotto` binary, started on port 0 with a fresh
+//! data directory, driven by the real client code and the real CLI.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod canary;
+mod cli;
+mod flow;
+mod helpers;
+mod hostile_operator;
+mod pyrage_db;
