@@ -5,20 +5,31 @@
 use thiserror::Error;
 
 /// Why an age file could not be decrypted.
+///
+/// The variants are the stages the age spec and its test vectors name.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecryptError {
-    /// The header is not a well-formed age v1 header (bad version line,
-    /// malformed stanza, non-canonical base64, wrong sizes, bad MAC line).
+    /// The header is not a well-formed age v1 header: an unsupported version,
+    /// a line that breaks the grammar, non-canonical base64, a malformed
+    /// X25519 stanza (argument count, share or body size), an all-zero X25519
+    /// shared secret, an scrypt stanza beside other stanzas, or a missing or
+    /// short payload nonce.
     #[error("the envelope header is malformed")]
     InvalidHeader,
-    /// The file key unwrapped, but the header MAC did not verify.
+    /// A file key unwrapped, but the header MAC did not verify: the header
+    /// was changed after it was written.
     #[error("the envelope header failed its integrity check")]
     InvalidMac,
-    /// None of the given identities can open any stanza in the header.
+    /// None of the given identities opens any X25519 stanza in the header
+    /// (also when the header has no X25519 stanza, or no identity is given).
     #[error("none of the given keys can open this envelope")]
     NoMatchingKeys,
-    /// The payload is truncated, has trailing data, or failed authentication.
+    /// The payload is corrupt: a chunk failed authentication, the final
+    /// chunk is missing (truncation) or empty after a full chunk, or data
+    /// follows it. [`decrypt_into`](crate::decrypt_into) keeps the chunks
+    /// that authenticated before the failure; [`decrypt`](crate::decrypt)
+    /// returns nothing.
     #[error("the envelope payload is corrupt or truncated")]
     DecryptionFailed,
 }
@@ -30,6 +41,12 @@ pub enum EncryptError {
     /// An age file needs at least one recipient.
     #[error("an envelope needs at least one recipient")]
     NoRecipients,
+    /// A recipient is a low-order X25519 point: the shared secret with it is
+    /// all zero, so anyone could unwrap the file key, and nobody could open
+    /// the stanza with a real identity. `Recipient::parse` accepts any 32
+    /// bytes, so encryption is where this is caught.
+    #[error("a recipient key is not a usable X25519 public key")]
+    InvalidRecipient,
 }
 
 /// Why a key, card or token string was refused.

@@ -1,6 +1,6 @@
 //! Sotto's cryptography, pure: no I/O, no clock, no network.
 //!
-//! - [`format`]: the age v1 file format (header, stanzas, header MAC) with
+//! - [`format`](mod@format): the age v1 file format (header, stanzas, header MAC) with
 //!   X25519 recipients, encode and decode.
 //! - [`stream`]: the age STREAM payload (ChaCha20-Poly1305, 64 KiB chunks).
 //! - [`x25519`]: age X25519 keys and their `age1…` / `AGE-SECRET-KEY-1…` forms.
@@ -30,7 +30,7 @@ pub mod token;
 pub mod x25519;
 
 pub use error::{DecryptError, EncryptError, KeyError};
-pub use format::{decrypt, decrypt_into, encrypt};
+pub use format::{decrypt, decrypt_into, encrypt, inspect};
 pub use x25519::{Identity, Recipient};
 
 /// SHA-256 of `data`: envelopes are signed and bound to proofs of work by it.
