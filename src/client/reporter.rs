@@ -60,7 +60,10 @@ pub type Chosen = (Vec<(RecipientInfo, RecipientCard)>, Vec<RecipientInfo>);
 
 /// Checks the desk's recipients (each card must hash to its id) and splits
 /// them into chosen and excluded.
-pub fn choose_recipients(desk: &[RecipientInfo], exclude: &[String]) -> Result<Chosen, ClientError> {
+pub fn choose_recipients(
+    desk: &[RecipientInfo],
+    exclude: &[String],
+) -> Result<Chosen, ClientError> {
     let mut all = Vec::new();
     for info in desk {
         let card = RecipientCard::parse(&info.card).map_err(|_| {

@@ -26,13 +26,13 @@ pub fn check_envelope(envelope: &[u8], recipients: usize, max: usize) -> Result<
             "an envelope may be at most {max} bytes"
         )));
     }
-    let header = inspect_tmp(envelope).ok_or_else(|| {
+    let header = sotto_envelope::inspect(envelope).map_err(|_| {
         ApiError::bad_request(
             "bad_envelope",
-            "the envelope is not a well-formed age v1 file",
+            "the envelope is not a well-formed, complete age v1 file",
         )
     })?;
-    if header != recipients {
+    if header.x25519_stanzas != recipients || header.other_stanzas != 0 {
         return Err(ApiError::bad_request(
             "bad_envelope",
             format!("the envelope must be encrypted to exactly {recipients} X25519 recipients"),
@@ -149,43 +149,42 @@ pub async fn open(
     } else {
         CaseState::Received
     };
-    let opened = with_store(&state, move |store, st| {
-        let desk = desk_by_name(store, &open.desk)?;
-        let active: HashSet<String> = store
-            .active_recipients(desk.id)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        if let Some(unknown) = open.recipients.iter().find(|r| !active.contains(*r)) {
-            return Err(ApiError::bad_request(
-                "unknown_recipient",
-                format!(
+    let opened =
+        with_store(&state, move |store, st| {
+            let desk = desk_by_name(store, &open.desk)?;
+            let active: HashSet<String> = store
+                .active_recipients(desk.id)?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            if let Some(unknown) = open.recipients.iter().find(|r| !active.contains(*r)) {
+                return Err(ApiError::bad_request(
+                    "unknown_recipient",
+                    format!(
                     "{unknown} is not a recipient of this desk; GET /v1/desks/{{desk}} lists them"
                 ),
-            ));
-        }
-        let today = st.today();
-        let envelope_hash = sha256(&open.envelope);
-        let new = NewCase {
-            id: case.0,
-            desk_id: desk.id,
-            handle_hash: hash,
-            reporter_x25519: &reporter_x25519.to_string(),
-            reporter_ed25519: &reporter_ed25519.0,
-            recipients: &open.recipients,
-            state: initial.as_str(),
-            report: NewMessage {
-                seq: 0,
-                direction: Direction::FromReporter.as_str(),
-                author: None,
-                envelope: &open.envelope,
-                envelope_hash,
-                signature: &signature.0,
-            },
-        };
-        store
-            .insert_case(&new, &today.to_string())
-            .map_err(|e| {
+                ));
+            }
+            let today = st.today();
+            let envelope_hash = sha256(&open.envelope);
+            let new = NewCase {
+                id: case.0,
+                desk_id: desk.id,
+                handle_hash: hash,
+                reporter_x25519: &reporter_x25519.to_string(),
+                reporter_ed25519: &reporter_ed25519.0,
+                recipients: &open.recipients,
+                state: initial.as_str(),
+                report: NewMessage {
+                    seq: 0,
+                    direction: Direction::FromReporter.as_str(),
+                    author: None,
+                    envelope: &open.envelope,
+                    envelope_hash,
+                    signature: &signature.0,
+                },
+            };
+            store.insert_case(&new, &today.to_string()).map_err(|e| {
                 match e {
             StoreError::Conflict(_) => ApiError::conflict(
                 "already_used",
@@ -194,23 +193,15 @@ pub async fn open(
             other => other.into(),
         }
             })?;
-        let row = store.case_by_id(&case.0)?;
-        let opened = day(&row.opened_on)?;
-        Ok(CaseOpened {
-            case: case.to_string(),
-            state: initial,
-            opened,
-            next_update_due: st.next_update_due(initial, opened, None),
+            let row = store.case_by_id(&case.0)?;
+            let opened = day(&row.opened_on)?;
+            Ok(CaseOpened {
+                case: case.to_string(),
+                state: initial,
+                opened,
+                next_update_due: st.next_update_due(initial, opened, None),
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created().json(opened))
-}
-
-// TEMPORARY until format::inspect lands.
-fn inspect_tmp(e: &[u8]) -> Option<usize> {
-    if !e.starts_with(b"age-encryption.org/v1\n") {
-        return None;
-    }
-    Some(e.windows(10).filter(|w| w == b"-> X25519 ").count())
 }

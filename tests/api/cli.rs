@@ -135,7 +135,12 @@ fn the_walkthrough_works_end_to_end_through_the_cli() {
 fn errors_are_one_clear_line_and_a_failure_exit() {
     let app = spawn_app();
     // (arguments, stdin, environment, what the one line must mention)
-    type Case<'a> = (Vec<&'a str>, Option<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    type Case<'a> = (
+        Vec<&'a str>,
+        Option<&'a str>,
+        Vec<(&'a str, &'a str)>,
+        &'a str,
+    );
     let cases: Vec<Case> = vec![
         (
             vec!["report", "status"],

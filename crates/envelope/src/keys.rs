@@ -190,8 +190,10 @@ impl RecipientCard {
             return Err(KeyError::InvalidCard);
         }
         let recipient = Recipient::parse(age)?;
-        let verifying_key =
-            VerifyingKey::parse(ed.strip_prefix(ED25519_PREFIX).ok_or(KeyError::InvalidCard)?)?;
+        let verifying_key = VerifyingKey::parse(
+            ed.strip_prefix(ED25519_PREFIX)
+                .ok_or(KeyError::InvalidCard)?,
+        )?;
         Ok(Self {
             name: DisplayName::parse(name)?,
             recipient,
@@ -257,7 +259,11 @@ impl Fingerprint {
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = self.groups();
-        write!(f, "{:05} {:05} {:05} {:05} {:05}", g[0], g[1], g[2], g[3], g[4])
+        write!(
+            f,
+            "{:05} {:05} {:05} {:05} {:05}",
+            g[0], g[1], g[2], g[3], g[4]
+        )
     }
 }
 
@@ -342,7 +348,9 @@ mod tests {
         let fp = card.fingerprint();
         let shown = fp.to_string();
         assert_eq!(shown.len(), 29);
-        assert!(shown.split(' ').all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit())));
+        assert!(shown
+            .split(' ')
+            .all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit())));
         assert!(fp.matches(&shown));
         assert!(fp.matches(&shown.replace(' ', "-")));
         assert!(fp.matches(&fp.id()));

@@ -59,9 +59,7 @@ pub fn pad(message: &[u8]) -> Result<Zeroizing<Vec<u8>>, PaddingError> {
 
 /// Removes the padding, refusing anything but the canonical form.
 pub fn unpad(padded: &[u8]) -> Result<&[u8], PaddingError> {
-    let rest = padded
-        .strip_prefix(PADDED_PLAINTEXT)
-        .ok_or(PaddingError)?;
+    let rest = padded.strip_prefix(PADDED_PLAINTEXT).ok_or(PaddingError)?;
     let (len, rest) = rest.split_first_chunk::<4>().ok_or(PaddingError)?;
     let len = u32::from_be_bytes(*len) as usize;
     if len > rest.len() || padded.len() != padded_len(len) {

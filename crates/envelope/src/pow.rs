@@ -169,7 +169,10 @@ mod tests {
         let mut raw = URL_SAFE_NO_PAD.decode(&s).unwrap();
         for i in 0..raw.len() {
             raw[i] ^= 0x40;
-            assert!(key().open(&URL_SAFE_NO_PAD.encode(&raw)).is_err(), "byte {i}");
+            assert!(
+                key().open(&URL_SAFE_NO_PAD.encode(&raw)).is_err(),
+                "byte {i}"
+            );
             raw[i] ^= 0x40;
         }
         assert!(key().open("").is_err());
@@ -188,7 +191,10 @@ mod tests {
         assert!(verify(&s, &h, 16, n16));
         assert!(!verify(&s, &sha256(b"other"), 16, n16));
         let other = key()
-            .issue(&Challenge { case: CaseId([8; 16]), ..sample() })
+            .issue(&Challenge {
+                case: CaseId([8; 16]),
+                ..sample()
+            })
             .unwrap();
         assert!(!verify(&other, &h, 16, n16));
     }
