@@ -25,6 +25,10 @@ pub struct Recipient(pub(crate) x25519_dalek::PublicKey);
 
 impl Recipient {
     /// Parses an `age1…` string (lowercase, Bech32, 32-byte payload).
+    ///
+    /// A low-order point is refused here too, not only when encrypting: it
+    /// would make every shared secret zero, so nobody should be able to
+    /// register one as a reporter's or an ombudsperson's key.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
         let bytes = decode_bech32(s, RECIPIENT_HRP).ok_or(KeyError::InvalidRecipient)?;
         // age recipients are always lowercase; refuse any other spelling so a
@@ -36,7 +40,21 @@ impl Recipient {
             .as_slice()
             .try_into()
             .map_err(|_| KeyError::InvalidRecipient)?;
-        Ok(Self(bytes.into()))
+        let recipient = Self(bytes.into());
+        if !recipient.is_contributory() {
+            return Err(KeyError::InvalidRecipient);
+        }
+        Ok(recipient)
+    }
+
+    /// Whether a Diffie-Hellman with this point can yield a non-zero secret
+    /// (false exactly for the small-order points).
+    pub(crate) fn is_contributory(&self) -> bool {
+        // Any clamped scalar works: a small-order point times it is the
+        // identity, whatever the scalar.
+        x25519_dalek::StaticSecret::from([0x42; 32])
+            .diffie_hellman(&self.0)
+            .was_contributory()
     }
 
     /// The raw 32-byte Montgomery u-coordinate.
@@ -307,6 +325,19 @@ mod tests {
             Recipient::parse(std::str::from_utf8(&bytes).unwrap()),
             Err(KeyError::InvalidRecipient)
         );
+    }
+
+    #[test]
+    fn a_low_order_recipient_does_not_parse() {
+        // u = 0 and u = 1 are small-order points.
+        for u in [[0u8; 32], {
+            let mut one = [0u8; 32];
+            one[0] = 1;
+            one
+        }] {
+            let encoded = Recipient::from_bytes(u).to_string();
+            assert_eq!(Recipient::parse(&encoded), Err(KeyError::InvalidRecipient));
+        }
     }
 
     #[test]
