@@ -1,0 +1,137 @@
+//! Speed and memory, measured: `cargo bench --bench sotto`.
+//!
+//! Plain timing loops (no framework), printed as a table that
+//! docs/benchmarks.md quotes. The server part starts the real binary on a
+//! free port and drives it with the real client over loopback.
+
+use std::hint::black_box;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sotto::client::{reporter, Api};
+use sotto_envelope::keys::{DeskIdentity, DisplayName};
+use sotto_envelope::token::Token;
+use sotto_envelope::{decrypt, encrypt, pad, pow, sha256};
+
+fn time<T>(label: &str, iterations: u32, mut f: impl FnMut() -> T) -> Duration {
+    // One warm-up call, then the measured loop.
+    black_box(f());
+    let start = Instant::now();
+    for _ in 0..iterations {
+        black_box(f());
+    }
+    let per = start.elapsed() / iterations;
+    println!("| {label:<48} | {:>12} |", format_duration(per));
+    per
+}
+
+fn format_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else {
+        format!("{:.2} ms", us / 1000.0)
+    }
+}
+
+fn crypto() {
+    println!("| operation (one core) | time |\n|---|---|");
+    let alice = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
+    let token = Token::generate();
+    let recipients = [alice.card().recipient, token.identity().recipient()];
+    time("token: generate and derive handle + keys", 2000, || {
+        let t = Token::generate();
+        (t.handle(), t.identity(), t.signing_key().verifying_key())
+    });
+    time("token: parse the written form", 2000, || {
+        Token::parse(&token.to_display()).unwrap()
+    });
+    for (label, size) in [("1 KiB", 1024), ("64 KiB", 64 * 1024), ("1 MiB", 1 << 20), ("10 MiB", 10 << 20)] {
+        let plain = pad::pad(&vec![7u8; size]).unwrap();
+        let iterations = if size >= 1 << 20 { 10 } else { 500 };
+        time(&format!("encrypt {label} to 2 recipients"), iterations, || {
+            encrypt(&recipients, &plain).unwrap()
+        });
+        let file = encrypt(&recipients, &plain).unwrap();
+        time(&format!("decrypt {label}"), iterations, || {
+            decrypt(std::slice::from_ref(alice.identity()), &file).unwrap()
+        });
+    }
+    let file = encrypt(&recipients, &pad::pad(b"report").unwrap()).unwrap();
+    let sk = token.signing_key();
+    let case = sotto_envelope::sign::CaseId::generate();
+    let dir = sotto_envelope::sign::Direction::FromReporter;
+    time("Ed25519 sign an envelope", 2000, || sk.sign_envelope(&case, 0, dir, &file));
+    let sig = sk.sign_envelope(&case, 0, dir, &file);
+    let vk = sk.verifying_key();
+    time("Ed25519 verify an envelope", 2000, || vk.verify_envelope(&case, 0, dir, &file, &sig).unwrap());
+    let h = sha256(&file);
+    for bits in [12u8, 18] {
+        // Solving is random work: average over many challenges.
+        let n = if bits > 16 { 20 } else { 200 };
+        let mut i = 0u32;
+        time(&format!("proof of work, {bits} bits (mean)"), n, || {
+            i += 1;
+            pow::solve(&format!("challenge-{i}"), &h, bits).unwrap()
+        });
+    }
+}
+
+fn server() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .env("SOTTO_POW_DIFFICULTY", "8")
+        .env("SOTTO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_owned();
+    let pid = child.id();
+    let alice = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
+    let status = Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(["admin", "add-recipient", "--data"])
+        .arg(data.path())
+        .args(["--card", &alice.card().to_string()])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let api = Api::new(&url).unwrap();
+    let rss = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned()))
+            .unwrap_or_else(|| "?".into())
+    };
+    println!("\n| server, over loopback, one client | time |\n|---|---|");
+    println!("| {:<48} | {:>9} KiB |", "peak resident memory after start", rss());
+    let submission = reporter::Submission {
+        desk: "default".into(),
+        text: "a report of a few sentences ".repeat(10),
+        ..Default::default()
+    };
+    let mut tokens = Vec::new();
+    time("submit a 1 KiB report (8-bit PoW), client included", 200, || {
+        let done = reporter::submit(&api, &submission).unwrap();
+        tokens.push(done.token);
+    });
+    let handle = tokens[0].handle();
+    time("status poll (GET /v1/reporter/case), one message", 1000, || api.reporter_status(&handle).unwrap());
+    time("desk inbox with 200 cases", 50, || api.inbox(&alice).unwrap());
+    println!("| {:<48} | {:>9} KiB |", "peak resident memory after 200 cases", rss());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary with `--bench`-less args; keep it quick then.
+    if std::env::args().any(|a| a == "--bench") {
+        crypto();
+        server();
+    }
+}
