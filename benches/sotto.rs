@@ -4,6 +4,8 @@
 //! docs/benchmarks.md quotes. The server part starts the real binary on a
 //! free port and drives it with the real client over loopback.
 
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -47,12 +49,19 @@ fn crypto() {
     time("token: parse the written form", 2000, || {
         Token::parse(&token.to_display()).unwrap()
     });
-    for (label, size) in [("1 KiB", 1024), ("64 KiB", 64 * 1024), ("1 MiB", 1 << 20), ("10 MiB", 10 << 20)] {
+    for (label, size) in [
+        ("1 KiB", 1024),
+        ("64 KiB", 64 * 1024),
+        ("1 MiB", 1 << 20),
+        ("10 MiB", 10 << 20),
+    ] {
         let plain = pad::pad(&vec![7u8; size]).unwrap();
         let iterations = if size >= 1 << 20 { 10 } else { 500 };
-        time(&format!("encrypt {label} to 2 recipients"), iterations, || {
-            encrypt(&recipients, &plain).unwrap()
-        });
+        time(
+            &format!("encrypt {label} to 2 recipients"),
+            iterations,
+            || encrypt(&recipients, &plain).unwrap(),
+        );
         let file = encrypt(&recipients, &plain).unwrap();
         time(&format!("decrypt {label}"), iterations, || {
             decrypt(std::slice::from_ref(alice.identity()), &file).unwrap()
@@ -62,10 +71,14 @@ fn crypto() {
     let sk = token.signing_key();
     let case = sotto_envelope::sign::CaseId::generate();
     let dir = sotto_envelope::sign::Direction::FromReporter;
-    time("Ed25519 sign an envelope", 2000, || sk.sign_envelope(&case, 0, dir, &file));
+    time("Ed25519 sign an envelope", 2000, || {
+        sk.sign_envelope(&case, 0, dir, &file)
+    });
     let sig = sk.sign_envelope(&case, 0, dir, &file);
     let vk = sk.verifying_key();
-    time("Ed25519 verify an envelope", 2000, || vk.verify_envelope(&case, 0, dir, &file, &sig).unwrap());
+    time("Ed25519 verify an envelope", 2000, || {
+        vk.verify_envelope(&case, 0, dir, &file, &sig).unwrap()
+    });
     let h = sha256(&file);
     for bits in [12u8, 18] {
         // Solving is random work: average over many challenges.
@@ -90,8 +103,15 @@ fn server() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_owned();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
     let pid = child.id();
     let alice = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
     let status = Command::new(env!("CARGO_BIN_EXE_sotto"))
@@ -105,25 +125,47 @@ fn server() {
     let rss = || {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned()))
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM"))
+                    .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned())
+            })
             .unwrap_or_else(|| "?".into())
     };
     println!("\n| server, over loopback, one client | time |\n|---|---|");
-    println!("| {:<48} | {:>9} KiB |", "peak resident memory after start", rss());
+    println!(
+        "| {:<48} | {:>9} KiB |",
+        "peak resident memory after start",
+        rss()
+    );
     let submission = reporter::Submission {
         desk: "default".into(),
         text: "a report of a few sentences ".repeat(10),
         ..Default::default()
     };
     let mut tokens = Vec::new();
-    time("submit a 1 KiB report (8-bit PoW), client included", 200, || {
-        let done = reporter::submit(&api, &submission).unwrap();
-        tokens.push(done.token);
-    });
+    time(
+        "submit a 1 KiB report (8-bit PoW), client included",
+        200,
+        || {
+            let done = reporter::submit(&api, &submission).unwrap();
+            tokens.push(done.token);
+        },
+    );
     let handle = tokens[0].handle();
-    time("status poll (GET /v1/reporter/case), one message", 1000, || api.reporter_status(&handle).unwrap());
-    time("desk inbox with 200 cases", 50, || api.inbox(&alice).unwrap());
-    println!("| {:<48} | {:>9} KiB |", "peak resident memory after 200 cases", rss());
+    time(
+        "status poll (GET /v1/reporter/case), one message",
+        1000,
+        || api.reporter_status(&handle).unwrap(),
+    );
+    time("desk inbox with 200 cases", 50, || {
+        api.inbox(&alice).unwrap()
+    });
+    println!(
+        "| {:<48} | {:>9} KiB |",
+        "peak resident memory after 200 cases",
+        rss()
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
