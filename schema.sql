@@ -51,7 +51,8 @@ CREATE TABLE cases (
     desk_id          INTEGER NOT NULL REFERENCES desks(id),
     -- HMAC-SHA256(pepper, "sotto/v1/server/handle-hash" ‖ handle). The pepper
     -- lives in a key file beside the database, never in it, so a stolen
-    -- database cannot be used to test a token or a handle.
+    -- database alone cannot be used to test a handle. (Whoever holds a
+    -- token can find its case anyway, through the public keys below.)
     handle_hash      BLOB NOT NULL UNIQUE CHECK (length(handle_hash) = 32),
     -- The reporter's X25519 public key (age1…), derived from the token. A
     -- public key of a key pair made for this case alone: it links to nothing.
@@ -133,6 +134,8 @@ CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER cases_are_fixed BEFORE UPDATE ON cases
+BEGIN SELECT RAISE(ABORT, 'a case row is fixed when the case opens'); END;
 CREATE TRIGGER case_recipients_are_fixed_update BEFORE UPDATE ON case_recipients
 BEGIN SELECT RAISE(ABORT, 'case recipients are fixed when a case opens'); END;
 CREATE TRIGGER case_recipients_are_fixed_delete BEFORE DELETE ON case_recipients

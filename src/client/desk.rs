@@ -23,6 +23,9 @@ pub struct DeskView {
     /// The recipients the reporter chose, from the sealed report (falling
     /// back to the server's list if the report cannot be read).
     pub recipients: Vec<RecipientCard>,
+    /// The reporter's X25519 key as sealed in the report; None when the
+    /// report cannot be verified, and then nobody can reply.
+    pub reporter: Option<Recipient>,
 }
 
 /// The inbox.
@@ -44,30 +47,17 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
             "the server returned another case".into(),
         ));
     }
-    let reporter_key = VerifyingKey::parse(&dc.reporter_ed25519)
-        .map_err(|_| ClientError::Protocol("malformed reporter key".into()))?;
     let server_cards: Vec<RecipientCard> = dc
         .recipients
         .iter()
         .filter_map(|r| RecipientCard::parse(&r.card).ok())
         .collect();
     let mut warnings = Vec::new();
-    let first = thread::read(
-        &id,
-        dc.messages.get(..1).unwrap_or(&[]),
-        me.identity(),
-        &reporter_key,
-        &[],
-    );
-    let recipients = match first.first().map(|m| &m.content) {
-        Some(Ok(Content::Report(r))) => {
-            let sealed: Vec<RecipientCard> = r
-                .recipients
-                .iter()
-                .filter_map(|c| RecipientCard::parse(c).ok())
-                .collect();
+    let sealed = dc.messages.first().and_then(|m| sealed_report(me, &id, m));
+    let (recipients, reporter_key, reporter) = match sealed {
+        Some(sealed) => {
             for c in &server_cards {
-                if !sealed.contains(c) {
+                if !sealed.recipients.contains(c) {
                     warnings.push(format!(
                         "the server lists {} ({}) as a recipient, but the reporter did not choose them",
                         c.name,
@@ -75,11 +65,28 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
                     ));
                 }
             }
-            sealed
+            if dc.reporter_ed25519 != sealed.signing_key.to_string()
+                || dc.reporter_x25519 != sealed.recipient.to_string()
+            {
+                warnings.push(
+                    "the server's copy of the reporter's keys differs from the keys sealed in the report; \
+                     the sealed keys are used"
+                        .into(),
+                );
+            }
+            (
+                sealed.recipients,
+                sealed.signing_key,
+                Some(sealed.recipient),
+            )
         }
-        _ => {
-            warnings.push("the report itself could not be read or verified".into());
-            server_cards
+        None => {
+            warnings.push(
+                "the report itself could not be read or verified: replies to this case are disabled".into(),
+            );
+            let key = VerifyingKey::parse(&dc.reporter_ed25519)
+                .map_err(|_| ClientError::Protocol("malformed reporter key".into()))?;
+            (server_cards, key, None)
         }
     };
     let messages = thread::read(&id, &dc.messages, me.identity(), &reporter_key, &recipients);
@@ -88,6 +95,44 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
         messages,
         warnings,
         recipients,
+        reporter,
+    })
+}
+
+/// What the reporter sealed inside their report.
+struct Sealed {
+    recipients: Vec<RecipientCard>,
+    signing_key: VerifyingKey,
+    recipient: Recipient,
+}
+
+/// Opens message 0 and checks it under the reporter key it names itself.
+/// The server cannot forge this: only the reporter could encrypt a report to
+/// these recipients and sign it with the key inside it.
+fn sealed_report(me: &DeskIdentity, case: &CaseId, m: &sotto_wire::api::Message) -> Option<Sealed> {
+    let padded = zeroize::Zeroizing::new(
+        sotto_envelope::decrypt(std::slice::from_ref(me.identity()), &m.envelope).ok()?,
+    );
+    let Content::Report(r) = Content::from_padded(&padded).ok()? else {
+        return None;
+    };
+    let signing_key = VerifyingKey::parse(&r.reporter_ed25519).ok()?;
+    let recipient = Recipient::parse(&r.reporter_x25519).ok()?;
+    let sig = sotto_envelope::sign::Signature::parse(&m.signature)?;
+    if m.seq != 0 || m.direction != Direction::FromReporter.as_str() {
+        return None;
+    }
+    signing_key
+        .verify_envelope(case, 0, Direction::FromReporter, &m.envelope, &sig)
+        .ok()?;
+    Some(Sealed {
+        recipients: r
+            .recipients
+            .iter()
+            .filter_map(|c| RecipientCard::parse(c).ok())
+            .collect(),
+        signing_key,
+        recipient,
     })
 }
 
@@ -109,10 +154,12 @@ fn seal(
         .to_padded()
         .map_err(|e| ClientError::Usage(e.to_string()))?;
     let mut recipients: Vec<Recipient> = view.recipients.iter().map(|c| c.recipient).collect();
-    recipients.push(
-        Recipient::parse(&view.case.reporter_x25519)
-            .map_err(|_| ClientError::Protocol("malformed reporter key".into()))?,
-    );
+    recipients.push(view.reporter.ok_or_else(|| {
+        ClientError::Crypto(
+            "cannot reply: the report could not be verified, so the reporter's key is unknown"
+                .into(),
+        )
+    })?);
     let envelope = encrypt(&recipients, &padded).map_err(|e| ClientError::Crypto(e.to_string()))?;
     let seq = view.case.messages.len() as u64;
     let signature = me

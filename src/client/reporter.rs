@@ -121,6 +121,8 @@ pub fn submit(api: &Api, s: &Submission) -> Result<Submitted, ClientError> {
         links: s.links.clone(),
         attachments: s.attachments.clone(),
         recipients: chosen.iter().map(|(i, _)| i.card.clone()).collect(),
+        reporter_x25519: identity.recipient().to_string(),
+        reporter_ed25519: signing.verifying_key().to_string(),
     });
     let padded = content
         .to_padded()

@@ -68,6 +68,8 @@ fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
         links: vec![],
         attachments: vec![],
         recipients: vec![card.to_string()],
+        reporter_x25519: token.identity().recipient().to_string(),
+        reporter_ed25519: token.signing_key().verifying_key().to_string(),
     })
     .to_padded()
     .unwrap();

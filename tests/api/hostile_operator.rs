@@ -4,6 +4,8 @@
 use sotto::client::{desk, reporter};
 use sotto_envelope::keys::{DeskIdentity, DisplayName};
 use sotto_envelope::sign::{CaseId, Direction};
+use sotto_wire::api::PostMessage;
+use sotto_wire::content::{Content, Note, CONTENT_VERSION};
 
 use crate::helpers::spawn_app;
 
@@ -56,15 +58,36 @@ fn a_recipient_smuggled_into_a_case_is_refused_by_the_reporter_and_flagged_to_co
     // Mallory cannot read the report: it was never encrypted to her.
     let view = desk::show(&app.api, &mallory, &done.opened.case).unwrap();
     assert!(view.messages[0].content.is_err());
-    // The server takes her reply, since its database now says she belongs...
-    desk::reply(
-        &app.api,
-        &mallory,
-        &done.opened.case,
-        "Please send me your real name.",
-        vec![],
-    )
+    // Her own client will not reply to a report it cannot verify...
+    let err = desk::reply(&app.api, &mallory, &done.opened.case, "hi", vec![]).unwrap_err();
+    assert!(err.to_string().contains("cannot reply"), "{err}");
+    // ...so she crafts the reply by hand, to the reporter key the server
+    // gives her, and the server takes it since its database says she belongs.
+    let padded = Content::Message(Note {
+        v: CONTENT_VERSION,
+        text: "Please send me your real name.".into(),
+        attachments: vec![],
+    })
+    .to_padded()
     .unwrap();
+    let reporter_key = sotto_envelope::Recipient::parse(&view.case.reporter_x25519).unwrap();
+    let to = [
+        reporter_key,
+        alice.card().recipient,
+        mallory.card().recipient,
+    ];
+    let envelope = sotto_envelope::encrypt(&to, &padded).unwrap();
+    let sig = mallory
+        .signing_key()
+        .sign_envelope(&case, 1, Direction::FromDesk, &envelope);
+    let msg = PostMessage {
+        seq: 1,
+        envelope,
+        signature: sig.to_string(),
+    };
+    app.api
+        .desk_post(&mallory, &done.opened.case, &msg)
+        .unwrap();
 
     // ...but the reporter's client checks replies against the readers sealed
     // inside the report, and refuses hers.
@@ -83,6 +106,53 @@ fn a_recipient_smuggled_into_a_case_is_refused_by_the_reporter_and_flagged_to_co
             .any(|w| w.contains("Mallory") && w.contains("did not choose")),
         "{:?}",
         view.warnings
+    );
+}
+
+#[test]
+fn a_reporter_key_swapped_in_the_database_does_not_divert_replies() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the report");
+    let case = CaseId::parse(&done.opened.case).unwrap();
+    // The operator puts a key of their own in place of the reporter's.
+    let operator = sotto_envelope::Identity::generate();
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    conn.execute_batch("DROP TRIGGER cases_are_fixed").unwrap();
+    conn.execute(
+        "UPDATE cases SET reporter_x25519 = ?1 WHERE id = ?2",
+        rusqlite::params![operator.recipient().to_string(), &case.0[..]],
+    )
+    .unwrap();
+    // Alice is warned, and her reply goes to the key sealed in the report.
+    let view = desk::show(&app.api, &alice, &done.opened.case).unwrap();
+    assert!(
+        view.warnings
+            .iter()
+            .any(|w| w.contains("reporter's keys differs")),
+        "{:?}",
+        view.warnings
+    );
+    desk::reply(
+        &app.api,
+        &alice,
+        &done.opened.case,
+        "only for the reporter",
+        vec![],
+    )
+    .unwrap();
+    let reply: Vec<u8> = conn
+        .query_row(
+            "SELECT envelope FROM messages WHERE case_id = ?1 AND seq = 1",
+            [&case.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sotto_envelope::decrypt(std::slice::from_ref(&operator), &reply).is_err());
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert_eq!(
+        view.messages[1].content.as_ref().unwrap().text(),
+        "only for the reporter"
     );
 }
 

@@ -48,6 +48,13 @@ pub struct Report {
     /// report, so the reporter's client can later check every reply against
     /// the people it chose, whatever the server says.
     pub recipients: Vec<String>,
+    /// The reporter's X25519 recipient (`age1…`). Sealed here so handlers
+    /// encrypt replies to the key the reporter holds, not to whatever key
+    /// the server's database says.
+    pub reporter_x25519: String,
+    /// The reporter's Ed25519 key (base64url), sealed for the same reason:
+    /// handlers check the reporter's signatures against it.
+    pub reporter_ed25519: String,
 }
 
 /// A message in the thread after the report.
@@ -142,6 +149,8 @@ mod tests {
                 data: vec![0, 1, 2],
             }],
             recipients: vec!["sotto-card-v1 …".into()],
+            reporter_x25519: "age1…".into(),
+            reporter_ed25519: "key".into(),
         });
         let padded = c.to_padded().unwrap();
         assert_eq!(padded.len() % 2, 0);
