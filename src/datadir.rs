@@ -41,9 +41,9 @@ pub enum DataDirError {
     /// A key file that is not 32 bytes.
     #[error("{0}: a key file must hold exactly 32 bytes; restore it from your backup")]
     BadKey(PathBuf),
-    /// The directory holds no database yet.
-    #[error("{0}: no Sotto database here (start `sotto serve --data {0}` once to create it)")]
-    Missing(PathBuf),
+    /// A key file is gone while the database it keys is still there.
+    #[error("{0} is missing beside an existing database; restore it from your backup (a new one would lock every reporter out)")]
+    MissingKey(PathBuf),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DataDirError + '_ {
@@ -61,24 +61,19 @@ impl DataDir {
         let dir = Self {
             root: root.to_owned(),
         };
+        let has_db = dir.db_path().exists();
         for name in [PEPPER_FILE, SERVER_KEY_FILE] {
             let path = dir.root.join(name);
             if !path.exists() {
+                // A new key beside an old database would silently lock every
+                // reporter out of their case: refuse, and say what to restore.
+                if has_db {
+                    return Err(DataDirError::MissingKey(path));
+                }
                 let mut key = Zeroizing::new([0u8; 32]);
                 OsRng.fill_bytes(key.as_mut());
                 write_new_secret(&path, key.as_ref()).map_err(io_err(&path))?;
             }
-        }
-        Ok(dir)
-    }
-
-    /// Opens an existing data directory (admin commands run beside the server).
-    pub fn open_existing(root: &Path) -> Result<Self, DataDirError> {
-        let dir = Self {
-            root: root.to_owned(),
-        };
-        if !dir.db_path().exists() {
-            return Err(DataDirError::Missing(root.to_owned()));
         }
         Ok(dir)
     }
@@ -132,4 +127,24 @@ fn restrict_dir(root: &Path) -> Result<(), DataDirError> {
     }
     let _ = root;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_key_beside_an_existing_database_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("data");
+        let d = DataDir::create(&root).unwrap();
+        let pepper = d.pepper().unwrap();
+        fs::write(d.db_path(), b"").unwrap();
+        // Reopening keeps the same keys.
+        assert_eq!(*DataDir::create(&root).unwrap().pepper().unwrap(), *pepper);
+        fs::remove_file(root.join(PEPPER_FILE)).unwrap();
+        let err = DataDir::create(&root).unwrap_err();
+        assert!(matches!(err, DataDirError::MissingKey(_)), "{err}");
+        assert!(!root.join(PEPPER_FILE).exists());
+    }
 }

@@ -71,7 +71,7 @@ pub struct ShowArgs {
     case: String,
     #[command(flatten)]
     conn: Conn,
-    /// Where to save attachments (default: ./sotto-attachments/CASE).
+    /// Save the thread's attachments into this folder (safe names, never overwriting).
     #[arg(long, value_name = "DIR")]
     save_attachments: Option<PathBuf>,
     /// Print JSON instead of text.
@@ -235,10 +235,7 @@ fn show(a: ShowArgs) -> CliResult {
         eprintln!("WARNING: {w}");
     }
     println!();
-    let dir = a
-        .save_attachments
-        .unwrap_or_else(|| PathBuf::from("sotto-attachments").join(&c.case));
-    let refused = print_thread(&view.messages, false, Some(&dir))?;
+    let refused = print_thread(&view.messages, false, a.save_attachments.as_ref())?;
     if refused > 0 {
         eprintln!("WARNING: {refused} message(s) failed their checks and are not shown.");
     }

@@ -51,7 +51,7 @@ pub struct SubmitArgs {
     /// A link to evidence. Repeatable.
     #[arg(long, value_name = "URL")]
     link: Vec<String>,
-    /// Someone may be at risk: the handlers see it first.
+    /// Mark the report urgent (someone may be at risk); the handlers see the mark when they open it.
     #[arg(long)]
     urgent: bool,
     /// For the record only; no action is asked for.
@@ -184,7 +184,7 @@ fn submit(a: SubmitArgs) -> CliResult {
         "It is the only way back to this report; nobody, not even the server, can recover it."
     );
     println!(
-        "Check for replies with: SOTTO_TOKEN=... sotto report status --server {}",
+        "Check for replies with: sotto report status --server {} (it asks for the token)",
         a.server.server
     );
     Ok(())

@@ -1,7 +1,7 @@
 //! Hashcash proof of work, bound to one submission.
 //!
 //! The server issues a challenge: `version (1) ‖ case id (16) ‖ expiry (u64
-//! BE, Unix seconds) ‖ difficulty (1) ‖ len(desk) (1) ‖ desk`, followed by
+//! BE, Unix seconds) ‖ difficulty (1) ‖ len(desk) (u16 BE) ‖ desk`, followed by
 //! an HMAC-SHA256 tag under a key derived from the server's secret, all in
 //! base64url. The client then finds a nonce such that
 //! `SHA-256("sotto/v1/pow" ‖ 0x00 ‖ challenge string ‖ SHA-256(envelope) ‖ nonce (u64 BE))`
@@ -55,16 +55,16 @@ impl ChallengeKey {
         Self(hmac::Key::new(hmac::HMAC_SHA256, k.as_ref()))
     }
 
-    /// Encodes and authenticates a challenge. Desk names longer than 255
-    /// bytes cannot be bound and are refused.
+    /// Encodes and authenticates a challenge. Desk names longer than 65535
+    /// bytes cannot be bound and are refused (the schema allows 64 characters).
     pub fn issue(&self, c: &Challenge) -> Result<String, InvalidChallenge> {
-        let desk_len = u8::try_from(c.desk.len()).map_err(|_| InvalidChallenge)?;
+        let desk_len = u16::try_from(c.desk.len()).map_err(|_| InvalidChallenge)?;
         let mut body = Vec::with_capacity(27 + c.desk.len() + TAG_LEN);
         body.push(VERSION);
         body.extend_from_slice(&c.case.0);
         body.extend_from_slice(&c.expires.to_be_bytes());
         body.push(c.difficulty);
-        body.push(desk_len);
+        body.extend_from_slice(&desk_len.to_be_bytes());
         body.extend_from_slice(c.desk.as_bytes());
         let tag = hmac::sign(&self.0, &body);
         body.extend_from_slice(tag.as_ref());
@@ -81,7 +81,8 @@ impl ChallengeKey {
         let (case, rest) = rest.split_first_chunk::<16>().ok_or(InvalidChallenge)?;
         let (expires, rest) = rest.split_first_chunk::<8>().ok_or(InvalidChallenge)?;
         let (&difficulty, rest) = rest.split_first().ok_or(InvalidChallenge)?;
-        let (&desk_len, desk) = rest.split_first().ok_or(InvalidChallenge)?;
+        let (desk_len, desk) = rest.split_first_chunk::<2>().ok_or(InvalidChallenge)?;
+        let desk_len = u16::from_be_bytes(*desk_len);
         if version != VERSION || desk.len() != usize::from(desk_len) {
             return Err(InvalidChallenge);
         }
