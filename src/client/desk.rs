@@ -8,7 +8,7 @@ use sotto_wire::content::{Attachment, Content, Note, CONTENT_VERSION};
 use sotto_wire::CaseState;
 
 use super::thread::{self, ReadMessage};
-use super::{Api, ClientError};
+use super::{retry_on_stale_seq, Api, ClientError};
 
 /// A case as the ombudsperson sees it.
 #[derive(Debug)]
@@ -180,16 +180,11 @@ pub fn reply(
     text: &str,
     attachments: Vec<Attachment>,
 ) -> Result<MessagePosted, ClientError> {
-    let mut last = None;
-    for _ in 0..3 {
+    retry_on_stale_seq(|| {
         let view = show(api, me, case)?;
         let msg = seal(&view, me, text, attachments.clone())?;
-        match api.desk_post(me, case, &msg) {
-            Err(e) if e.code() == Some("stale_seq") => last = Some(e),
-            other => return other,
-        }
-    }
-    Err(last.unwrap_or_else(|| ClientError::Protocol("could not post".into())))
+        api.desk_post(me, case, &msg)
+    })
 }
 
 /// Changes a case's state, with an optional note to the reporter.
@@ -200,8 +195,7 @@ pub fn set_state(
     state: CaseState,
     note: Option<&str>,
 ) -> Result<StateChanged, ClientError> {
-    let mut last = None;
-    for _ in 0..3 {
+    retry_on_stale_seq(|| {
         let note = match note {
             Some(text) => {
                 let view = show(api, me, case)?;
@@ -212,10 +206,6 @@ pub fn set_state(
                 None
             }
         };
-        match api.set_state(me, case, &SetState { state, note }) {
-            Err(e) if e.code() == Some("stale_seq") => last = Some(e),
-            other => return other,
-        }
-    }
-    Err(last.unwrap_or_else(|| ClientError::Protocol("could not post".into())))
+        api.set_state(me, case, &SetState { state, note })
+    })
 }

@@ -62,6 +62,22 @@ impl ClientError {
     }
 }
 
+/// Runs `attempt` again (three tries in all) while the server answers
+/// `stale_seq`: another message landed between reading the thread and
+/// posting, so the message must be sealed and signed again for its new place.
+pub(crate) fn retry_on_stale_seq<T>(
+    mut attempt: impl FnMut() -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    let mut last = attempt();
+    for _ in 1..3 {
+        match &last {
+            Err(e) if e.code() == Some("stale_seq") => last = attempt(),
+            _ => break,
+        }
+    }
+    last
+}
+
 /// A connection to one Sotto server.
 #[derive(Debug, Clone)]
 pub struct Api {

@@ -14,7 +14,7 @@ use sotto_wire::api::{
 use sotto_wire::content::{Attachment, Content, Note, Report, CONTENT_VERSION};
 
 use super::thread::{self, ReadMessage};
-use super::{Api, ClientError};
+use super::{retry_on_stale_seq, Api, ClientError};
 
 /// What to report.
 #[derive(Debug, Clone, Default)]
@@ -234,7 +234,7 @@ pub fn status(api: &Api, token: &Token) -> Result<ReporterView, ClientError> {
 }
 
 /// Sends a follow-up, encrypted to the recipients the reporter chose and to
-/// the reporter's own key. Retries once if a reply arrived meanwhile.
+/// the reporter's own key. Seals again if a reply arrived meanwhile.
 pub fn reply(
     api: &Api,
     token: &Token,
@@ -249,8 +249,7 @@ pub fn reply(
     let padded = content
         .to_padded()
         .map_err(|e| ClientError::Usage(e.to_string()))?;
-    let mut last_err = None;
-    for _ in 0..3 {
+    retry_on_stale_seq(|| {
         let view = status(api, token)?;
         let case = CaseId::parse(&view.status.case)
             .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
@@ -263,17 +262,13 @@ pub fn reply(
             token
                 .signing_key()
                 .sign_envelope(&case, seq, Direction::FromReporter, &envelope);
-        match api.reporter_post(
+        api.reporter_post(
             &token.handle(),
             &PostMessage {
                 seq,
                 envelope,
                 signature: signature.to_string(),
             },
-        ) {
-            Err(e) if e.code() == Some("stale_seq") => last_err = Some(e),
-            other => return other,
-        }
-    }
-    Err(last_err.unwrap_or_else(|| ClientError::Protocol("could not post".into())))
+        )
+    })
 }

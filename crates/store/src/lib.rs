@@ -402,15 +402,7 @@ impl Store {
              WHERE {filter} ORDER BY d.name, r.added_on, r.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(args, |r| {
-            Ok(RecipientRow {
-                id: r.get(0)?,
-                desk: r.get(1)?,
-                card: r.get(2)?,
-                added_on: r.get(3)?,
-                removed_on: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map(args, recipient_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -458,16 +450,8 @@ impl Store {
     }
 
     fn case_where(&self, filter: &str, key: &[u8]) -> Result<CaseRow> {
-        let sql = format!(
-            "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
-               (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
-                  ORDER BY e.seq DESC LIMIT 1),
-               (SELECT on_day FROM events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1),
-               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
-                  ORDER BY e.seq DESC LIMIT 1),
-               (SELECT count(*) FROM messages m WHERE m.case_id = c.id)
-             FROM cases c JOIN desks d ON d.id = c.desk_id WHERE {filter}"
-        );
+        let sql =
+            format!("{CASE_COLUMNS} FROM cases c JOIN desks d ON d.id = c.desk_id WHERE {filter}");
         self.conn
             .prepare_cached(&sql)?
             .query_row([key], case_row)
@@ -505,15 +489,7 @@ impl Store {
              JOIN desks d ON d.id = c.desk_id
              WHERE cr.case_id = ?1 ORDER BY r.id",
         )?;
-        let rows = stmt.query_map([&id[..]], |r| {
-            Ok(RecipientRow {
-                id: r.get(0)?,
-                desk: r.get(1)?,
-                card: r.get(2)?,
-                added_on: r.get(3)?,
-                removed_on: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([&id[..]], recipient_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -582,20 +558,14 @@ impl Store {
 
     /// Cases addressed to a recipient, newest first.
     pub fn inbox(&self, recipient_id: &str) -> Result<Vec<CaseRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
-               (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
-                  ORDER BY e.seq DESC LIMIT 1),
-               (SELECT on_day FROM events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1),
-               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
-                  ORDER BY e.seq DESC LIMIT 1),
-               (SELECT count(*) FROM messages m WHERE m.case_id = c.id)
-             FROM case_recipients cr
+        let sql = format!(
+            "{CASE_COLUMNS} FROM case_recipients cr
              JOIN cases c ON c.id = cr.case_id
              JOIN desks d ON d.id = c.desk_id
              WHERE cr.recipient_id = ?1
-             ORDER BY c.opened_on DESC, c.id",
-        )?;
+             ORDER BY c.opened_on DESC, c.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([recipient_id], case_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -606,6 +576,27 @@ impl Store {
             .conn
             .query_row("SELECT count(*) FROM events", [], |r| get_u64(r, 0))?)
     }
+}
+
+/// The columns [`case_row`] reads, over `cases c` joined with `desks d`:
+/// the state and dates are derived from the append-only event log.
+const CASE_COLUMNS: &str =
+    "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
+               (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
+                  ORDER BY e.seq DESC LIMIT 1),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
+                  ORDER BY e.seq DESC LIMIT 1),
+               (SELECT count(*) FROM messages m WHERE m.case_id = c.id)";
+
+fn recipient_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecipientRow> {
+    Ok(RecipientRow {
+        id: r.get(0)?,
+        desk: r.get(1)?,
+        card: r.get(2)?,
+        added_on: r.get(3)?,
+        removed_on: r.get(4)?,
+    })
 }
 
 fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
