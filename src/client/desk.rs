@@ -4,11 +4,11 @@ use sotto_envelope::keys::{DeskIdentity, RecipientCard};
 use sotto_envelope::sign::{CaseId, Direction, VerifyingKey};
 use sotto_envelope::{encrypt, Recipient};
 use sotto_wire::api::{DeskCase, Inbox, MessagePosted, PostMessage, SetState, StateChanged};
-use sotto_wire::content::{Attachment, Content, Note, CONTENT_VERSION};
+use sotto_wire::content::{Attachment, Content};
 use sotto_wire::CaseState;
 
 use super::thread::{self, ReadMessage};
-use super::{retry_on_stale_seq, Api, ClientError};
+use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
 /// A case as the ombudsperson sees it.
 #[derive(Debug)]
@@ -145,14 +145,7 @@ fn seal(
     attachments: Vec<Attachment>,
 ) -> Result<PostMessage, ClientError> {
     let id = case_id(&view.case.case)?;
-    let content = Content::Message(Note {
-        v: CONTENT_VERSION,
-        text: text.to_owned(),
-        attachments,
-    });
-    let padded = content
-        .to_padded()
-        .map_err(|e| ClientError::Usage(e.to_string()))?;
+    let padded = padded_note(text, attachments)?;
     let mut recipients: Vec<Recipient> = view.recipients.iter().map(|c| c.recipient).collect();
     recipients.push(view.reporter.ok_or_else(|| {
         ClientError::Crypto(

@@ -62,6 +62,21 @@ impl ClientError {
     }
 }
 
+/// A follow-up, reply or note, padded and ready to seal.
+pub(crate) fn padded_note(
+    text: &str,
+    attachments: Vec<sotto_wire::content::Attachment>,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ClientError> {
+    use sotto_wire::content::{Content, Note, CONTENT_VERSION};
+    Content::Message(Note {
+        v: CONTENT_VERSION,
+        text: text.to_owned(),
+        attachments,
+    })
+    .to_padded()
+    .map_err(|e| ClientError::Usage(e.to_string()))
+}
+
 /// Runs `attempt` again (three tries in all) while the server answers
 /// `stale_seq`: another message landed between reading the thread and
 /// posting, so the message must be sealed and signed again for its new place.

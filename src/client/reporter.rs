@@ -11,10 +11,10 @@ use sotto_envelope::{encrypt, sha256, Recipient};
 use sotto_wire::api::{
     CaseOpened, MessagePosted, OpenCase, PostMessage, RecipientInfo, ReporterStatus,
 };
-use sotto_wire::content::{Attachment, Content, Note, Report, CONTENT_VERSION};
+use sotto_wire::content::{Attachment, Content, Report, CONTENT_VERSION};
 
 use super::thread::{self, ReadMessage};
-use super::{retry_on_stale_seq, Api, ClientError};
+use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
 /// What to report.
 #[derive(Debug, Clone, Default)]
@@ -241,14 +241,7 @@ pub fn reply(
     text: &str,
     attachments: Vec<Attachment>,
 ) -> Result<MessagePosted, ClientError> {
-    let content = Content::Message(Note {
-        v: CONTENT_VERSION,
-        text: text.to_owned(),
-        attachments,
-    });
-    let padded = content
-        .to_padded()
-        .map_err(|e| ClientError::Usage(e.to_string()))?;
+    let padded = padded_note(text, attachments)?;
     retry_on_stale_seq(|| {
         let view = status(api, token)?;
         let case = CaseId::parse(&view.status.case)

@@ -65,6 +65,11 @@ pub fn message_json(m: MessageRow) -> Result<Message, ApiError> {
     })
 }
 
+/// A case's whole thread as sent to clients.
+pub fn thread(store: &sotto_store::Store, id: &[u8; 16]) -> Result<Vec<Message>, ApiError> {
+    store.messages(id)?.into_iter().map(message_json).collect()
+}
+
 /// `POST /v1/cases`.
 pub async fn open(
     req: HttpRequest,

@@ -11,7 +11,7 @@ use sotto_wire::api::{
     DeskCase, Inbox, InboxEntry, MessagePosted, PostMessage, SetState, StateChanged,
 };
 
-use super::cases::{check_envelope, message_json, signature_field};
+use super::cases::{check_envelope, signature_field, thread};
 use super::desks::recipient_info;
 use super::reporter::{post, stale_seq, timeline};
 use super::{day, state_of, with_store, AppState};
@@ -84,16 +84,18 @@ pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     let signed = SignedRequest::from_request(&req, state.settings.request_window_seconds)?;
     let inbox = with_store(&state, move |store, st| {
         let who = signer(store, st, &signed, &[])?;
+        // Only cases of desks the signer is still active on: one query for
+        // all of them, not one per case.
+        let my_desks: std::collections::HashSet<String> = store
+            .recipients()?
+            .into_iter()
+            .filter(|r| r.id == who.id && r.removed_on.is_none())
+            .map(|r| r.desk)
+            .collect();
         let cases = store
             .inbox(&who.id)?
             .iter()
-            .filter(|row| {
-                // Only cases of desks the signer is still active on.
-                store
-                    .active_recipients(row.desk_id)
-                    .map(|a| a.iter().any(|r| r.id == who.id))
-                    .unwrap_or(false)
-            })
+            .filter(|row| my_desks.contains(&row.desk))
             .map(|row| entry(st, row))
             .collect::<Result<_, _>>()?;
         Ok(Inbox { cases })
@@ -133,11 +135,7 @@ pub async fn case(
                 .map(recipient_info)
                 .collect::<Result<_, _>>()?,
             timeline: timeline(store, &row.id)?,
-            messages: store
-                .messages(&row.id)?
-                .into_iter()
-                .map(message_json)
-                .collect::<Result<_, _>>()?,
+            messages: thread(store, &row.id)?,
         })
     })
     .await?;

@@ -6,7 +6,7 @@ use sotto_envelope::sign::{CaseId, Direction, VerifyingKey};
 use sotto_store::{NewMessage, StoreError};
 use sotto_wire::api::{MessagePosted, PostMessage, ReporterStatus, StateEntry};
 
-use super::cases::{check_envelope, message_json, signature_field};
+use super::cases::{check_envelope, signature_field, thread};
 use super::{day, state_of, with_store, AppState};
 use crate::auth::{handle_from, handle_hash};
 use crate::error::{parse_json, ApiError};
@@ -59,11 +59,7 @@ pub async fn status(
             updated: day(&row.updated_on)?,
             next_update_due: st.next_update_due(case_state, opened, desk_updated),
             timeline: timeline(store, &row.id)?,
-            messages: store
-                .messages(&row.id)?
-                .into_iter()
-                .map(message_json)
-                .collect::<Result<_, _>>()?,
+            messages: thread(store, &row.id)?,
         })
     })
     .await?;
