@@ -30,6 +30,25 @@ pub const HANDLE_HASH: &[u8] = b"sotto/v1/server/handle-hash";
 pub const SERVER_CHALLENGE_KEY: &[u8] = b"sotto/v1/server/challenge-key";
 /// Hash prefix: a proof-of-work attempt.
 pub const POW: &[u8] = b"sotto/v1/pow";
+/// HKDF info: the Ed25519 seed of the key that signs the transparency log's
+/// checkpoints (C2SP signed notes), derived from the server's secret. The key
+/// signs nothing else.
+pub const SERVER_LOG_KEY: &[u8] = b"sotto/v1/server/log-ed25519";
+
+/// Prefix of every transparency-log leaf (followed by `0x00`).
+pub const LOG_LEAF: &[u8] = b"sotto/v1/log/leaf";
+/// Hash prefix (followed by `0x00`): a desk's name in the log.
+pub const LOG_DESK: &[u8] = b"sotto/v1/log/desk";
+/// Hash prefix (followed by `0x00`): a recipient id in the log.
+pub const LOG_RECIPIENT: &[u8] = b"sotto/v1/log/recipient";
+/// Hash prefix (followed by `0x00`): a case id in the log.
+pub const LOG_CASE: &[u8] = b"sotto/v1/log/case";
+/// Hash prefix (followed by `0x00`): a message's place and envelope in the log.
+pub const LOG_MESSAGE: &[u8] = b"sotto/v1/log/message";
+/// Hash prefix (followed by `0x00`): the readers a case was encrypted to.
+pub const LOG_READERS: &[u8] = b"sotto/v1/log/readers";
+/// Hash prefix (followed by `0x00`): the reporter's public keys of a case.
+pub const LOG_REPORTER: &[u8] = b"sotto/v1/log/reporter";
 
 /// Magic at the start of every padded plaintext.
 pub const PADDED_PLAINTEXT: &[u8] = b"sotto/v1/padded\n";

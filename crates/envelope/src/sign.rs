@@ -9,6 +9,12 @@
 //! `"sotto/v1/sig/request" ‖ 0x00 ‖ len(method) (u16 BE) ‖ method ‖ len(path) (u32 BE) ‖ path ‖ timestamp (u64 BE) ‖ nonce (16) ‖ SHA-256(body)`.
 //! Ed25519 is deterministic, so the random nonce is what makes two
 //! identical requests in the same second carry different signatures.
+//!
+//! Checkpoint signature (the transparency log), over the text of a C2SP
+//! signed note, exactly as that specification says: nothing is prepended,
+//! since other tools must verify it. Its domain separation is the key: the
+//! log key is derived from the server's secret under its own label
+//! (`sotto/v1/server/log-ed25519`) and signs nothing but checkpoint notes.
 
 use std::fmt;
 
@@ -19,8 +25,8 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
-use crate::labels::{SIG_ENVELOPE, SIG_REQUEST};
-use crate::sha256;
+use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_REQUEST};
+use crate::{hkdf_sha256, sha256};
 
 /// A signature that does not verify. Deliberately says nothing more.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +179,11 @@ impl VerifyingKey {
         self.verify(&envelope_message(case, seq, direction, envelope), signature)
     }
 
+    /// Checks the signature of a C2SP signed note's text (see the module docs).
+    pub fn verify_note(&self, text: &[u8], signature: &Signature) -> Result<(), BadSignature> {
+        self.verify(text, signature)
+    }
+
     /// Checks a request signature (see the module docs for what it covers).
     pub fn verify_request(
         &self,
@@ -217,6 +228,14 @@ impl SigningKey {
         Self { seed }
     }
 
+    /// The transparency log's checkpoint key, derived from the server's
+    /// 32-byte secret under its own label.
+    pub fn log_key(server_secret: &[u8; 32]) -> Self {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        hkdf_sha256(server_secret, &[], SERVER_LOG_KEY, seed.as_mut());
+        Self { seed }
+    }
+
     fn key_pair(&self) -> Ed25519KeyPair {
         match Ed25519KeyPair::from_seed_unchecked(self.seed.as_ref()) {
             Ok(pair) => pair,
@@ -248,6 +267,12 @@ impl SigningKey {
         envelope: &[u8],
     ) -> Signature {
         self.sign(&envelope_message(case, seq, direction, envelope))
+    }
+
+    /// Signs the text of a C2SP signed note (a checkpoint). Only the log key
+    /// signs notes; see the module docs.
+    pub fn sign_note(&self, text: &[u8]) -> Signature {
+        self.sign(text)
     }
 
     /// Signs an HTTP request: method, path with query, Unix time, a fresh
