@@ -7,11 +7,13 @@
 -- no plaintext. A thief with this file (and its WAL and backups) learns
 -- counts, coarse dates and padded sizes.
 --
--- Case history is append-only: `messages` and `events` refuse UPDATE and
--- DELETE (triggers below), so a tamper-evident log can be built over
--- `events` and a missing row shows.
+-- Case history is append-only: `events`, `log_nodes` and `checkpoints`
+-- refuse UPDATE and DELETE, and `messages` refuse both until their case is
+-- erased under the retention policy (triggers below). Every event is a leaf
+-- of the transparency log (docs/transparency.md): the triggers stop mistakes,
+-- the signed checkpoints make any other change show.
 --
--- Version: PRAGMA user_version = 1.
+-- Version: PRAGMA user_version = 2.
 
 -- A desk: one group of ombudspersons that reports can be addressed to
 -- (e.g. "default", "moderation team", "independent ombudsperson").
@@ -96,14 +98,16 @@ CREATE TABLE messages (
 ) STRICT, WITHOUT ROWID;
 
 -- The append-only event log: what happened, to which case, on which day.
--- The order of rows is the order of events; there are no times.
+-- The order of rows is the order of events; there are no times. Event `seq`
+-- is leaf `seq - 1` of the transparency log.
 CREATE TABLE events (
     -- Position in the log, from 1, no gaps.
     seq            INTEGER PRIMARY KEY,
     -- What happened: an enum.
     kind           TEXT NOT NULL CHECK (kind IN (
                        'desk-created', 'recipient-added', 'recipient-removed',
-                       'case-opened', 'message-posted', 'state-changed')),
+                       'case-opened', 'message-posted', 'state-changed',
+                       'case-shared', 'case-erased')),
     -- UTC day. Day granularity only.
     on_day         TEXT NOT NULL CHECK (on_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     -- The desk concerned.
@@ -119,8 +123,38 @@ CREATE TABLE events (
                        'resolved', 'closed', 'record-only', 'bad-faith')),
     -- For messages, the message's seq in its case.
     message_seq    INTEGER,
-    -- For messages, SHA-256 of the envelope: a hash of ciphertext.
-    envelope_hash  BLOB CHECK (length(envelope_hash) = 32)
+    -- For messages, SHA-256 of the envelope; for a case opening, that of the
+    -- report: a hash of ciphertext.
+    envelope_hash  BLOB CHECK (length(envelope_hash) = 32),
+    -- The transparency-log leaf of this event: a label, the kind, the day
+    -- and labelled SHA-256 hashes (docs/transparency.md). Public by design.
+    leaf           BLOB NOT NULL CHECK (substr(leaf, 1, 18) = X'736f74746f2f76312f6c6f672f6c65616600'
+                                        AND length(leaf) BETWEEN 61 AND 189)
+) STRICT;
+
+-- The transparency log's Merkle tree: the hash of every perfect subtree
+-- (2^level leaves from leaf idx * 2^level). Leaves are `events.leaf`; every
+-- other tree hash and every proof is computed from these rows.
+CREATE TABLE log_nodes (
+    -- Height of the subtree: 0 for a leaf hash.
+    level  INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63),
+    -- Which subtree of that height, from the left.
+    idx    INTEGER NOT NULL CHECK (idx >= 0),
+    -- SHA-256 per RFC 6962: a hash of hashes of leaves.
+    hash   BLOB NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+
+-- Published checkpoints: signed tree heads, made in batches so that none
+-- dates a single event more finely than the batch interval.
+CREATE TABLE checkpoints (
+    -- Number of leaves the checkpoint covers.
+    size          INTEGER PRIMARY KEY CHECK (size >= 0),
+    -- The C2SP signed note: origin, size, root hash and the log's Ed25519
+    -- signature. Public by design.
+    note          TEXT NOT NULL CHECK (length(note) BETWEEN 1 AND 4096),
+    -- UTC day it was published. Day granularity only.
+    published_on  TEXT NOT NULL CHECK (published_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
 ) STRICT;
 
 CREATE INDEX events_by_case ON events (case_id, seq) WHERE case_id IS NOT NULL;
@@ -129,11 +163,20 @@ CREATE INDEX case_recipients_by_recipient ON case_recipients (recipient_id, case
 CREATE TRIGGER messages_are_append_only_update BEFORE UPDATE ON messages
 BEGIN SELECT RAISE(ABORT, 'messages are append-only'); END;
 CREATE TRIGGER messages_are_append_only_delete BEFORE DELETE ON messages
-BEGIN SELECT RAISE(ABORT, 'messages are append-only'); END;
+WHEN NOT EXISTS (SELECT 1 FROM events WHERE case_id = OLD.case_id AND kind = 'case-erased')
+BEGIN SELECT RAISE(ABORT, 'messages are append-only until their case is erased'); END;
 CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER log_nodes_are_append_only_update BEFORE UPDATE ON log_nodes
+BEGIN SELECT RAISE(ABORT, 'the log tree is append-only'); END;
+CREATE TRIGGER log_nodes_are_append_only_delete BEFORE DELETE ON log_nodes
+BEGIN SELECT RAISE(ABORT, 'the log tree is append-only'); END;
+CREATE TRIGGER checkpoints_are_append_only_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_are_append_only_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 CREATE TRIGGER cases_are_fixed BEFORE UPDATE ON cases
 BEGIN SELECT RAISE(ABORT, 'a case row is fixed when the case opens'); END;
 CREATE TRIGGER case_recipients_are_fixed_update BEFORE UPDATE ON case_recipients

@@ -51,6 +51,19 @@ pub struct Settings {
     )]
     pub clock_offset_days: i64,
 
+    /// The transparency log's origin: the first line of every checkpoint and
+    /// the name of its key. Use your public host and a path, e.g.
+    /// `reports.example.org/sotto`. It is fixed by the first checkpoint:
+    /// changing it later changes the log's identity, so the server refuses.
+    #[arg(long, env = "SOTTO_LOG_ORIGIN", default_value = "localhost/sotto")]
+    pub log_origin: String,
+
+    /// Seconds between published checkpoints. A checkpoint is published only
+    /// when the log grew, so none dates one event more finely than this.
+    #[arg(long, env = "SOTTO_CHECKPOINT_INTERVAL", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub checkpoint_interval_seconds: u64,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "SOTTO_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -73,6 +86,8 @@ impl Settings {
             acknowledge_days: 2,
             update_days: 7,
             request_window_seconds: 120,
+            log_origin: "localhost/sotto".into(),
+            checkpoint_interval_seconds: 300,
             clock_offset_days: 0,
             workers: 0,
         }

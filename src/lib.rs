@@ -7,6 +7,7 @@
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
 //! - [`error`]: the API's JSON errors.
 //! - [`telemetry`]: logging that never records who or when.
+//! - [`tlog`]: the transparency log's key, batched checkpoints and receipts.
 //! - [`client`]: the HTTP client and the reporter's and desk's operations.
 //! - [`cli`]: the command line, one subcommand per role.
 
@@ -21,3 +22,4 @@ pub mod error;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod tlog;

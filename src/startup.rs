@@ -14,7 +14,8 @@ use crate::auth::ReplayGuard;
 use crate::config::Settings;
 use crate::datadir::DataDir;
 use crate::error::{json_errors, ApiError};
-use crate::routes::{self, AppState, Db};
+use crate::routes::{self, with_store, AppState, Db};
+use crate::tlog::Log;
 
 /// The desk every deployment starts with.
 pub const DEFAULT_DESK: &str = "default";
@@ -28,6 +29,9 @@ pub enum StartError {
     /// The database.
     #[error("database: {0}")]
     Store(#[from] sotto_store::StoreError),
+    /// The transparency log.
+    #[error(transparent)]
+    Log(#[from] crate::tlog::LogError),
     /// The listener.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -58,16 +62,19 @@ impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartError> {
         let dir = DataDir::create(&settings.data_dir)?;
         let db = Db::open(dir.db_path())?;
+        let server_key = dir.server_key()?;
+        let log = Log::new(&server_key, &settings.log_origin)?;
         {
             let mut store = sotto_store::Store::open(&dir.db_path())?;
-            store.ensure_desk(
-                DEFAULT_DESK,
-                "The community's reporting desk.",
-                &settings.today().to_string(),
-            )?;
+            log.check_identity(&store)?;
+            let today = settings.today().to_string();
+            store.ensure_desk(DEFAULT_DESK, "The community's reporting desk.", &today)?;
+            // Whatever happened since the last run is published now; from
+            // here on, once per interval.
+            log.publish(&mut store, &today, true)?;
         }
         let pepper = hmac::Key::new(hmac::HMAC_SHA256, dir.pepper()?.as_ref());
-        let challenges = ChallengeKey::derive(&*dir.server_key()?);
+        let challenges = ChallengeKey::derive(&server_key);
         let listener =
             TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
                 addr: settings.listen.clone(),
@@ -81,8 +88,10 @@ impl Application {
             pepper,
             challenges,
             replay: ReplayGuard::default(),
+            log,
             settings,
         });
+        spawn_publisher(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -120,6 +129,31 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Looks every second for something to publish: operator events at once,
+/// case events once per checkpoint interval (see [`crate::tlog`]). A
+/// failure is logged (without request data) and retried.
+fn spawn_publisher(state: web::Data<AppState>) {
+    use std::time::{Duration, Instant};
+    let interval = Duration::from_secs(state.settings.checkpoint_interval_seconds);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(1));
+        let mut batch_started = Instant::now();
+        loop {
+            tick.tick().await;
+            let batch_due = batch_started.elapsed() >= interval;
+            let published = with_store(&state, move |store, st| {
+                Ok(st.log.publish(store, &st.today().to_string(), batch_due)?)
+            })
+            .await;
+            match published {
+                Ok(_) if batch_due => batch_started = Instant::now(),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "publishing a checkpoint failed"),
+            }
+        }
+    });
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

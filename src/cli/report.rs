@@ -1,5 +1,6 @@
 //! `sotto report …`: for reporters.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -12,6 +13,8 @@ use zeroize::Zeroizing;
 
 use super::{indent, print_json, read_attachments, read_stdin_text, CliError, CliResult};
 use crate::client::files::save_attachment;
+use crate::client::log::{ReceiptFile, ReceiptStanding};
+use crate::client::readers::ReaderCheck;
 use crate::client::reporter::{self, Submission};
 use crate::client::thread::ReadMessage;
 use crate::client::Api;
@@ -57,9 +60,45 @@ pub struct SubmitArgs {
     /// For the record only; no action is asked for.
     #[arg(long)]
     record_only: bool,
-    /// Print JSON (with the token) instead of text.
+    /// Save the signed receipt here (a new file, mode 0600). Keep it with
+    /// your token: `sotto report status --receipt FILE` checks with it that
+    /// your case was not deleted or rewritten.
+    #[arg(long, value_name = "FILE")]
+    receipt: Option<PathBuf>,
+    #[command(flatten)]
+    memory: Memory,
+    /// Send even if the log check names readers you have not seen before
+    /// (for scripts; in a terminal you are asked instead).
+    #[arg(long)]
+    accept_readers: bool,
+    /// Print JSON (with the token and the receipt) instead of text.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Memory {
+    /// Where this device remembers the log it verified and each desk's
+    /// readers, to warn when someone is added [default:
+    /// $XDG_STATE_HOME/sotto/known-servers.json].
+    #[arg(long, env = "SOTTO_KNOWN", value_name = "FILE")]
+    known: Option<PathBuf>,
+    /// Remember nothing on this device (every report then checks the whole
+    /// log, and cannot warn about readers added since last time).
+    #[arg(long, conflicts_with = "known")]
+    no_remember: bool,
+}
+
+impl Memory {
+    fn path(&self) -> Option<PathBuf> {
+        if self.no_remember {
+            None
+        } else {
+            self.known
+                .clone()
+                .or_else(crate::client::readers::default_known_path)
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +108,10 @@ pub struct StatusArgs {
     /// Save attachments in the thread into this folder.
     #[arg(long, value_name = "DIR")]
     save_attachments: Option<PathBuf>,
+    /// The receipt saved when you reported: checks that the log still holds
+    /// your case and that the report the server shows is the one you sent.
+    #[arg(long, value_name = "FILE")]
+    receipt: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -130,10 +173,74 @@ struct SubmitJson<'a> {
     next_update_due: Option<Day>,
     recipients: Vec<PersonJson<'a>>,
     excluded: Vec<PersonJson<'a>>,
+    log_entry: u64,
+    receipt: &'a ReceiptFile,
+    warnings: &'a [String],
+}
+
+/// Shows the log check of the readers; true to send.
+fn confirm_readers(check: &ReaderCheck, accept: bool) -> bool {
+    let who = |r: &RecipientInfo| format!("{} ({})", r.name, r.fingerprint);
+    for (r, day) in &check.added {
+        match day {
+            Some(d) => eprintln!(
+                "WARNING: {} was added to desk {} on {d}, since you last reported there.",
+                who(r),
+                check.desk
+            ),
+            None => eprintln!(
+                "WARNING: {} is new on desk {} since you last reported there.",
+                who(r),
+                check.desk
+            ),
+        }
+    }
+    for r in &check.unlogged {
+        eprintln!(
+            "WARNING: the server lists {} as a reader, but the public log does not show them on desk {} (added in the last few minutes, or never logged).",
+            who(r),
+            check.desk
+        );
+    }
+    if accept {
+        eprintln!("Sending anyway (--accept-readers).");
+        return true;
+    }
+    ask_yes("Send the report to these readers? Type yes to send: ")
+}
+
+/// Asks on the terminal, not on stdin (which held the report). False when
+/// there is no terminal.
+fn ask_yes(question: &str) -> bool {
+    use std::io::{BufRead, BufReader};
+    let Ok(mut tty) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    else {
+        eprintln!("Not sent: no terminal to ask on. Re-run with --accept-readers to send anyway, or --exclude someone.");
+        return false;
+    };
+    if tty.write_all(question.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    if BufReader::new(&tty).read_line(&mut answer).is_err() {
+        return false;
+    }
+    answer.trim().eq_ignore_ascii_case("yes")
 }
 
 fn submit(a: SubmitArgs) -> CliResult {
     let api = Api::new(&a.server.server)?;
+    if let Some(path) = &a.receipt {
+        if path.exists() {
+            return Err(CliError(format!(
+                "{} exists already; not overwriting a receipt",
+                path.display()
+            )));
+        }
+    }
     let text = read_stdin_text("report")?;
     let submission = Submission {
         desk: a.desk.clone(),
@@ -143,20 +250,37 @@ fn submit(a: SubmitArgs) -> CliResult {
         attachments: read_attachments(&a.attach)?,
         urgent: a.urgent,
         record_only: a.record_only,
+        known: a.memory.path(),
     };
-    let done = reporter::submit(&api, &submission)?;
+    let accept = a.accept_readers;
+    let done = reporter::submit_with(&api, &submission, &mut |check| {
+        confirm_readers(check, accept)
+    })?;
     let token = done.token.to_display();
+    let mut warnings = done.warnings.clone();
+    if let Some(path) = &a.receipt {
+        if let Err(e) = save_receipt(path, &done.receipt) {
+            warnings.push(format!("the receipt could not be saved: {}", e.0));
+        }
+    }
+    for w in &warnings {
+        eprintln!("WARNING: {w}");
+    }
     if a.json {
-        return print_json(&SubmitJson {
+        print_json(&SubmitJson {
             token: &token,
             case: &done.opened.case,
-            desk: &a.desk,
+            desk: &done.receipt.desk,
             state: done.opened.state,
             opened: done.opened.opened,
             next_update_due: done.opened.next_update_due,
             recipients: done.recipients.iter().map(person).collect(),
             excluded: done.excluded.iter().map(person).collect(),
-        });
+            log_entry: done.receipt.receipt.leaf_index,
+            receipt: &done.receipt,
+            warnings: &warnings,
+        })?;
+        return warnings_fail(&warnings);
     }
     println!(
         "Your report was received on {} (state: {}).",
@@ -183,11 +307,47 @@ fn submit(a: SubmitArgs) -> CliResult {
     println!(
         "It is the only way back to this report; nobody, not even the server, can recover it."
     );
+    match &a.receipt {
+        Some(path) => println!(
+            "Your case is entry {} of the public log; its signed receipt is in {}. Keep it with the token.",
+            done.receipt.receipt.leaf_index,
+            path.display()
+        ),
+        None => println!(
+            "Your case is entry {} of the public log. (No --receipt FILE was given, so the signed receipt was not saved.)",
+            done.receipt.receipt.leaf_index
+        ),
+    }
     println!(
         "Check for replies with: sotto report status --server {} (it asks for the token)",
         a.server.server
     );
-    Ok(())
+    warnings_fail(&warnings)
+}
+
+/// A command whose work is done but that found problems exits non-zero.
+fn warnings_fail(warnings: &[String]) -> CliResult {
+    if warnings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError(format!(
+            "{} warning(s) above: read them before trusting this result",
+            warnings.len()
+        )))
+    }
+}
+
+/// Writes a receipt to a new file, readable by its owner only.
+fn save_receipt(path: &std::path::Path, receipt: &ReceiptFile) -> Result<(), CliError> {
+    let json = serde_json::to_vec_pretty(receipt)?;
+    crate::datadir::write_new_secret(path, &json)
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))
+}
+
+fn load_receipt(path: &std::path::Path) -> Result<ReceiptFile, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| CliError(format!("{}: not a Sotto receipt ({e})", path.display())))
 }
 
 #[derive(Serialize)]
@@ -274,34 +434,115 @@ pub(crate) fn print_thread(
     Ok(refused)
 }
 
+#[derive(Serialize)]
+struct LogJson<'a> {
+    entry: u64,
+    /// `included`, `not-yet-published`, or `failed`.
+    standing: &'static str,
+    checked_size: Option<u64>,
+    warnings: &'a [String],
+}
+
 fn status(a: StatusArgs) -> CliResult {
     let api = Api::new(&a.server.server)?;
+    let receipt = a.receipt.as_deref().map(load_receipt).transpose()?;
     let token = token()?;
-    let view = reporter::status(&api, &token)?;
-    let s = &view.status;
+    let raw = match api.reporter_status(&token.handle()) {
+        Ok(s) => Some(s),
+        // With a receipt, a vanished case is a finding, not the end.
+        Err(e) if e.code() == Some("unknown_case") && receipt.is_some() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut warnings = Vec::new();
+    let mut log_json = None;
+    if let Some(file) = &receipt {
+        let entry = file.receipt.leaf_index;
+        let (standing, checked_size) =
+            match reporter::check_receipt(&api, &token, file, raw.as_ref()) {
+                Ok(report) => {
+                    warnings.extend(report.warnings);
+                    match report.standing {
+                        ReceiptStanding::Included { size, .. } => ("included", Some(size)),
+                        ReceiptStanding::NotYetPublished { published, .. } => {
+                            ("not-yet-published", Some(published))
+                        }
+                    }
+                }
+                Err(e @ crate::client::ClientError::Usage(_)) => return Err(e.into()),
+                Err(e) => {
+                    warnings.push(e.to_string());
+                    ("failed", None)
+                }
+            };
+        log_json = Some((entry, standing, checked_size));
+    }
+    let view = raw.map(|s| reporter::read_status(&token, s)).transpose();
+    let view = match view {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(e.to_string());
+            None
+        }
+    };
     if a.json {
         #[derive(Serialize)]
         struct StatusJson<'a, M: Serialize> {
-            case: &'a str,
-            desk: &'a str,
-            state: CaseState,
-            opened: Day,
-            updated: Day,
+            case: Option<&'a str>,
+            desk: Option<&'a str>,
+            state: Option<CaseState>,
+            opened: Option<Day>,
+            updated: Option<Day>,
             next_update_due: Option<Day>,
             timeline: &'a [sotto_wire::api::StateEntry],
             messages: Vec<M>,
+            log: Option<LogJson<'a>>,
+            warnings: &'a [String],
         }
-        return print_json(&StatusJson {
-            case: &s.case,
-            desk: &s.desk,
-            state: s.state,
-            opened: s.opened,
-            updated: s.updated,
-            next_update_due: s.next_update_due,
-            timeline: &s.timeline,
-            messages: view.messages.iter().map(message_json).collect(),
-        });
+        let s = view.as_ref().map(|v| &v.status);
+        print_json(&StatusJson {
+            case: s.map(|s| s.case.as_str()),
+            desk: s.map(|s| s.desk.as_str()),
+            state: s.map(|s| s.state),
+            opened: s.map(|s| s.opened),
+            updated: s.map(|s| s.updated),
+            next_update_due: s.and_then(|s| s.next_update_due),
+            timeline: s.map(|s| s.timeline.as_slice()).unwrap_or_default(),
+            messages: view
+                .as_ref()
+                .map(|v| v.messages.iter().map(message_json).collect())
+                .unwrap_or_default(),
+            log: log_json.map(|(entry, standing, checked_size)| LogJson {
+                entry,
+                standing,
+                checked_size,
+                warnings: &warnings,
+            }),
+            warnings: &warnings,
+        })?;
+        return warnings_fail(&warnings);
     }
+    if let Some((entry, standing, size)) = log_json {
+        match (standing, size) {
+            ("included", Some(size)) => println!(
+                "Log: your case is entry {entry}, still in the public log (checked against its checkpoint of {size} entries, consistent with your receipt)."
+            ),
+            ("not-yet-published", Some(size)) => println!(
+                "Log: your case is entry {entry}; the public log's latest checkpoint ({size} entries) does not cover it yet. Checkpoints come every few minutes: check again later."
+            ),
+            _ => println!("Log: your receipt could not be confirmed (see the warnings)."),
+        }
+    }
+    if let Some(view) = &view {
+        print_status(view, a.save_attachments.as_ref())?;
+    }
+    for w in &warnings {
+        eprintln!("WARNING: {w}");
+    }
+    warnings_fail(&warnings)
+}
+
+fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliResult {
+    let s = &view.status;
     println!("Case {} at desk {}", s.case, s.desk);
     println!("State: {}", s.state.describe());
     println!("Opened {}, last activity {}", s.opened, s.updated);
@@ -323,7 +564,7 @@ fn status(a: StatusArgs) -> CliResult {
         println!("  {}  {}", t.on, t.state);
     }
     println!();
-    let refused = print_thread(&view.messages, true, a.save_attachments.as_ref())?;
+    let refused = print_thread(&view.messages, true, save)?;
     if refused > 0 {
         eprintln!(
             "WARNING: {refused} message(s) failed their checks and are not shown. Someone may have tampered with this case."

@@ -12,13 +12,16 @@ use serde::Serialize;
 use sotto_envelope::keys::DeskIdentity;
 use sotto_envelope::token::Handle;
 use sotto_wire::api::{
-    CaseOpened, ChallengeResponse, DeskCase, DeskInfo, DeskList, ErrorBody, Health, Inbox,
-    MessagePosted, OpenCase, PostMessage, ReporterStatus, SetState, StateChanged, HANDLE_HEADER,
-    NONCE_HEADER, RECIPIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    CaseOpened, ChallengeResponse, ConsistencyProof, DeskCase, DeskInfo, DeskList, ErrorBody,
+    Health, Inbox, InclusionProof, LogFrontier, LogInfo, MessagePosted, OpenCase, PostMessage,
+    ReporterStatus, SetState, StateChanged, HANDLE_HEADER, NONCE_HEADER, RECIPIENT_HEADER,
+    SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 
 pub mod desk;
 pub mod files;
+pub mod log;
+pub mod readers;
 pub mod reporter;
 pub mod thread;
 
@@ -126,20 +129,27 @@ impl Api {
         })
     }
 
+    /// The server's base URL, as given.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    fn finish<T: DeserializeOwned>(
+    /// Reads a response: the body of a 2xx, or the API's error.
+    fn body(
         &self,
         res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<T, ClientError> {
+        limit: u64,
+    ) -> Result<Vec<u8>, ClientError> {
         let mut res = res.map_err(|e| ClientError::Network(e.to_string()))?;
         let status = res.status().as_u16();
         let body = res
             .body_mut()
             .with_config()
-            .limit(MAX_RESPONSE)
+            .limit(limit)
             .read_to_vec()
             .map_err(|e| ClientError::Network(e.to_string()))?;
         if !(200..300).contains(&status) {
@@ -156,6 +166,14 @@ impl Api {
                 },
             });
         }
+        Ok(body)
+    }
+
+    fn finish<T: DeserializeOwned>(
+        &self,
+        res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        let body = self.body(res, MAX_RESPONSE)?;
         serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
@@ -227,6 +245,46 @@ impl Api {
     /// `GET /v1/health`.
     pub fn health(&self) -> Result<Health, ClientError> {
         self.get("/v1/health", &[])
+    }
+
+    /// `GET /v1/log`.
+    pub fn log_info(&self) -> Result<LogInfo, ClientError> {
+        self.get("/v1/log", &[])
+    }
+
+    /// `GET /log/checkpoint`: the latest published checkpoint, as text.
+    pub fn checkpoint(&self) -> Result<String, ClientError> {
+        let body = self.body(
+            self.agent.get(self.url("/log/checkpoint")).call(),
+            64 * 1024,
+        )?;
+        String::from_utf8(body)
+            .map_err(|_| ClientError::Protocol("the checkpoint is not UTF-8 text".into()))
+    }
+
+    /// `GET /log/tile/…`: a hash tile or an entry bundle.
+    pub fn tile(&self, path: &sotto_tlog::tile::TilePath) -> Result<Vec<u8>, ClientError> {
+        // 256 entries of at most 2 + 65535 bytes; ours are far smaller.
+        let limit = 256 * (2 + 65_535);
+        self.body(
+            self.agent.get(self.url(&format!("/log/{path}"))).call(),
+            limit,
+        )
+    }
+
+    /// `GET /v1/log/inclusion`.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, ClientError> {
+        self.get(&format!("/v1/log/inclusion?index={index}&size={size}"), &[])
+    }
+
+    /// `GET /v1/log/consistency`.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProof, ClientError> {
+        self.get(&format!("/v1/log/consistency?from={from}&to={to}"), &[])
+    }
+
+    /// `GET /v1/log/frontier`.
+    pub fn log_frontier(&self, size: u64) -> Result<LogFrontier, ClientError> {
+        self.get(&format!("/v1/log/frontier?size={size}"), &[])
     }
 
     /// `GET /v1/desks`.

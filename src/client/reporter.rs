@@ -3,16 +3,21 @@
 //! Everything is derived from the token on this machine; the server gets
 //! the handle, public keys, envelopes and signatures.
 
+use std::path::PathBuf;
+
 use sotto_envelope::keys::RecipientCard;
 use sotto_envelope::pow;
 use sotto_envelope::sign::{CaseId, Direction};
 use sotto_envelope::token::Token;
 use sotto_envelope::{encrypt, sha256, Recipient};
+use sotto_tlog::leaf::{self, Event};
 use sotto_wire::api::{
     CaseOpened, MessagePosted, OpenCase, PostMessage, RecipientInfo, ReporterStatus,
 };
 use sotto_wire::content::{Attachment, Content, Report, CONTENT_VERSION};
 
+use super::log::{self as tlog, Opening, ReceiptFile, ReceiptStanding};
+use super::readers::{self, ReaderCheck};
 use super::thread::{self, ReadMessage};
 use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
@@ -33,6 +38,9 @@ pub struct Submission {
     pub urgent: bool,
     /// For the record only.
     pub record_only: bool,
+    /// Where this device remembers the log and each desk's readers; `None`
+    /// checks the readers against the whole log and remembers nothing.
+    pub known: Option<PathBuf>,
 }
 
 /// A submitted report.
@@ -46,6 +54,13 @@ pub struct Submitted {
     pub recipients: Vec<RecipientInfo>,
     /// Who was excluded.
     pub excluded: Vec<RecipientInfo>,
+    /// What the log said about the readers.
+    pub check: ReaderCheck,
+    /// The receipt, to keep beside the token.
+    pub receipt: ReceiptFile,
+    /// Problems found after the report was sent: a receipt that does not
+    /// check out, or a memory file that could not be written.
+    pub warnings: Vec<String>,
 }
 
 /// Whether `info` is what `wanted` names: its exact name (ignoring case), its
@@ -97,9 +112,21 @@ pub fn choose_recipients(
     Ok((chosen, excluded.into_iter().map(|(i, _)| i).collect()))
 }
 
-/// Submits a report: a new token, encryption to the chosen recipients and
-/// the reporter's own key, signature, proof of work, then the upload.
+/// Submits a report, accepting whatever readers the log check finds (for
+/// scripts and tests; a person should see the check: [`submit_with`]).
 pub fn submit(api: &Api, s: &Submission) -> Result<Submitted, ClientError> {
+    submit_with(api, s, &mut |_| true)
+}
+
+/// Submits a report: the readers checked against the transparency log (and
+/// `confirm` asked when that check names someone), a new token, encryption
+/// to the chosen recipients and the reporter's own key, signature, proof of
+/// work, the upload, and the receipt checked.
+pub fn submit_with(
+    api: &Api,
+    s: &Submission,
+    confirm: &mut dyn FnMut(&ReaderCheck) -> bool,
+) -> Result<Submitted, ClientError> {
     let desk_name = if s.desk.is_empty() {
         "default"
     } else {
@@ -107,6 +134,13 @@ pub fn submit(api: &Api, s: &Submission) -> Result<Submitted, ClientError> {
     };
     let desk = api.desk(desk_name)?;
     let (chosen, excluded) = choose_recipients(&desk.recipients, &s.exclude)?;
+    let readers: Vec<RecipientInfo> = chosen.iter().map(|(i, _)| i.clone()).collect();
+    let checked = readers::check(api, &desk, &readers, &excluded, s.known.as_deref())?;
+    if checked.check.needs_confirmation() && !confirm(&checked.check) {
+        return Err(ClientError::Usage(
+            "not sent: you did not accept the readers; leave someone out with --exclude".into(),
+        ));
+    }
 
     let token = Token::generate();
     let identity = token.identity();
@@ -142,14 +176,10 @@ pub fn submit(api: &Api, s: &Submission) -> Result<Submitted, ClientError> {
     let case = CaseId::parse(&challenge.case)
         .ok_or_else(|| ClientError::Protocol("the challenge's case id is malformed".into()))?;
     let signature = signing.sign_envelope(&case, 0, Direction::FromReporter, &envelope);
-    let nonce = pow::solve(
-        &challenge.challenge,
-        &sha256(&envelope),
-        challenge.difficulty,
-    )
-    .ok_or_else(|| {
-        ClientError::Protocol("the server asks for an impossible proof of work".into())
-    })?;
+    let envelope_hash = sha256(&envelope);
+    let nonce = pow::solve(&challenge.challenge, &envelope_hash, challenge.difficulty).ok_or_else(
+        || ClientError::Protocol("the server asks for an impossible proof of work".into()),
+    )?;
     let opened = api.open_case(
         &token.handle(),
         &OpenCase {
@@ -169,12 +199,148 @@ pub fn submit(api: &Api, s: &Submission) -> Result<Submitted, ClientError> {
             "the server opened a different case than it issued".into(),
         ));
     }
+    let receipt = ReceiptFile {
+        version: 1,
+        server: api.base().to_owned(),
+        case: opened.case.clone(),
+        desk: desk.name.clone(),
+        opened: opened.opened,
+        log_key: checked.state_key().to_owned(),
+        receipt: opened.receipt.clone(),
+    };
+    let mut warnings = Vec::new();
+    let ids: Vec<String> = readers.iter().map(|r| r.id.clone()).collect();
+    if let Err(why) = check_own_receipt(&receipt, &case, &envelope_hash, &ids, &token) {
+        warnings.push(format!("the server's receipt does not check out: {why}"));
+    }
+    let check = checked.check.clone();
+    if let Err(e) = checked.remember() {
+        warnings.push(format!("could not remember this desk's readers: {e}"));
+    }
     Ok(Submitted {
         token,
         opened,
-        recipients: chosen.into_iter().map(|(i, _)| i).collect(),
+        recipients: readers,
         excluded,
+        check,
+        receipt,
+        warnings,
     })
+}
+
+/// Checks a fresh receipt against what was sent: the case and desk, the
+/// report's envelope, its readers and the reporter's keys.
+fn check_own_receipt(
+    file: &ReceiptFile,
+    case: &CaseId,
+    envelope_hash: &[u8; 32],
+    readers: &[String],
+    token: &Token,
+) -> Result<(), String> {
+    let v = tlog::verify_receipt(
+        file,
+        &Opening {
+            case: &case.0,
+            desk: &file.desk,
+        },
+    )?;
+    let Event::CaseOpened {
+        report,
+        readers: logged_readers,
+        reporter,
+        ..
+    } = v.leaf.event
+    else {
+        return Err("the leaf is not a case opening".into());
+    };
+    if report != leaf::message_commitment(&case.0, 0, Direction::FromReporter, envelope_hash) {
+        return Err("the log records another report than the one sent".into());
+    }
+    if logged_readers != leaf::readers_commitment(readers) {
+        return Err("the log records other readers than those chosen".into());
+    }
+    if reporter != own_keys(token) {
+        return Err("the log records other reporter keys than this token's".into());
+    }
+    if v.leaf.day != file.opened {
+        return Err("the log dates the opening differently from the server's answer".into());
+    }
+    Ok(())
+}
+
+fn own_keys(token: &Token) -> sotto_tlog::Hash {
+    leaf::reporter_commitment(
+        &token.identity().recipient().to_string(),
+        &token.signing_key().verifying_key().0,
+    )
+}
+
+/// What the log says about a reporter's case, from their receipt.
+#[derive(Debug, Clone)]
+pub struct ReceiptReport {
+    /// Where the receipt stands against today's log.
+    pub standing: ReceiptStanding,
+    /// Problems to show as warnings: the case deleted or rewritten.
+    pub warnings: Vec<String>,
+}
+
+/// Checks a kept receipt: it must be this token's, the log must still hold
+/// the case's opening and extend the receipt's tree, and the report the
+/// server shows now (`status`, `None` when the server no longer knows the
+/// case) must be the one in the log.
+pub fn check_receipt(
+    api: &Api,
+    token: &Token,
+    file: &ReceiptFile,
+    status: Option<&ReporterStatus>,
+) -> Result<ReceiptReport, ClientError> {
+    let case = CaseId::parse(&file.case)
+        .ok_or_else(|| ClientError::Usage("the receipt's case id is malformed".into()))?;
+    let v = tlog::verify_receipt(
+        file,
+        &Opening {
+            case: &case.0,
+            desk: &file.desk,
+        },
+    )
+    .map_err(|why| ClientError::Crypto(format!("your receipt does not check out: {why}")))?;
+    let Event::CaseOpened {
+        report, reporter, ..
+    } = &v.leaf.event
+    else {
+        return Err(ClientError::Crypto(
+            "the receipt is not a case opening".into(),
+        ));
+    };
+    if *reporter != own_keys(token) {
+        return Err(ClientError::Usage(
+            "this receipt belongs to another case than this token".into(),
+        ));
+    }
+    let standing = tlog::standing(api, &v, file.receipt.leaf_index)?;
+    let mut warnings = Vec::new();
+    match status {
+        None => warnings.push(format!(
+            "the server no longer knows your case, but the log shows it was opened on {} (entry {}): it was deleted behind your back",
+            v.leaf.day, file.receipt.leaf_index
+        )),
+        Some(status) => {
+            if status.case != file.case {
+                warnings.push("the server shows a different case than your receipt's".into());
+            }
+            let served = status
+                .messages
+                .first()
+                .map(|m| leaf::message_commitment(&case.0, 0, Direction::FromReporter, &sha256(&m.envelope)));
+            if served.as_ref() != Some(report) {
+                warnings.push(
+                    "your report as the server shows it now is not the one the log recorded when your case opened: it was replaced"
+                        .into(),
+                );
+            }
+        }
+    }
+    Ok(ReceiptReport { standing, warnings })
 }
 
 /// What the reporter sees.
@@ -199,7 +365,11 @@ impl ReporterView {
 /// recipients sealed in the reporter's own report, not against anything
 /// the server says now.
 pub fn status(api: &Api, token: &Token) -> Result<ReporterView, ClientError> {
-    let status = api.reporter_status(&token.handle())?;
+    read_status(token, api.reporter_status(&token.handle())?)
+}
+
+/// Checks and decrypts a status the server sent.
+pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView, ClientError> {
     let case = CaseId::parse(&status.case)
         .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
     let identity = token.identity();

@@ -154,41 +154,41 @@ pub async fn open(
     } else {
         CaseState::Received
     };
-    let opened =
-        with_store(&state, move |store, st| {
-            let desk = desk_by_name(store, &open.desk)?;
-            let active: HashSet<String> = store
-                .active_recipients(desk.id)?
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
-            if let Some(unknown) = open.recipients.iter().find(|r| !active.contains(*r)) {
-                return Err(ApiError::bad_request(
-                    "unknown_recipient",
-                    format!(
+    let opened = with_store(&state, move |store, st| {
+        let desk = desk_by_name(store, &open.desk)?;
+        let active: HashSet<String> = store
+            .active_recipients(desk.id)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        if let Some(unknown) = open.recipients.iter().find(|r| !active.contains(*r)) {
+            return Err(ApiError::bad_request(
+                "unknown_recipient",
+                format!(
                     "{unknown} is not a recipient of this desk; GET /v1/desks/{{desk}} lists them"
                 ),
-                ));
-            }
-            let today = st.today();
-            let envelope_hash = sha256(&open.envelope);
-            let new = NewCase {
-                id: case.0,
-                desk_id: desk.id,
-                handle_hash: hash,
-                reporter_x25519: &reporter_x25519.to_string(),
-                reporter_ed25519: &reporter_ed25519.0,
-                recipients: &open.recipients,
-                state: initial.as_str(),
-                report: NewMessage {
-                    seq: 0,
-                    direction: Direction::FromReporter.as_str(),
-                    author: None,
-                    envelope: &open.envelope,
-                    envelope_hash,
-                    signature: &signature.0,
-                },
-            };
+            ));
+        }
+        let today = st.today();
+        let envelope_hash = sha256(&open.envelope);
+        let new = NewCase {
+            id: case.0,
+            desk_id: desk.id,
+            handle_hash: hash,
+            reporter_x25519: &reporter_x25519.to_string(),
+            reporter_ed25519: &reporter_ed25519.0,
+            recipients: &open.recipients,
+            state: initial.as_str(),
+            report: NewMessage {
+                seq: 0,
+                direction: Direction::FromReporter.as_str(),
+                author: None,
+                envelope: &open.envelope,
+                envelope_hash,
+                signature: &signature.0,
+            },
+        };
+        let index =
             store.insert_case(&new, &today.to_string()).map_err(|e| {
                 match e {
             StoreError::Conflict(_) => ApiError::conflict(
@@ -198,15 +198,16 @@ pub async fn open(
             other => other.into(),
         }
             })?;
-            let row = store.case_by_id(&case.0)?;
-            let opened = day(&row.opened_on)?;
-            Ok(CaseOpened {
-                case: case.to_string(),
-                state: initial,
-                opened,
-                next_update_due: st.next_update_due(initial, opened, None),
-            })
+        let row = store.case_by_id(&case.0)?;
+        let opened = day(&row.opened_on)?;
+        Ok(CaseOpened {
+            case: case.to_string(),
+            state: initial,
+            opened,
+            next_update_due: st.next_update_due(initial, opened, None),
+            receipt: st.log.receipt(store, index)?,
         })
-        .await?;
+    })
+    .await?;
     Ok(HttpResponse::Created().json(opened))
 }

@@ -21,6 +21,7 @@ pub mod cases;
 pub mod desks;
 pub mod health;
 pub mod inbox;
+pub mod log;
 pub mod reporter;
 
 /// What every handler can reach.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub challenges: ChallengeKey,
     /// Signed requests already seen.
     pub replay: ReplayGuard,
+    /// The transparency log's key and identity.
+    pub log: crate::tlog::Log,
     /// The settings.
     pub settings: Settings,
 }
@@ -125,11 +128,21 @@ pub fn state_of(s: &str) -> Result<sotto_wire::CaseState, ApiError> {
         .ok_or_else(|| ApiError::internal(&"stored state does not parse"))
 }
 
-/// Routes under `/v1`. Each path is a resource, so a wrong method gets 405.
+/// Routes under `/v1`, and the log's tiles under `/log`. Each path is a
+/// resource, so a wrong method gets 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(log::PREFIX)
+            .service(web::resource("/checkpoint").route(web::get().to(log::checkpoint)))
+            .service(web::resource("/tile/{tail:.*}").route(web::get().to(log::tile))),
+    );
     cfg.service(
         web::scope("/v1")
             .service(web::resource("/health").route(web::get().to(health::health)))
+            .service(web::resource("/log").route(web::get().to(log::info)))
+            .service(web::resource("/log/inclusion").route(web::get().to(log::inclusion)))
+            .service(web::resource("/log/consistency").route(web::get().to(log::consistency)))
+            .service(web::resource("/log/frontier").route(web::get().to(log::frontier)))
             .service(web::resource("/desks").route(web::get().to(desks::list)))
             .service(web::resource("/desks/{desk}").route(web::get().to(desks::info)))
             .service(

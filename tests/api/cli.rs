@@ -60,6 +60,7 @@ fn the_walkthrough_works_end_to_end_through_the_cli() {
     // add-recipient and list-recipients, beside the running server.
     let out = app.sotto(&["admin", "add-recipient", "--data", data, "--card", &card]);
     assert!(out.status.success(), "{}", stderr(&out));
+    app.wait_for_checkpoint();
     let out = app.sotto(&["admin", "list-recipients", "--data", data]);
     assert!(stdout(&out).contains("Alice Ombud"), "{}", stdout(&out));
 

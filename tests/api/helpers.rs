@@ -41,6 +41,7 @@ pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
         .env("SOTTO_LOG", "debug")
         .env("SOTTO_POW_DIFFICULTY", "6")
         .env("SOTTO_WORKERS", "2")
+        .env("SOTTO_CHECKPOINT_INTERVAL", "1")
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -147,7 +148,27 @@ impl TestApp {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        self.wait_for_checkpoint();
         id
+    }
+
+    /// Waits until the published checkpoint covers every event so far (the
+    /// server publishes operator events within a second, case events at
+    /// the test interval of a second).
+    pub fn wait_for_checkpoint(&self) {
+        let conn = rusqlite::Connection::open(self.db_path()).unwrap();
+        let size: i64 = conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        let size = size as u64;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.api.log_info().unwrap().size < size {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint covers the log"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// A new ombudsperson on the default desk.
@@ -178,6 +199,7 @@ impl TestApp {
         cmd.args(args)
             .current_dir(self.work.path())
             .env("SOTTO_SERVER", &self.url)
+            .env("SOTTO_KNOWN", self.work.path().join("known-servers.json"))
             .env_remove("SOTTO_TOKEN")
             .env_remove("SOTTO_IDENTITY")
             .stdin(Stdio::piped())

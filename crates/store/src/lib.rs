@@ -17,12 +17,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use sotto_tlog::leaf::Kind;
 use thiserror::Error;
+
+mod log;
+mod migrate;
+
+pub use log::{CheckpointRow, EventRow};
 
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
 /// The schema version this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -34,6 +40,10 @@ pub enum StoreError {
     /// A row with that key exists, or the thread moved on (stale seq).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A value the store cannot use (a malformed day, an event that names a
+    /// row that does not exist).
+    #[error("invalid: {0}")]
+    Invalid(&'static str),
     /// The database was written by another version of Sotto.
     #[error("database schema version {found}, this build reads version {expected}")]
     SchemaVersion {
@@ -227,6 +237,7 @@ impl Store {
                 tx.commit()?;
                 Ok(())
             }
+            1 => migrate::v1_to_v2(&self.conn),
             SCHEMA_VERSION => Ok(()),
             found => Err(StoreError::SchemaVersion {
                 found,
@@ -294,10 +305,7 @@ impl Store {
                 params![name, description, day],
             )?;
             let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO events (kind, on_day, desk_id) VALUES ('desk-created', ?1, ?2)",
-                params![day, id],
-            )?;
+            log::append(tx, &log::NewEvent::desk(Kind::DeskCreated, day, id, None))?;
             Ok(Desk {
                 id,
                 name: name.to_owned(),
@@ -350,10 +358,9 @@ impl Store {
                     )?;
                 }
             }
-            tx.execute(
-                "INSERT INTO events (kind, on_day, desk_id, recipient_id)
-                 VALUES ('recipient-added', ?1, ?2, ?3)",
-                params![day, desk_id, id],
+            log::append(
+                tx,
+                &log::NewEvent::desk(Kind::RecipientAdded, day, desk_id, Some(id)),
             )?;
             Ok(())
         })
@@ -372,10 +379,9 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            tx.execute(
-                "INSERT INTO events (kind, on_day, desk_id, recipient_id)
-                 VALUES ('recipient-removed', ?1, ?2, ?3)",
-                params![day, desk_id, id],
+            log::append(
+                tx,
+                &log::NewEvent::desk(Kind::RecipientRemoved, day, desk_id, Some(id)),
             )?;
             Ok(())
         })
@@ -410,8 +416,8 @@ impl Store {
 
     /// Opens a case: the case row, its recipients, the report as message 0,
     /// and the events, in one transaction. `Conflict` if the id or handle
-    /// hash is taken.
-    pub fn insert_case(&mut self, c: &NewCase<'_>, day: &str) -> Result<()> {
+    /// hash is taken. Returns the log index of the case-opened leaf.
+    pub fn insert_case(&mut self, c: &NewCase<'_>, day: &str) -> Result<u64> {
         self.write(|tx| {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1 OR handle_hash = ?2)",
@@ -439,13 +445,22 @@ impl Store {
                     params![&c.id[..], r],
                 )?;
             }
-            tx.execute(
-                "INSERT INTO events (kind, on_day, desk_id, case_id) VALUES ('case-opened', ?1, ?2, ?3)",
-                params![day, c.desk_id, &c.id[..]],
+            let index = log::append(
+                tx,
+                &log::NewEvent {
+                    kind: Kind::CaseOpened,
+                    day,
+                    desk_id: c.desk_id,
+                    case_id: Some(&c.id),
+                    recipient_id: None,
+                    state: None,
+                    message_seq: None,
+                    envelope_hash: Some(&c.report.envelope_hash),
+                },
             )?;
             insert_message(tx, &c.id, c.desk_id, &c.report, day)?;
             insert_state(tx, &c.id, c.desk_id, c.state, None, day)?;
-            Ok(())
+            Ok(index)
         })
     }
 
@@ -623,7 +638,7 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
 }
 
 /// SQLite integers are i64; counts and sequence numbers are never negative.
-fn get_u64(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+pub(crate) fn get_u64(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<u64> {
     let v: i64 = r.get(idx)?;
     u64::try_from(v).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(idx, v))
 }
@@ -670,10 +685,18 @@ fn insert_message(
             day
         ],
     )?;
-    tx.execute(
-        "INSERT INTO events (kind, on_day, desk_id, case_id, recipient_id, message_seq, envelope_hash)
-         VALUES ('message-posted', ?1, ?2, ?3, ?4, ?5, ?6)",
-        params![day, desk_id, &case[..], m.author, seq, &m.envelope_hash[..]],
+    log::append(
+        tx,
+        &log::NewEvent {
+            kind: Kind::MessagePosted,
+            day,
+            desk_id,
+            case_id: Some(case),
+            recipient_id: m.author,
+            state: None,
+            message_seq: Some(m.seq),
+            envelope_hash: Some(&m.envelope_hash),
+        },
     )?;
     Ok(())
 }
@@ -686,10 +709,18 @@ fn insert_state(
     recipient_id: Option<&str>,
     day: &str,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO events (kind, on_day, desk_id, case_id, recipient_id, state)
-         VALUES ('state-changed', ?1, ?2, ?3, ?4, ?5)",
-        params![day, desk_id, &case[..], recipient_id, state],
+    log::append(
+        tx,
+        &log::NewEvent {
+            kind: Kind::StateChanged,
+            day,
+            desk_id,
+            case_id: Some(case),
+            recipient_id,
+            state: Some(state),
+            message_seq: None,
+            envelope_hash: None,
+        },
     )?;
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! - [`checkpoint`]: C2SP tlog-checkpoint tree heads.
 //! - [`tile`]: C2SP tlog-tiles paths and entry bundles.
 //! - [`leaf`]: what one leaf holds: an event kind, a day and hashes.
+//! - [`replay`]: what a run of leaves says: desk rosters, statistics, and
+//!   anything that should not happen.
 //!
 //! The server appends leaves and signs checkpoints with these; the
 //! reporter's client, `sotto audit` and any third party check them with the
@@ -18,9 +20,11 @@ pub mod checkpoint;
 pub mod leaf;
 pub mod merkle;
 pub mod note;
+pub mod replay;
 pub mod tile;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use leaf::{Event, Kind, Leaf};
 pub use merkle::{Frontier, Hash};
 pub use note::{NoteError, NoteVerifier};
+pub use replay::Replay;

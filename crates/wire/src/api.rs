@@ -161,6 +161,81 @@ pub struct CaseOpened {
     pub opened: Day,
     /// When the handlers owe the reporter news, if they do.
     pub next_update_due: Option<Day>,
+    /// Proof that the opening is in the transparency log.
+    pub receipt: Receipt,
+}
+
+/// A signed receipt: the case-opened leaf, a checkpoint signed by the log
+/// that covers it, and the proof that it does.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The leaf's position in the log, from 0.
+    pub leaf_index: u64,
+    /// The leaf itself (docs/transparency.md).
+    #[serde(with = "crate::b64")]
+    pub leaf: Vec<u8>,
+    /// A C2SP checkpoint, as a signed note, of a tree that holds the leaf.
+    pub checkpoint: String,
+    /// The inclusion proof of the leaf in that tree.
+    #[serde(with = "crate::hashes")]
+    pub inclusion_proof: Vec<[u8; 32]>,
+}
+
+/// `GET /v1/log`: what a client needs to follow the transparency log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogInfo {
+    /// The origin line of every checkpoint.
+    pub origin: String,
+    /// The verifier key of the checkpoints, `name+id+base64(0x01 ‖ key)`.
+    pub key: String,
+    /// Leaves in the latest published checkpoint.
+    pub size: u64,
+    /// Seconds between published checkpoints.
+    pub checkpoint_interval_seconds: u64,
+    /// Days handlers have to acknowledge a report (for the statistics).
+    pub acknowledge_days: i64,
+    /// Where the C2SP tlog-tiles resources are: `<prefix>/checkpoint`,
+    /// `<prefix>/tile/…`.
+    pub prefix: String,
+}
+
+/// `GET /v1/log/inclusion`: an inclusion proof.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionProof {
+    /// The leaf index.
+    pub index: u64,
+    /// The tree size.
+    pub size: u64,
+    /// The audit path, leaf side first.
+    #[serde(with = "crate::hashes")]
+    pub proof: Vec<[u8; 32]>,
+}
+
+/// `GET /v1/log/consistency`: a consistency proof.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyProof {
+    /// The older tree size.
+    pub from: u64,
+    /// The newer tree size.
+    pub to: u64,
+    /// The proof.
+    #[serde(with = "crate::hashes")]
+    pub proof: Vec<[u8; 32]>,
+}
+
+/// `GET /v1/log/frontier`: the perfect subtrees that make up a tree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogFrontier {
+    /// The tree size.
+    pub size: u64,
+    /// One hash per set bit of `size`, largest subtree first.
+    #[serde(with = "crate::hashes")]
+    pub hashes: Vec<[u8; 32]>,
 }
 
 /// One state in a timeline.

@@ -37,3 +37,30 @@ pub mod b64 {
             .map_err(|_| serde::de::Error::custom("expected standard base64"))
     }
 }
+
+/// Lists of 32-byte hashes as standard base64 strings in JSON.
+pub mod hashes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes hashes as base64 strings.
+    pub fn serialize<S: Serializer>(hashes: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(hashes.iter().map(|h| STANDARD.encode(h)))
+    }
+
+    /// Deserializes base64 strings of exactly 32 bytes.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+        let strings = Vec::<String>::deserialize(d)?;
+        strings
+            .iter()
+            .map(|s| {
+                STANDARD
+                    .decode(s.as_bytes())
+                    .ok()
+                    .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+                    .ok_or_else(|| serde::de::Error::custom("expected base64 of 32 bytes"))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,144 @@
+//! Schema migrations, each in one transaction: a database is either fully
+//! migrated or untouched.
+//!
+//! Version 1 (the core flow) had no transparency log. Version 2 adds the
+//! `leaf` column to `events`, the `log_nodes` and `checkpoints` tables and
+//! their triggers, and lets a case's messages be deleted once its erasure is
+//! logged. The old events are replayed in order into the new table, so the
+//! log starts with the whole history. Every new object is created from its
+//! own statement in `schema.sql`, so a migrated database has exactly the
+//! schema of a new one (`sotto audit db` checks that).
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use sotto_tlog::leaf::Kind;
+
+use crate::{log, Result, StoreError, SCHEMA};
+
+/// Objects that version 2 creates or replaces, in creation order.
+const V2_OBJECTS: &[&str] = &[
+    "events",
+    "events_by_case",
+    "log_nodes",
+    "checkpoints",
+    "events_are_append_only_update",
+    "events_are_append_only_delete",
+    "messages_are_append_only_delete",
+    "log_nodes_are_append_only_update",
+    "log_nodes_are_append_only_delete",
+    "checkpoints_are_append_only_update",
+    "checkpoints_are_append_only_delete",
+];
+
+/// A version-1 event row.
+struct OldEvent {
+    seq: i64,
+    kind: String,
+    on_day: String,
+    desk_id: i64,
+    case_id: Option<Vec<u8>>,
+    recipient_id: Option<String>,
+    state: Option<String>,
+    message_seq: Option<i64>,
+    envelope_hash: Option<Vec<u8>>,
+}
+
+pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
+    let schema = Connection::open_in_memory()?;
+    schema.execute_batch(SCHEMA)?;
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    // Another process may have migrated while this one waited for the lock.
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 1 {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "DROP TRIGGER events_are_append_only_update;
+         DROP TRIGGER events_are_append_only_delete;
+         DROP TRIGGER messages_are_append_only_delete;
+         DROP INDEX events_by_case;
+         ALTER TABLE events RENAME TO events_v1;",
+    )?;
+    for name in V2_OBJECTS {
+        let sql: String = schema.query_row(
+            "SELECT sql FROM sqlite_master WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(&sql)?;
+    }
+    let old: Vec<OldEvent> = tx
+        .prepare(
+            "SELECT seq, kind, on_day, desk_id, case_id, recipient_id, state, message_seq,
+                    envelope_hash
+             FROM events_v1 ORDER BY seq",
+        )?
+        .query_map([], |r| {
+            Ok(OldEvent {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                on_day: r.get(2)?,
+                desk_id: r.get(3)?,
+                case_id: r.get(4)?,
+                recipient_id: r.get(5)?,
+                state: r.get(6)?,
+                message_seq: r.get(7)?,
+                envelope_hash: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (i, e) in old.iter().enumerate() {
+        if e.seq != i as i64 + 1 {
+            return Err(StoreError::Invalid(
+                "the version 1 event log has a gap; restore the database from a backup",
+            ));
+        }
+        let kind = Kind::parse(&e.kind).ok_or(StoreError::Invalid("unknown event kind"))?;
+        // Version 1 kept the report's hash on its message event only; the
+        // case-opened event carries it from version 2 on.
+        let envelope_hash = match kind {
+            Kind::CaseOpened => {
+                let envelope: Vec<u8> = tx.query_row(
+                    "SELECT envelope FROM messages WHERE case_id = ?1 AND seq = 0",
+                    [&e.case_id],
+                    |r| r.get(0),
+                )?;
+                Some(sotto_envelope::sha256(&envelope).to_vec())
+            }
+            _ => e.envelope_hash.clone(),
+        };
+        let leaf = log::leaf_for(
+            &tx,
+            kind,
+            &e.on_day,
+            e.desk_id,
+            e.case_id.as_deref(),
+            e.recipient_id.as_deref(),
+            e.state.as_deref(),
+            e.message_seq,
+            envelope_hash.as_deref(),
+        )?
+        .encode();
+        tx.execute(
+            "INSERT INTO events (seq, kind, on_day, desk_id, case_id, recipient_id, state,
+                                 message_seq, envelope_hash, leaf)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                e.seq,
+                e.kind,
+                e.on_day,
+                e.desk_id,
+                e.case_id,
+                e.recipient_id,
+                e.state,
+                e.message_seq,
+                envelope_hash,
+                leaf
+            ],
+        )?;
+        log::append_leaf(&tx, i as u64, &leaf)?;
+    }
+    tx.execute_batch("DROP TABLE events_v1;")?;
+    tx.pragma_update(None, "user_version", 2)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! The transparency log, read-only and public: the C2SP tlog-tiles
+//! resources under `/log/` (checkpoint, hash tiles, entry bundles), and
+//! JSON proofs under `/v1/log`. Nothing past the latest published
+//! checkpoint is served, so no response dates an event more finely than
+//! the checkpoint interval.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use sotto_tlog::tile::{self, TileKind, TilePath};
+use sotto_wire::api::{ConsistencyProof, InclusionProof, LogFrontier, LogInfo};
+
+use super::{with_store, AppState};
+use crate::error::ApiError;
+use crate::tlog::Log;
+
+/// Where the tlog-tiles resources are served.
+pub const PREFIX: &str = "/log";
+
+/// Tiles and bundles never change once served.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+fn beyond() -> ApiError {
+    ApiError::not_found(
+        "beyond_checkpoint",
+        "the log has not published a checkpoint that covers this; try again after the next one",
+    )
+}
+
+/// A `u64` query parameter.
+fn query_u64(req: &HttpRequest, name: &'static str) -> Result<u64, ApiError> {
+    let found = req
+        .query_string()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v);
+    let v = found
+        .ok_or_else(|| ApiError::bad_request("bad_query", format!("the query needs {name}=N")))?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("{name} must be a non-negative integer"),
+        ));
+    }
+    v.parse()
+        .map_err(|_| ApiError::bad_request("bad_query", format!("{name} is too large")))
+}
+
+/// `GET /log/checkpoint`: the latest published checkpoint, a signed note.
+pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let latest = with_store(&state, |store, _| Ok(store.latest_checkpoint()?)).await?;
+    let latest = latest.ok_or_else(beyond)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(latest.note))
+}
+
+/// `GET /log/tile/…`: a hash tile or an entry bundle.
+pub async fn tile(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let full = format!("tile/{}", path.into_inner());
+    let t = TilePath::parse(&full).ok_or_else(|| {
+        ApiError::not_found("bad_tile", "not a tile path (see c2sp.org/tlog-tiles)")
+    })?;
+    let body = with_store(&state, move |store, _| {
+        let published = Log::published_size(store)?;
+        match t.needs_leaves() {
+            Some(n) if n <= published => {}
+            _ => return Err(beyond()),
+        }
+        let width = u64::from(t.width);
+        match t.kind {
+            TileKind::Hashes(_) => Ok(store.log_hashes(t.tree_level(), t.first(), width)?.concat()),
+            TileKind::Entries => {
+                let leaves = store.leaves(t.first(), t.first() + width)?;
+                tile::encode_bundle(leaves.iter().map(Vec::as_slice))
+                    .ok_or_else(|| ApiError::internal(&"a leaf longer than a bundle allows"))
+            }
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+        .body(body))
+}
+
+/// `GET /v1/log`.
+pub async fn info(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let size = with_store(&state, |store, _| Ok(Log::published_size(store)?)).await?;
+    Ok(HttpResponse::Ok().json(LogInfo {
+        origin: state.log.origin().to_owned(),
+        key: state.log.verifier().to_string(),
+        size,
+        checkpoint_interval_seconds: state.settings.checkpoint_interval_seconds,
+        acknowledge_days: state.settings.acknowledge_days,
+        prefix: PREFIX.to_owned(),
+    }))
+}
+
+/// `GET /v1/log/inclusion?index=I&size=N`, `N` at most the published size.
+pub async fn inclusion(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (index, size) = (query_u64(&req, "index")?, query_u64(&req, "size")?);
+    let proof = with_store(&state, move |store, _| {
+        if size > Log::published_size(store)? {
+            return Err(beyond());
+        }
+        if index >= size {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "index must be below size",
+            ));
+        }
+        Ok(store.inclusion_proof(index, size)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(InclusionProof { index, size, proof }))
+}
+
+/// `GET /v1/log/consistency?from=M&to=N`, `0 < M <= N`, `N` at most the
+/// published size.
+pub async fn consistency(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (from, to) = (query_u64(&req, "from")?, query_u64(&req, "to")?);
+    let proof = with_store(&state, move |store, _| {
+        if to > Log::published_size(store)? {
+            return Err(beyond());
+        }
+        if from == 0 || from > to {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "from must be at least 1 and at most to",
+            ));
+        }
+        Ok(store.consistency_proof(from, to)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ConsistencyProof { from, to, proof }))
+}
+
+/// `GET /v1/log/frontier?size=N`, `N` at most the published size.
+pub async fn frontier(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let size = query_u64(&req, "size")?;
+    let f = with_store(&state, move |store, _| {
+        if size > Log::published_size(store)? {
+            return Err(beyond());
+        }
+        Ok(store.frontier(size)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(LogFrontier {
+        size,
+        hashes: f.hashes().to_vec(),
+    }))
+}
