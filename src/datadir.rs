@@ -15,7 +15,7 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 /// The database file name.
-pub const DB_FILE: &str = "sotto.db";
+pub const DB_FILE: &str = sotto_store::DB_FILE;
 /// The pepper file name.
 pub const PEPPER_FILE: &str = "pepper.key";
 /// The server secret file name.

@@ -89,6 +89,7 @@ impl Application {
             challenges,
             replay: ReplayGuard::default(),
             log,
+            figures: Default::default(),
             settings,
         });
         spawn_publisher(state.clone());

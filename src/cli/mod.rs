@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod admin;
+pub mod audit;
 pub mod desk;
 pub mod report;
 
@@ -35,6 +36,9 @@ enum Command {
     /// For the operator, on the server host: desks and recipients.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// For auditors: check the public log, or prove what a database holds.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// A CLI failure: one line for the user.
@@ -58,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Report(c) => report::run(c),
         Command::Desk(c) => desk::run(c),
         Command::Admin(c) => admin::run(c),
+        Command::Audit(c) => audit::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -72,18 +72,26 @@ pub fn latest(api: &Api, v: &NoteVerifier) -> Result<(String, Checkpoint), Clien
 }
 
 /// Follows the log from `from` (or from its start) to its latest published
-/// checkpoint, checking every leaf and the root. `acknowledge_days` is used
-/// for a replay that starts from nothing.
+/// checkpoint, checking the signature with `v`, every leaf, and the root.
+/// `acknowledge_days` is used for a replay that starts from nothing.
 pub fn follow(
     api: &Api,
+    v: &NoteVerifier,
     from: Option<&LogState>,
     acknowledge_days: i64,
 ) -> Result<Followed, ClientError> {
-    let v = verifier(api, from)?;
-    let (note, checkpoint) = latest(api, &v)?;
+    if let Some(s) = from {
+        if s.key != v.to_string() {
+            return Err(crypto(format!(
+                "the log's key is {v}, but it was {} when last checked:                  a log does not change its key; this one was replaced",
+                s.key
+            )));
+        }
+    }
+    let (note, checkpoint) = latest(api, v)?;
     let (mut frontier, mut replay) = match from {
         Some(s) => {
-            let old = Checkpoint::open(&s.checkpoint, &v)
+            let old = Checkpoint::open(&s.checkpoint, v)
                 .map_err(|e| crypto(format!("the saved checkpoint does not verify: {e}")))?;
             let f = Frontier::from_parts(old.size, s.frontier.clone())
                 .filter(|f| f.root() == old.root)

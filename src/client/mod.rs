@@ -14,8 +14,8 @@ use sotto_envelope::token::Handle;
 use sotto_wire::api::{
     CaseOpened, ChallengeResponse, ConsistencyProof, DeskCase, DeskInfo, DeskList, ErrorBody,
     Health, Inbox, InclusionProof, LogFrontier, LogInfo, MessagePosted, OpenCase, PostMessage,
-    ReporterStatus, SetState, StateChanged, HANDLE_HEADER, NONCE_HEADER, RECIPIENT_HEADER,
-    SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    ReporterStatus, SetState, StateChanged, Transparency, HANDLE_HEADER, NONCE_HEADER,
+    RECIPIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 
 pub mod desk;
@@ -285,6 +285,11 @@ impl Api {
     /// `GET /v1/log/frontier`.
     pub fn log_frontier(&self, size: u64) -> Result<LogFrontier, ClientError> {
         self.get(&format!("/v1/log/frontier?size={size}"), &[])
+    }
+
+    /// `GET /v1/transparency`.
+    pub fn transparency(&self) -> Result<Transparency, ClientError> {
+        self.get("/v1/transparency", &[])
     }
 
     /// `GET /v1/desks`.

@@ -167,7 +167,9 @@ pub fn check(
     let acknowledge_days = info.deadlines.acknowledge_days;
     let known = known_path.map(Known::load).transpose()?;
     let remembered_server = known.as_ref().and_then(|k| k.servers.get(server));
-    let followed = log::follow(api, remembered_server.map(|s| &s.log), acknowledge_days)?;
+    let from = remembered_server.map(|s| &s.log);
+    let v = log::verifier(api, from)?;
+    let followed = log::follow(api, &v, from, acknowledge_days)?;
     let roster = followed.state.replay.roster(&leaf::desk_commitment(desk));
     let logged = |r: &RecipientInfo| roster.get(&leaf::recipient_commitment(&r.id)).copied();
     let unlogged: Vec<RecipientInfo> = readers

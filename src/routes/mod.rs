@@ -23,6 +23,7 @@ pub mod health;
 pub mod inbox;
 pub mod log;
 pub mod reporter;
+pub mod transparency;
 
 /// What every handler can reach.
 #[derive(Debug)]
@@ -37,6 +38,8 @@ pub struct AppState {
     pub replay: ReplayGuard,
     /// The transparency log's key and identity.
     pub log: crate::tlog::Log,
+    /// The public figures, derived from the published log.
+    pub figures: transparency::Figures,
     /// The settings.
     pub settings: Settings,
 }
@@ -131,6 +134,7 @@ pub fn state_of(s: &str) -> Result<sotto_wire::CaseState, ApiError> {
 /// Routes under `/v1`, and the log's tiles under `/log`. Each path is a
 /// resource, so a wrong method gets 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/transparency").route(web::get().to(transparency::page)));
     cfg.service(
         web::scope(log::PREFIX)
             .service(web::resource("/checkpoint").route(web::get().to(log::checkpoint)))
@@ -140,6 +144,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .service(web::resource("/health").route(web::get().to(health::health)))
             .service(web::resource("/log").route(web::get().to(log::info)))
+            .service(web::resource("/transparency").route(web::get().to(transparency::json)))
             .service(web::resource("/log/inclusion").route(web::get().to(log::inclusion)))
             .service(web::resource("/log/consistency").route(web::get().to(log::consistency)))
             .service(web::resource("/log/frontier").route(web::get().to(log::frontier)))

@@ -20,10 +20,15 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use sotto_tlog::leaf::Kind;
 use thiserror::Error;
 
+pub mod audit;
+pub mod detect;
 mod log;
 mod migrate;
 
 pub use log::{CheckpointRow, EventRow};
+
+/// The database's file name in a data directory.
+pub const DB_FILE: &str = "sotto.db";
 
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");

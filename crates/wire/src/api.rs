@@ -401,3 +401,37 @@ pub struct Health {
     /// The server's version.
     pub version: String,
 }
+
+/// `GET /v1/transparency`: public figures, derived from the published log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Transparency {
+    /// The log's origin.
+    pub origin: String,
+    /// Leaves of the published checkpoint the figures are derived from.
+    pub size: u64,
+    /// The acknowledgement deadline the figures use, in days.
+    pub acknowledge_days: i64,
+    /// One row per month with activity, oldest first.
+    pub months: Vec<MonthFigures>,
+}
+
+/// One month of [`Transparency`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MonthFigures {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Reports received.
+    pub received: u64,
+    /// Of those, acknowledged within the deadline.
+    pub acknowledged_in_time: u64,
+    /// Of those, acknowledged after it.
+    pub acknowledged_late: u64,
+    /// Cases resolved.
+    pub resolved: u64,
+    /// Cases kept for the record only.
+    pub record_only: u64,
+    /// Cases judged made in bad faith.
+    pub bad_faith: u64,
+}

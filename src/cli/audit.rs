@@ -1,0 +1,327 @@
+//! `sotto audit …`: for auditors. Nothing here needs a key, a token or
+//! any of the server's files beyond what is named.
+//!
+//! - `audit log` follows the public log from any machine: each run checks
+//!   the newest checkpoint's signature, that it extends the one saved in the
+//!   state file, and every entry in between, then compares the desks'
+//!   readers and the published figures with what the log says.
+//! - `audit db` proves, read-only, what a database holds (see
+//!   `sotto_store::audit`).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde::{Deserialize, Serialize};
+use sotto_tlog::{leaf, NoteVerifier};
+
+use super::{print_json, CliError, CliResult};
+use crate::client::log::{self, LogState};
+use crate::client::Api;
+
+/// Auditor commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the public log from any machine, against the state saved by
+    /// the last run; print a summary. Exits non-zero on any inconsistency.
+    Log(LogArgs),
+    /// Prove, read-only, that a database (a sotto.db or a data directory)
+    /// holds only what the schema allows and the history the log signed.
+    /// Exits non-zero on any finding.
+    Db(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The Sotto server, e.g. https://reports.example.org
+    #[arg(long, env = "SOTTO_SERVER")]
+    server: String,
+    /// Where this audit's state is kept between runs (created on the first).
+    #[arg(long, value_name = "FILE")]
+    state: PathBuf,
+    /// The log's key as published by the community (name+id+base64). On a
+    /// first run without it, the key the server announces is trusted.
+    #[arg(long, value_name = "VKEY")]
+    key: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// A sotto.db file, or the data directory that holds it.
+    path: PathBuf,
+    /// The log's key (name+id+base64), to check the stored checkpoints'
+    /// signatures. Without it, they are checked against the leaves only.
+    #[arg(long, value_name = "VKEY")]
+    log_key: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs an auditor command.
+pub fn run(cmd: AuditCommand) -> CliResult {
+    match cmd {
+        AuditCommand::Log(a) => audit_log(a),
+        AuditCommand::Db(a) => audit_db(a),
+    }
+}
+
+/// What `audit log` keeps between runs.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditState {
+    version: u32,
+    server: String,
+    log: LogState,
+}
+
+fn load_state(path: &Path) -> Result<Option<AuditState>, CliError> {
+    match std::fs::read(path) {
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            CliError(format!(
+                "{}: not a sotto audit state file ({e})",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CliError(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn save_state(path: &Path, state: &AuditState) -> Result<(), CliError> {
+    let json = serde_json::to_vec_pretty(state)?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, json).map_err(|e| CliError(format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| CliError(format!("{}: {e}", path.display())))
+}
+
+fn parse_key(k: &str) -> Result<NoteVerifier, CliError> {
+    NoteVerifier::parse(k).map_err(|e| CliError(format!("--key: {e} (expected name+id+base64)")))
+}
+
+#[derive(Serialize)]
+struct LogReport<'a> {
+    server: &'a str,
+    origin: &'a str,
+    key: String,
+    /// How the key was chosen: `given`, `saved` or `trusted-on-first-use`.
+    key_source: &'static str,
+    previous_size: Option<u64>,
+    size: u64,
+    new_entries: u64,
+    kinds: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    months: &'a std::collections::BTreeMap<String, sotto_tlog::replay::Month>,
+    findings: &'a [String],
+}
+
+fn audit_log(a: LogArgs) -> CliResult {
+    let api = Api::new(&a.server)?;
+    let saved = load_state(&a.state)?;
+    if let Some(s) = &saved {
+        if s.server.trim_end_matches('/') != a.server.trim_end_matches('/') {
+            return Err(CliError(format!(
+                "{} is the state of an audit of {}, not of {}",
+                a.state.display(),
+                s.server,
+                a.server
+            )));
+        }
+    }
+    let from = saved.as_ref().map(|s| &s.log);
+    let (v, key_source) = match (&a.key, from) {
+        (Some(k), _) => (parse_key(k)?, "given"),
+        (None, Some(s)) => (parse_key(&s.key)?, "saved"),
+        (None, None) => (log::verifier(&api, None)?, "trusted-on-first-use"),
+    };
+    let info = api.log_info()?;
+    let followed = log::follow(&api, &v, from, info.acknowledge_days)
+        .map_err(|e| CliError(format!("INCONSISTENT: {e}")))?;
+    let mut findings = followed.problems.clone();
+    let replay = &followed.state.replay;
+
+    // The readers every desk shows must be the ones the log shows.
+    for d in api.desks()?.desks {
+        let shown = api.desk(&d.name)?;
+        let roster = replay.roster(&leaf::desk_commitment(&d.name));
+        let shown_set: BTreeSet<_> = shown
+            .recipients
+            .iter()
+            .map(|r| leaf::recipient_commitment(&r.id))
+            .collect();
+        for r in &shown.recipients {
+            if !roster.contains_key(&leaf::recipient_commitment(&r.id)) {
+                findings.push(format!(
+                    "desk {}: the server lists {} ({}) as a reader, but the log never added them",
+                    d.name, r.name, r.fingerprint
+                ));
+            }
+        }
+        let hidden = roster.keys().filter(|k| !shown_set.contains(*k)).count();
+        if hidden > 0 {
+            findings.push(format!(
+                "desk {}: the log shows {hidden} reader(s) the server does not list",
+                d.name
+            ));
+        }
+    }
+    // The published figures must be the log's.
+    let published = api.transparency()?;
+    if published.size == followed.checkpoint.size
+        && published.acknowledge_days == replay.acknowledge_days
+    {
+        let derived: Vec<_> = replay.months.iter().map(|(m, f)| (m.clone(), *f)).collect();
+        let shown: Vec<_> = published
+            .months
+            .iter()
+            .map(|m| {
+                (
+                    m.month.clone(),
+                    sotto_tlog::replay::Month {
+                        received: m.received,
+                        acknowledged_in_time: m.acknowledged_in_time,
+                        acknowledged_late: m.acknowledged_late,
+                        resolved: m.resolved,
+                        record_only: m.record_only,
+                        bad_faith: m.bad_faith,
+                    },
+                )
+            })
+            .collect();
+        if derived != shown {
+            findings.push(
+                "the server's published figures (/transparency) differ from those the log gives"
+                    .into(),
+            );
+        }
+    }
+    let previous = saved
+        .as_ref()
+        .and_then(|s| s.log.checkpoint.lines().nth(1).and_then(|l| l.parse().ok()));
+    let size = followed.checkpoint.size;
+    let report = LogReport {
+        server: &a.server,
+        origin: &followed.checkpoint.origin,
+        key: v.to_string(),
+        key_source,
+        previous_size: previous,
+        size,
+        new_entries: size - previous.unwrap_or(0),
+        kinds: &replay.kinds,
+        months: &replay.months,
+        findings: &findings,
+    };
+    save_state(
+        &a.state,
+        &AuditState {
+            version: 1,
+            server: a.server.clone(),
+            log: followed.state.clone(),
+        },
+    )?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        print_log_report(&report);
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError(format!("{} finding(s)", findings.len())))
+    }
+}
+
+fn print_log_report(r: &LogReport<'_>) {
+    println!("Log {} at {}", r.origin, r.server);
+    match r.key_source {
+        "trusted-on-first-use" => println!(
+            "Key {} (announced by the server and trusted on this first run: compare it with the one your community published)",
+            r.key
+        ),
+        _ => println!("Key {}", r.key),
+    }
+    match r.previous_size {
+        Some(p) => println!(
+            "Checkpoint of {} entries verified: it extends the saved checkpoint of {p} entries; {} new entries checked.",
+            r.size, r.new_entries
+        ),
+        None => println!(
+            "Checkpoint of {} entries verified; all {} entries checked.",
+            r.size, r.size
+        ),
+    }
+    println!();
+    println!("Events by kind and month:");
+    let months: BTreeSet<&String> = r.kinds.values().flat_map(|m| m.keys()).collect();
+    print!("  {:<18}", "");
+    for m in &months {
+        print!(" {m:>8}");
+    }
+    println!();
+    for (kind, per) in r.kinds {
+        print!("  {kind:<18}");
+        for m in &months {
+            print!(" {:>8}", per.get(*m).copied().unwrap_or(0));
+        }
+        println!();
+    }
+    println!();
+    println!("Figures by month (reports received; acknowledged in time / late; resolved; record only; bad faith):");
+    for (m, f) in r.months {
+        println!(
+            "  {m}  received {:>4}  in time {:>4}  late {:>4}  resolved {:>4}  record only {:>4}  bad faith {:>4}",
+            f.received, f.acknowledged_in_time, f.acknowledged_late, f.resolved, f.record_only, f.bad_faith
+        );
+    }
+    println!();
+    if r.findings.is_empty() {
+        println!("No findings.");
+    } else {
+        println!("Findings:");
+        for f in r.findings {
+            println!("  - {f}");
+        }
+    }
+}
+
+fn audit_db(a: DbArgs) -> CliResult {
+    let key = a.log_key.as_deref().map(parse_key).transpose()?;
+    let report = sotto_store::audit::audit(&a.path, key.as_ref())
+        .map_err(|e| CliError(format!("{}: {e}", a.path.display())))?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        println!("Database {}", a.path.display());
+        for (table, n) in &report.rows {
+            println!("  {table:<16} {n:>8} rows");
+        }
+        println!(
+            "Log: {} entries; latest checkpoint {}.",
+            report.log_size,
+            report
+                .checkpoint_size
+                .map_or("none".to_owned(), |s| format!("covers {s}"))
+        );
+        if !report.signatures_checked {
+            println!("Checkpoint signatures were not checked: give --log-key to check them.");
+        }
+        println!();
+        if report.findings.is_empty() {
+            println!("No findings: the schema is the documented one, every value has its documented shape, nothing looks identifying, and the history is the one the log signed.");
+        } else {
+            println!("{} finding(s):", report.findings.len());
+            for f in &report.findings {
+                println!();
+                println!("[{}] {}: {}", f.check, f.place, f.found);
+                println!("    Why it matters: {}", f.why);
+            }
+        }
+    }
+    if report.findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError(format!("{} finding(s)", report.findings.len())))
+    }
+}
