@@ -210,14 +210,20 @@ fn confirm_readers(check: &ReaderCheck, accept: bool) -> bool {
 }
 
 /// Asks on the terminal, not on stdin (which held the report). False when
-/// there is no terminal.
+/// nobody is watching (stderr is not a terminal) or there is no terminal.
 fn ask_yes(question: &str) -> bool {
-    use std::io::{BufRead, BufReader};
-    let Ok(mut tty) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-    else {
+    use std::io::{BufRead, BufReader, IsTerminal};
+    let tty = std::io::stderr()
+        .is_terminal()
+        .then(|| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+                .ok()
+        })
+        .flatten();
+    let Some(mut tty) = tty else {
         eprintln!("Not sent: no terminal to ask on. Re-run with --accept-readers to send anyway, or --exclude someone.");
         return false;
     };

@@ -154,6 +154,14 @@ fn a_reporter_key_swapped_in_the_database_does_not_divert_replies() {
         view.messages[1].content.as_ref().unwrap().text(),
         "only for the reporter"
     );
+    // And an auditor sees the case row no longer matches its logged opening.
+    let audit = app.sotto(&["audit", "db", app.data_dir().to_str().unwrap()]);
+    assert!(!audit.status.success());
+    let out = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        out.contains("the case-opened rows it commits to were changed"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -10,3 +10,4 @@ mod flow;
 mod helpers;
 mod hostile_operator;
 mod pyrage_db;
+mod transparency;

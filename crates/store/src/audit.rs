@@ -470,16 +470,21 @@ fn check_log(
     let mut roots: Vec<Hash> = vec![merkle::EMPTY_ROOT];
     let mut computed: HashMap<(u32, u64), Hash> = HashMap::new();
     let mut replay = Replay::new(0);
+    let mut next_seq = 1i64;
     for (i, e) in events.iter().enumerate() {
         let place = format!("events, seq {}", e.seq);
-        if e.seq != i as i64 + 1 {
-            a.add(
-                "log",
-                &place,
-                format!("expected seq {}: events before it were removed", i + 1),
-                WHY_LOG,
-            );
+        if e.seq != next_seq {
+            let gap = if e.seq == next_seq + 1 {
+                format!("event {next_seq} is missing: removed from the log")
+            } else {
+                format!(
+                    "events {next_seq} to {} are missing: removed from the log",
+                    e.seq - 1
+                )
+            };
+            a.add("log", "events", gap, WHY_LOG);
         }
+        next_seq = e.seq + 1;
         let index = i as u64;
         let leaf = Leaf::decode(&e.leaf);
         match (&leaf, Kind::parse(&e.kind)) {
