@@ -64,6 +64,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub checkpoint_interval_seconds: u64,
 
+    /// Erase the envelopes of resolved and closed cases this many days after
+    /// their last event (0: keep them). The erasure is logged; record-only
+    /// and bad-faith cases are records and are never erased.
+    #[arg(long, env = "SOTTO_RETENTION_DAYS", default_value_t = 0)]
+    pub retention_days: u32,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "SOTTO_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -88,6 +94,7 @@ impl Settings {
             request_window_seconds: 120,
             log_origin: "localhost/sotto".into(),
             checkpoint_interval_seconds: 300,
+            retention_days: 0,
             clock_offset_days: 0,
             workers: 0,
         }

@@ -98,6 +98,11 @@ impl From<sotto_store::StoreError> for ApiError {
         match e {
             sotto_store::StoreError::NotFound => Self::not_found("not_found", "no such thing here"),
             sotto_store::StoreError::Conflict(why) => Self::conflict("conflict", why),
+            sotto_store::StoreError::Erased => Self::new(
+                StatusCode::GONE,
+                "case_erased",
+                "this case was erased under the retention policy; nothing can be added to it",
+            ),
             other => Self::internal(&other),
         }
     }

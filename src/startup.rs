@@ -145,6 +145,9 @@ fn spawn_publisher(state: web::Data<AppState>) {
             tick.tick().await;
             let batch_due = batch_started.elapsed() >= interval;
             let published = with_store(&state, move |store, st| {
+                if batch_due {
+                    Log::apply_retention(store, st.today(), st.settings.retention_days)?;
+                }
                 Ok(st.log.publish(store, &st.today().to_string(), batch_due)?)
             })
             .await;

@@ -123,6 +123,25 @@ impl Log {
         Ok(Some(size))
     }
 
+    /// Erases the envelopes of resolved and closed cases quiet for
+    /// `retention_days` (see `sotto serve --retention-days`). Returns how
+    /// many were erased.
+    pub fn apply_retention(
+        store: &mut Store,
+        today: sotto_wire::Day,
+        retention_days: u32,
+    ) -> Result<usize, StoreError> {
+        if retention_days == 0 {
+            return Ok(0);
+        }
+        let cutoff = today.plus(-i64::from(retention_days)).to_string();
+        let due = store.cases_to_erase(&cutoff)?;
+        for case in &due {
+            store.erase_case(case, &today.to_string())?;
+        }
+        Ok(due.len())
+    }
+
     /// The size of the latest published checkpoint (0 before the first).
     pub fn published_size(store: &Store) -> Result<u64, StoreError> {
         Ok(store.latest_checkpoint()?.map_or(0, |c| c.size))

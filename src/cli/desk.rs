@@ -202,6 +202,7 @@ fn show(a: ShowArgs) -> CliResult {
             recipients: Vec<String>,
             warnings: &'a [String],
             messages: Vec<M>,
+            erased: Option<sotto_wire::api::Erasure>,
         }
         return print_json(&ShowJson {
             case: &c.case,
@@ -213,6 +214,7 @@ fn show(a: ShowArgs) -> CliResult {
             recipients: view.recipients.iter().map(|r| r.name.to_string()).collect(),
             warnings: &view.warnings,
             messages: view.messages.iter().map(message_json).collect(),
+            erased: c.erased,
         });
     }
     println!("Case {} at desk {}", c.case, c.desk);
@@ -233,6 +235,12 @@ fn show(a: ShowArgs) -> CliResult {
     );
     for w in &view.warnings {
         eprintln!("WARNING: {w}");
+    }
+    if let Some(e) = c.erased {
+        println!(
+            "Erased on {} under the retention policy (log entry {}): the messages are gone.",
+            e.on, e.entry
+        );
     }
     println!();
     let refused = print_thread(&view.messages, false, a.save_attachments.as_ref())?;

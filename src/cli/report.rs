@@ -501,6 +501,7 @@ fn status(a: StatusArgs) -> CliResult {
             next_update_due: Option<Day>,
             timeline: &'a [sotto_wire::api::StateEntry],
             messages: Vec<M>,
+            erased: Option<sotto_wire::api::Erasure>,
             log: Option<LogJson<'a>>,
             warnings: &'a [String],
         }
@@ -517,6 +518,7 @@ fn status(a: StatusArgs) -> CliResult {
                 .as_ref()
                 .map(|v| v.messages.iter().map(message_json).collect())
                 .unwrap_or_default(),
+            erased: s.and_then(|s| s.erased),
             log: log_json.map(|(entry, standing, checked_size)| LogJson {
                 entry,
                 standing,
@@ -570,6 +572,13 @@ fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliRes
         println!("  {}  {}", t.on, t.state);
     }
     println!();
+    if let Some(e) = s.erased {
+        println!(
+            "This case was erased on {} under the server's retention policy (log entry {}): its messages are gone.",
+            e.on, e.entry
+        );
+        return Ok(());
+    }
     let refused = print_thread(&view.messages, true, save)?;
     if refused > 0 {
         eprintln!(

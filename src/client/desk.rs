@@ -81,9 +81,13 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
             )
         }
         None => {
-            warnings.push(
-                "the report itself could not be read or verified: replies to this case are disabled".into(),
-            );
+            // An erased case has no report left to read; anything else
+            // without a verifiable report is suspect.
+            if dc.erased.is_none() || !dc.messages.is_empty() {
+                warnings.push(
+                    "the report itself could not be read or verified: replies to this case are disabled".into(),
+                );
+            }
             let key = VerifyingKey::parse(&dc.reporter_ed25519)
                 .map_err(|_| ClientError::Protocol("malformed reporter key".into()))?;
             (server_cards, key, None)
@@ -147,6 +151,12 @@ fn seal(
     let id = case_id(&view.case.case)?;
     let padded = padded_note(text, attachments)?;
     let mut recipients: Vec<Recipient> = view.recipients.iter().map(|c| c.recipient).collect();
+    if let Some(e) = view.case.erased {
+        return Err(ClientError::Usage(format!(
+            "cannot reply: this case was erased on {} under the retention policy",
+            e.on
+        )));
+    }
     recipients.push(view.reporter.ok_or_else(|| {
         ClientError::Crypto(
             "cannot reply: the report could not be verified, so the reporter's key is unknown"

@@ -324,6 +324,11 @@ pub fn check_receipt(
             "the server no longer knows your case, but the log shows it was opened on {} (entry {}): it was deleted behind your back",
             v.leaf.day, file.receipt.leaf_index
         )),
+        Some(status) if status.erased.is_some() => {
+            if let Some(e) = status.erased {
+                warnings.extend(check_erasure(api, &v, &case, e)?);
+            }
+        }
         Some(status) => {
             if status.case != file.case {
                 warnings.push("the server shows a different case than your receipt's".into());
@@ -374,6 +379,14 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
         .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
     let identity = token.identity();
     let own_key = token.signing_key().verifying_key();
+    if status.erased.is_some() && status.messages.is_empty() {
+        // Erased under the retention policy: nothing left to read.
+        return Ok(ReporterView {
+            status,
+            messages: Vec::new(),
+            recipients: Vec::new(),
+        });
+    }
     // First the report alone: it names the recipients the reporter chose.
     let first = thread::read(
         &case,
@@ -403,6 +416,40 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
     })
 }
 
+/// Checks that an erasure the server reports is in the published log: the
+/// reporter's client rebuilds the case-erased leaf from the case id and the
+/// day, and asks for its inclusion proof.
+fn check_erasure(
+    api: &Api,
+    receipt: &tlog::VerifiedReceipt,
+    case: &CaseId,
+    e: sotto_wire::api::Erasure,
+) -> Result<Vec<String>, ClientError> {
+    let leaf = sotto_tlog::Leaf {
+        day: e.on,
+        event: Event::CaseErased {
+            case: leaf::case_commitment(&case.0),
+        },
+    };
+    let hash = sotto_tlog::merkle::leaf_hash(&leaf.encode());
+    let (_, now) = tlog::latest(api, &receipt.verifier)?;
+    if e.entry >= now.size {
+        return Ok(vec![format!(
+            "the server says your case was erased on {}, but the public log does not show it yet (entry {})",
+            e.on, e.entry
+        )]);
+    }
+    let p = api.inclusion_proof(e.entry, now.size)?;
+    if sotto_tlog::merkle::verify_inclusion(e.entry, now.size, &hash, &p.proof, &now.root).is_err()
+    {
+        return Ok(vec![format!(
+            "the server says your case was erased on {}, but the log does not record that erasure: it was deleted, not erased",
+            e.on
+        )]);
+    }
+    Ok(Vec::new())
+}
+
 /// Sends a follow-up, encrypted to the recipients the reporter chose and to
 /// the reporter's own key. Seals again if a reply arrived meanwhile.
 pub fn reply(
@@ -414,6 +461,12 @@ pub fn reply(
     let padded = padded_note(text, attachments)?;
     retry_on_stale_seq(|| {
         let view = status(api, token)?;
+        if let Some(e) = view.status.erased {
+            return Err(ClientError::Usage(format!(
+                "this case was erased on {} under the server's retention policy; nothing can be added to it",
+                e.on
+            )));
+        }
         let case = CaseId::parse(&view.status.case)
             .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
         let mut recipients: Vec<Recipient> = view.recipients.iter().map(|c| c.recipient).collect();

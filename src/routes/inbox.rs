@@ -14,7 +14,7 @@ use sotto_wire::api::{
 use super::cases::{check_envelope, signature_field, thread};
 use super::desks::recipient_info;
 use super::reporter::{post, stale_seq, timeline};
-use super::{day, state_of, with_store, AppState};
+use super::{day, erasure, state_of, with_store, AppState};
 use crate::auth::SignedRequest;
 use crate::error::{parse_json, ApiError};
 
@@ -76,6 +76,7 @@ fn entry(st: &AppState, row: &CaseRow) -> Result<InboxEntry, ApiError> {
         updated: day(&row.updated_on)?,
         next_update_due: st.next_update_due(state, opened, desk_updated),
         messages: row.message_count,
+        erased: erasure(row)?,
     })
 }
 
@@ -136,6 +137,7 @@ pub async fn case(
                 .collect::<Result<_, _>>()?,
             timeline: timeline(store, &row.id)?,
             messages: thread(store, &row.id)?,
+            erased: e.erased,
         })
     })
     .await?;
@@ -153,6 +155,9 @@ fn verify_desk_message(
     case: &CaseId,
     msg: &PostMessage,
 ) -> Result<[u8; 64], ApiError> {
+    if store.case_by_id(&case.0)?.erased.is_some() {
+        return Err(sotto_store::StoreError::Erased.into());
+    }
     let card = RecipientCard::parse(&who.card)
         .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
     let signature = signature_field(&msg.signature)?;

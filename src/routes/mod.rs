@@ -125,6 +125,19 @@ pub fn day(s: &str) -> Result<Day, ApiError> {
     Day::parse(s).ok_or_else(|| ApiError::internal(&"stored day does not parse"))
 }
 
+/// A case's erasure as sent to clients.
+pub fn erasure(row: &sotto_store::CaseRow) -> Result<Option<sotto_wire::api::Erasure>, ApiError> {
+    row.erased
+        .as_ref()
+        .map(|e| {
+            Ok(sotto_wire::api::Erasure {
+                on: day(&e.on_day)?,
+                entry: e.entry,
+            })
+        })
+        .transpose()
+}
+
 /// Parses a stored state; the schema guarantees the value.
 pub fn state_of(s: &str) -> Result<sotto_wire::CaseState, ApiError> {
     sotto_wire::CaseState::parse(s)

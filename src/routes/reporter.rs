@@ -7,7 +7,7 @@ use sotto_store::{NewMessage, StoreError};
 use sotto_wire::api::{MessagePosted, PostMessage, ReporterStatus, StateEntry};
 
 use super::cases::{check_envelope, signature_field, thread};
-use super::{day, state_of, with_store, AppState};
+use super::{day, erasure, state_of, with_store, AppState};
 use crate::auth::{handle_from, handle_hash};
 use crate::error::{parse_json, ApiError};
 
@@ -60,6 +60,7 @@ pub async fn status(
             next_update_due: st.next_update_due(case_state, opened, desk_updated),
             timeline: timeline(store, &row.id)?,
             messages: thread(store, &row.id)?,
+            erased: erasure(&row)?,
         })
     })
     .await?;
@@ -80,6 +81,9 @@ pub async fn post_message(
     let signature = signature_field(&msg.signature)?;
     let posted = with_store(&state, move |store, st| {
         let row = by_handle(store, &hash)?;
+        if row.erased.is_some() {
+            return Err(sotto_store::StoreError::Erased.into());
+        }
         let case = CaseId(row.id);
         let key = VerifyingKey::from_slice(&row.reporter_ed25519)
             .map_err(|_| ApiError::internal(&"stored reporter key does not parse"))?;

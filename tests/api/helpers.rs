@@ -35,9 +35,26 @@ pub fn spawn_app() -> TestApp {
 pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
+    let (child, url, stderr, stdout) = start(&data.path().join("data"), env);
+    let api = Api::new(&url).unwrap();
+    TestApp {
+        url,
+        data,
+        work,
+        api,
+        child,
+        stderr,
+        stdout,
+    }
+}
+
+type Sink = Arc<Mutex<Vec<u8>>>;
+
+/// Starts `sotto serve` on `data_dir`; returns it with its URL and output.
+fn start(data_dir: &Path, env: &[(&str, &str)]) -> (Child, String, Sink, Sink) {
     let mut cmd = Command::new(sotto_bin());
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path().join("data"))
+        .arg(data_dir)
         .env("SOTTO_LOG", "debug")
         .env("SOTTO_POW_DIFFICULTY", "6")
         .env("SOTTO_WORKERS", "2")
@@ -99,19 +116,23 @@ pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
         .expect("the start line names the URL")
         .trim_end_matches('/')
         .to_owned();
-    let api = Api::new(&url).unwrap();
-    TestApp {
-        url,
-        data,
-        work,
-        api,
-        child,
-        stderr,
-        stdout,
-    }
+    (child, url, stderr, stdout)
 }
 
 impl TestApp {
+    /// Stops the server and starts it again on the same data directory,
+    /// with extra environment (e.g. a later calendar). Its URL changes.
+    pub fn restart_with(&mut self, env: &[(&str, &str)]) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, url, stderr, stdout) = start(&self.data_dir(), env);
+        self.api = Api::new(&url).unwrap();
+        self.url = url;
+        self.child = child;
+        self.stderr = stderr;
+        self.stdout = stdout;
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.data.path().join("data")

@@ -580,3 +580,96 @@ fn log_resources_are_served_only_up_to_the_published_checkpoint() {
         (404, Some("beyond_checkpoint"))
     );
 }
+
+#[test]
+fn retention_erases_resolved_cases_logs_it_and_keeps_the_records() {
+    let retention = [("SOTTO_RETENTION_DAYS", "30")];
+    let mut app = spawn_app_with(&retention);
+    let alice = app.add_recipient("Alice Ombud");
+    let done = submit(&app, "Handled, and over.");
+    let case = done.opened.case.clone();
+    desk::set_state(&app.api, &alice, &case, CaseState::Resolved, Some("Done.")).unwrap();
+    let record = reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: "For the record.".into(),
+            record_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let open = submit(&app, "Still being looked at.");
+    app.wait_for_checkpoint();
+    let receipt = save_receipt(&app, &done);
+
+    // A month and a day later, the server erases the resolved case only.
+    app.restart_with(&[
+        ("SOTTO_RETENTION_DAYS", "30"),
+        ("SOTTO_CLOCK_OFFSET_DAYS", "31"),
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        let s = app.api.reporter_status(&done.token.handle()).unwrap();
+        if s.erased.is_some() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "never erased");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.messages.is_empty());
+    for kept in [&record, &open] {
+        let s = app.api.reporter_status(&kept.token.handle()).unwrap();
+        assert!(s.erased.is_none() && !s.messages.is_empty());
+    }
+    // Its envelopes are gone from the database; its history is not.
+    let id = CaseId::parse(&case).unwrap();
+    let conn = db(&app);
+    let (messages, events): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages WHERE case_id = ?1),
+                    (SELECT count(*) FROM events WHERE case_id = ?1)",
+            [&id.0[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((messages, events), (0, 6));
+
+    // The reporter is told, and their client finds the erasure in the log.
+    app.wait_for_checkpoint();
+    let out = reporter_status(&app, &done, &receipt);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("was erased on"), "{}", text(&out));
+    // Nothing more can be added, by either side.
+    let err = reporter::reply(&app.api, &done.token, "one more thing", vec![]).unwrap_err();
+    assert!(err.to_string().contains("was erased on"), "{err}");
+    let (s, body) = crate::helpers::raw(
+        &app,
+        "POST",
+        "/v1/reporter/case/messages",
+        &[("sotto-handle", done.token.handle().encode().as_str())],
+        format!(
+            r#"{{"seq":0,"envelope":"","signature":"{}"}}"#,
+            "A".repeat(86)
+        )
+        .as_bytes(),
+    );
+    assert_eq!((s, body["error"].as_str()), (410, Some("case_erased")));
+    let err = desk::set_state(&app.api, &alice, &case, CaseState::InReview, None).unwrap_err();
+    assert_eq!(err.code(), Some("case_erased"), "{err}");
+    let view = desk::show(&app.api, &alice, &case).unwrap();
+    assert!(
+        view.case.erased.is_some() && view.warnings.is_empty(),
+        "{:?}",
+        view.warnings
+    );
+
+    // Both audits pass: an erasure is a logged event, not a deletion.
+    let out = audit_db(&app);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = audit_log(&app, &app.work.path().join("audit.json"));
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let erased_month = status.erased.unwrap().on.to_string()[..7].to_owned();
+    assert_eq!(report["kinds"]["case-erased"][&erased_month], 1);
+}

@@ -45,6 +45,10 @@ pub enum StoreError {
     /// A row with that key exists, or the thread moved on (stale seq).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The case was erased under the retention policy: nothing can be
+    /// added to it.
+    #[error("the case was erased")]
+    Erased,
     /// A value the store cannot use (a malformed day, an event that names a
     /// row that does not exist).
     #[error("invalid: {0}")]
@@ -113,8 +117,19 @@ pub struct CaseRow {
     /// Day of the latest event by a desk member (a reply or a state change),
     /// if any: deadlines run from it.
     pub desk_updated_on: Option<String>,
-    /// Number of messages.
+    /// Number of messages (0 once erased).
     pub message_count: u64,
+    /// When and where in the log the case was erased, if it was.
+    pub erased: Option<Erasure>,
+}
+
+/// A case's erasure under the retention policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// Day erased.
+    pub on_day: String,
+    /// The case-erased leaf's index in the log.
+    pub entry: u64,
 }
 
 /// A message to insert.
@@ -576,6 +591,53 @@ impl Store {
         })
     }
 
+    /// Erases a case's envelopes under the retention policy: the erasure is
+    /// logged first, then the messages go (their events and leaves stay).
+    /// Returns the case-erased leaf's index. `Erased` if it already was.
+    pub fn erase_case(&mut self, case: &[u8; 16], day: &str) -> Result<u64> {
+        self.write(|tx| {
+            let desk_id = case_desk(tx, case)?;
+            let index = log::append(
+                tx,
+                &log::NewEvent {
+                    kind: Kind::CaseErased,
+                    day,
+                    desk_id,
+                    case_id: Some(case),
+                    recipient_id: None,
+                    state: None,
+                    message_seq: None,
+                    envelope_hash: None,
+                },
+            )?;
+            tx.execute("DELETE FROM messages WHERE case_id = ?1", [&case[..]])?;
+            Ok(index)
+        })
+    }
+
+    /// Cases the retention policy erases: resolved or closed (record-only
+    /// and bad-faith cases are records, kept), quiet since `cutoff` or
+    /// before, and not erased yet.
+    pub fn cases_to_erase(&self, cutoff: &str) -> Result<Vec<[u8; 16]>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id FROM cases c
+             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')
+               AND (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
+                    ORDER BY e.seq DESC LIMIT 1) IN ('resolved', 'closed')
+               AND (SELECT on_day FROM events e WHERE e.case_id = c.id
+                    ORDER BY e.seq DESC LIMIT 1) <= ?1",
+        )?;
+        let rows = stmt.query_map([cutoff], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for id in rows {
+            out.push(
+                <[u8; 16]>::try_from(id?.as_slice())
+                    .map_err(|_| StoreError::Invalid("case id is not 16 bytes"))?,
+            );
+        }
+        Ok(out)
+    }
+
     /// Cases addressed to a recipient, newest first.
     pub fn inbox(&self, recipient_id: &str) -> Result<Vec<CaseRow>> {
         let sql = format!(
@@ -607,7 +669,9 @@ const CASE_COLUMNS: &str =
                (SELECT on_day FROM events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1),
                (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
                   ORDER BY e.seq DESC LIMIT 1),
-               (SELECT count(*) FROM messages m WHERE m.case_id = c.id)";
+               (SELECT count(*) FROM messages m WHERE m.case_id = c.id),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased'),
+               (SELECT seq - 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')";
 
 fn recipient_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecipientRow> {
     Ok(RecipientRow {
@@ -639,6 +703,17 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         updated_on: r.get(7)?,
         desk_updated_on: r.get(8)?,
         message_count: get_u64(r, 9)?,
+        erased: match (
+            r.get::<_, Option<String>>(10)?,
+            r.get::<_, Option<i64>>(11)?,
+        ) {
+            (Some(on_day), Some(entry)) => Some(Erasure {
+                on_day,
+                entry: u64::try_from(entry)
+                    .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(11, entry))?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -648,14 +723,22 @@ pub(crate) fn get_u64(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<u64
     u64::try_from(v).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(idx, v))
 }
 
+/// The desk of a case that can still be written to.
 fn case_desk(tx: &rusqlite::Transaction<'_>, case: &[u8; 16]) -> Result<i64> {
-    tx.query_row(
-        "SELECT desk_id FROM cases WHERE id = ?1",
-        [&case[..]],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or(StoreError::NotFound)
+    let (desk, erased): (i64, bool) = tx
+        .query_row(
+            "SELECT desk_id, EXISTS (SELECT 1 FROM events
+                                     WHERE case_id = ?1 AND kind = 'case-erased')
+             FROM cases WHERE id = ?1",
+            [&case[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    if erased {
+        return Err(StoreError::Erased);
+    }
+    Ok(desk)
 }
 
 fn insert_message(

@@ -267,6 +267,16 @@ pub struct Message {
     pub signature: String,
 }
 
+/// A case's erasure under the retention policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Erasure {
+    /// The day the envelopes were erased.
+    pub on: Day,
+    /// The case-erased entry of the log.
+    pub entry: u64,
+}
+
 /// `GET /v1/reporter/case`: what the reporter sees.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -285,8 +295,10 @@ pub struct ReporterStatus {
     pub next_update_due: Option<Day>,
     /// Every state the case went through.
     pub timeline: Vec<StateEntry>,
-    /// The whole thread, the report first.
+    /// The whole thread, the report first (empty once erased).
     pub messages: Vec<Message>,
+    /// Set once the case's envelopes were erased.
+    pub erased: Option<Erasure>,
 }
 
 /// A message to post: `POST /v1/reporter/case/messages` or
@@ -354,6 +366,8 @@ pub struct InboxEntry {
     pub next_update_due: Option<Day>,
     /// Messages in the thread.
     pub messages: u64,
+    /// Set once the case's envelopes were erased.
+    pub erased: Option<Erasure>,
 }
 
 /// `GET /v1/inbox`.
@@ -388,8 +402,10 @@ pub struct DeskCase {
     pub recipients: Vec<RecipientInfo>,
     /// Every state the case went through.
     pub timeline: Vec<StateEntry>,
-    /// The whole thread.
+    /// The whole thread (empty once erased).
     pub messages: Vec<Message>,
+    /// Set once the case's envelopes were erased.
+    pub erased: Option<Erasure>,
 }
 
 /// `GET /v1/health`.
