@@ -97,6 +97,7 @@ fn server() {
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data.path())
         .env("SOTTO_POW_DIFFICULTY", "8")
+        .env("SOTTO_CHECKPOINT_INTERVAL", "1")
         .env("SOTTO_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -138,9 +139,13 @@ fn server() {
         "peak resident memory after start",
         rss()
     );
+    // A returning reporter's device: the log is checked from where it was
+    // last seen, not from its start (the first contact is measured below).
+    let known = data.path().join("known-servers.json");
     let submission = reporter::Submission {
         desk: "default".into(),
         text: "a report of a few sentences ".repeat(10),
+        known: Some(known),
         ..Default::default()
     };
     let mut tokens = Vec::new();
@@ -161,6 +166,16 @@ fn server() {
     time("desk inbox with 200 cases", 50, || {
         api.inbox(&alice).unwrap()
     });
+    // Let the last batch of case events be published.
+    std::thread::sleep(Duration::from_millis(2100));
+    time(
+        "first contact: fetch and check the whole log (600+ entries)",
+        20,
+        || {
+            let v = sotto::client::log::verifier(&api, None).unwrap();
+            sotto::client::log::follow(&api, &v, None, 7).unwrap()
+        },
+    );
     println!(
         "| {:<48} | {:>9} KiB |",
         "peak resident memory after 200 cases",
@@ -170,10 +185,147 @@ fn server() {
     let _ = child.wait();
 }
 
+/// The transparency log at scale, in process: a database of 10,000 cases
+/// (30,000 leaves) built through the store, then proofs, a client's replay
+/// and a full database audit over it.
+fn tlog() {
+    use sotto_envelope::sign::{CaseId, Direction, SigningKey};
+    use sotto_store::{NewCase, NewMessage, Store};
+    use sotto_tlog::merkle::{self, Frontier};
+    use sotto_tlog::{Checkpoint, Leaf, NoteVerifier, Replay};
+
+    const CASES: u32 = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    let mut store = Store::open(&path).unwrap();
+    let day = "2026-11-22";
+    let desk = store.ensure_desk("default", "", day).unwrap();
+    let alice = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
+    let card = alice.card();
+    let id = card.fingerprint().id();
+    store
+        .insert_recipient(desk.id, &id, &card.to_string(), day)
+        .unwrap();
+    let readers = vec![id.clone()];
+    let plain = pad::pad(b"a report").unwrap();
+    println!("\n| transparency log, {CASES} cases | time |\n|---|---|");
+    let mut cases = Vec::new();
+    for _ in 0..CASES {
+        let token = Token::generate();
+        let envelope = encrypt(&[card.recipient, token.identity().recipient()], &plain).unwrap();
+        let case = CaseId::generate();
+        let sig = token
+            .signing_key()
+            .sign_envelope(&case, 0, Direction::FromReporter, &envelope);
+        cases.push((token, case, envelope, sig));
+    }
+    let start = Instant::now();
+    for (i, (token, case, envelope, sig)) in cases.iter().enumerate() {
+        let mut handle = [0u8; 32];
+        handle[..4].copy_from_slice(&(i as u32).to_be_bytes());
+        store
+            .insert_case(
+                &NewCase {
+                    id: case.0,
+                    desk_id: desk.id,
+                    handle_hash: handle,
+                    reporter_x25519: &token.identity().recipient().to_string(),
+                    reporter_ed25519: &token.signing_key().verifying_key().0,
+                    recipients: &readers,
+                    state: "received",
+                    report: NewMessage {
+                        seq: 0,
+                        direction: "reporter",
+                        author: None,
+                        envelope,
+                        envelope_hash: sha256(envelope),
+                        signature: &sig.0,
+                    },
+                },
+                day,
+            )
+            .unwrap();
+    }
+    let per = start.elapsed() / CASES;
+    println!(
+        "| {:<48} | {:>12} |",
+        "store: open a case (3 leaves + tree, one transaction)",
+        format_duration(per)
+    );
+    let size = store.log_size().unwrap();
+    time(&format!("root of {size} leaves, from SQLite"), 1000, || {
+        store.log_root(size).unwrap()
+    });
+    time("inclusion proof, from SQLite", 1000, || {
+        store.inclusion_proof(size / 2, size).unwrap()
+    });
+    time("consistency proof, from SQLite", 1000, || {
+        store.consistency_proof(size / 3, size).unwrap()
+    });
+    let leaves = store.leaves(0, size).unwrap();
+    let bytes: usize = leaves.iter().map(|l| l.len() + 2).sum();
+    let replayed = time(
+        &format!("client: check and replay all {size} leaves"),
+        5,
+        || {
+            let mut f = Frontier::new();
+            let mut r = Replay::new(7);
+            for l in &leaves {
+                f.push(merkle::leaf_hash(l)).unwrap();
+                r.apply(&Leaf::decode(l).unwrap());
+            }
+            (f.root(), r)
+        },
+    );
+    let _ = replayed;
+    let mut r = Replay::new(7);
+    for l in &leaves {
+        r.apply(&Leaf::decode(l).unwrap());
+    }
+    println!(
+        "| {:<48} | {:>9} KiB |",
+        "entry bundles to download for the whole log",
+        bytes / 1024
+    );
+    println!(
+        "| {:<48} | {:>9} KiB |",
+        "replay state a client keeps (JSON)",
+        serde_json::to_vec(&r).unwrap().len() / 1024
+    );
+    let key = SigningKey::log_key(&[9; 32]);
+    let note = Checkpoint {
+        origin: "bench/log".into(),
+        size,
+        root: store.log_root(size).unwrap(),
+    }
+    .sign(&key)
+    .unwrap();
+    store.insert_checkpoint(size, &note, day).unwrap();
+    let v = NoteVerifier::new("bench/log", key.verifying_key()).unwrap();
+    drop(store);
+    let start = Instant::now();
+    let report = sotto_store::audit::audit(&path, Some(&v)).unwrap();
+    assert!(report.findings.is_empty(), "{:?}", &report.findings[..1]);
+    println!(
+        "| {:<48} | {:>12} |",
+        format!("audit db: {CASES} cases, every check"),
+        format_duration(start.elapsed())
+    );
+    println!(
+        "| {:<48} | {:>9} KiB |",
+        "database size",
+        std::fs::metadata(&path).map(|m| m.len() / 1024).unwrap_or(0)
+            + std::fs::metadata(path.with_extension("db-wal"))
+                .map(|m| m.len() / 1024)
+                .unwrap_or(0)
+    );
+}
+
 fn main() {
     // `cargo test --benches` runs this binary with `--bench`-less args; keep it quick then.
     if std::env::args().any(|a| a == "--bench") {
         crypto();
         server();
+        tlog();
     }
 }
