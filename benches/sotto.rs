@@ -314,7 +314,9 @@ fn tlog() {
     println!(
         "| {:<48} | {:>9} KiB |",
         "database size",
-        std::fs::metadata(&path).map(|m| m.len() / 1024).unwrap_or(0)
+        std::fs::metadata(&path)
+            .map(|m| m.len() / 1024)
+            .unwrap_or(0)
             + std::fs::metadata(path.with_extension("db-wal"))
                 .map(|m| m.len() / 1024)
                 .unwrap_or(0)

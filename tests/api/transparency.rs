@@ -293,6 +293,89 @@ fn an_address_or_an_email_planted_in_any_column_is_caught() {
 }
 
 #[test]
+fn an_address_planted_in_each_kind_of_column_is_caught() {
+    // Text, blob, day, id and public-name columns, each in its own database.
+    let plants = [
+        ("events", "on_day", "'10.20.30.40'", "holds an IP address"),
+        (
+            "events",
+            "envelope_hash",
+            "CAST('from 10.20.30.40 today....' AS BLOB)",
+            "holds an IP address",
+        ),
+        (
+            "messages",
+            "author",
+            "'reporter@example.org'",
+            "holds an e-mail address",
+        ),
+        (
+            "messages",
+            "signature",
+            "CAST('https://example.org/who-reported' AS BLOB)",
+            "holds a URL",
+        ),
+        (
+            "recipients",
+            "card",
+            "'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101'",
+            "holds a browser",
+        ),
+        (
+            "checkpoints",
+            "note",
+            "'ip 2001:db8::7 saw it'",
+            "holds an IP address",
+        ),
+        (
+            "case_recipients",
+            "recipient_id",
+            "'she wrote that she was afraid'",
+            "holds readable prose",
+        ),
+    ];
+    for (table, column, value, finding) in plants {
+        let (app, _alice, _main) = busy_app(&[]);
+        let conn = db(&app);
+        let triggers: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for t in triggers {
+            conn.execute_batch(&format!("DROP TRIGGER {t};")).unwrap();
+        }
+        conn.execute_batch("PRAGMA ignore_check_constraints = ON; PRAGMA foreign_keys = OFF;")
+            .unwrap();
+        let n = conn
+            .execute(
+                &format!(
+                    "UPDATE {table} SET {column} = {value}
+                     WHERE rowid = (SELECT min(rowid) FROM {table} WHERE {column} IS NOT NULL)"
+                ),
+                [],
+            )
+            .or_else(|_| {
+                // WITHOUT ROWID tables: any one row.
+                conn.execute(
+                    &format!(
+                        "UPDATE {table} SET {column} = {value}
+                         WHERE {column} = (SELECT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT 1)"
+                    ),
+                    [],
+                )
+            })
+            .unwrap();
+        assert!(n >= 1, "nothing planted in {table}.{column}");
+        let out = audit_db(&app);
+        caught(&out, &format!("{table}.{column}"));
+        caught(&out, finding);
+    }
+}
+
+#[test]
 fn an_added_column_is_caught() {
     let (app, _alice, _main) = busy_app(&[]);
     db(&app)
