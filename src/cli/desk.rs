@@ -8,8 +8,8 @@ use sotto_envelope::keys::{DeskIdentity, DisplayName};
 use sotto_wire::CaseState;
 
 use super::report::{message_json, print_thread};
-use super::{print_json, read_attachments, read_stdin_text, CliError, CliResult};
-use crate::client::{desk, Api};
+use super::{connect, print_json, read_attachments, read_stdin_text, CliError, CliResult};
+use crate::client::desk::{self, LogCheck};
 use crate::datadir::write_new_secret;
 
 /// Ombudsperson commands.
@@ -51,6 +51,10 @@ pub struct Conn {
     /// The Sotto server, e.g. http://127.0.0.1:8080
     #[arg(long, env = "SOTTO_SERVER")]
     server: String,
+    /// The transparency log's key as your community published it
+    /// (origin+id+base64). Without it, the key the server announces is used.
+    #[arg(long, env = "SOTTO_LOG_KEY", value_name = "VKEY")]
+    log_key: Option<String>,
     /// Your identity file.
     #[arg(long, env = "SOTTO_IDENTITY", value_name = "FILE")]
     identity: PathBuf,
@@ -151,7 +155,7 @@ fn keygen(a: KeygenArgs) -> CliResult {
 }
 
 fn inbox(a: InboxArgs) -> CliResult {
-    let api = Api::new(&a.conn.server)?;
+    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let inbox = desk::inbox(&api, &me)?;
     if a.json {
@@ -186,7 +190,7 @@ fn inbox(a: InboxArgs) -> CliResult {
 }
 
 fn show(a: ShowArgs) -> CliResult {
-    let api = Api::new(&a.conn.server)?;
+    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let view = desk::show(&api, &me, &a.case)?;
     let c = &view.case;
@@ -203,6 +207,7 @@ fn show(a: ShowArgs) -> CliResult {
             warnings: &'a [String],
             messages: Vec<M>,
             erased: Option<sotto_wire::api::Erasure>,
+            log: serde_json::Value,
         }
         return print_json(&ShowJson {
             case: &c.case,
@@ -215,6 +220,16 @@ fn show(a: ShowArgs) -> CliResult {
             warnings: &view.warnings,
             messages: view.messages.iter().map(message_json).collect(),
             erased: c.erased,
+            log: match &view.log {
+                LogCheck::Verified { entry, size } => {
+                    serde_json::json!({"standing": "verified", "entry": entry, "checked_size": size})
+                }
+                LogCheck::NotYetPublished { entry, published } => {
+                    serde_json::json!({"standing": "not-yet-published", "entry": entry, "checked_size": published})
+                }
+                LogCheck::Failed => serde_json::json!({"standing": "failed"}),
+                LogCheck::NotChecked => serde_json::json!({"standing": "not-checked"}),
+            },
         });
     }
     println!("Case {} at desk {}", c.case, c.desk);
@@ -233,6 +248,15 @@ fn show(a: ShowArgs) -> CliResult {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    match &view.log {
+        LogCheck::Verified { entry, size } => println!(
+            "Log: the opening is entry {entry} of the public log, as shown here (checked against its checkpoint of {size} entries)"
+        ),
+        LogCheck::NotYetPublished { entry, published } => println!(
+            "Log: the opening is entry {entry}; the public log's latest checkpoint ({published} entries) does not cover it yet"
+        ),
+        LogCheck::Failed | LogCheck::NotChecked => {}
+    }
     for w in &view.warnings {
         eprintln!("WARNING: {w}");
     }
@@ -251,7 +275,7 @@ fn show(a: ShowArgs) -> CliResult {
 }
 
 fn reply(a: ReplyArgs) -> CliResult {
-    let api = Api::new(&a.conn.server)?;
+    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let text = read_stdin_text("reply")?;
     let posted = desk::reply(&api, &me, &a.case, &text, read_attachments(&a.attach)?)?;
@@ -267,7 +291,7 @@ fn set_state(a: SetStateArgs) -> CliResult {
             CaseState::ALL.map(|s| s.as_str()).join(", ")
         ))
     })?;
-    let api = Api::new(&a.conn.server)?;
+    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let note = if a.note {
         Some(read_stdin_text("note")?)

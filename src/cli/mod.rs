@@ -138,6 +138,19 @@ pub fn read_attachments(
         .collect()
 }
 
+/// A client for `server`, with the log key pinned when one is given.
+pub fn connect(server: &str, log_key: Option<&str>) -> Result<crate::client::Api, CliError> {
+    let api = crate::client::Api::new(server)?;
+    Ok(match log_key {
+        Some(k) => api.with_log_key(sotto_tlog::NoteVerifier::parse(k).map_err(|e| {
+            CliError(format!(
+                "--log-key: {e} (expected origin+id+base64, as GET /v1/log shows it)"
+            ))
+        })?),
+        None => api,
+    })
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
     println!("{}", serde_json::to_string_pretty(v)?);

@@ -11,13 +11,12 @@ use sotto_wire::content::Content;
 use sotto_wire::{CaseState, Day};
 use zeroize::Zeroizing;
 
-use super::{indent, print_json, read_attachments, read_stdin_text, CliError, CliResult};
+use super::{connect, indent, print_json, read_attachments, read_stdin_text, CliError, CliResult};
 use crate::client::files::save_attachment;
 use crate::client::log::{ReceiptFile, ReceiptStanding};
 use crate::client::readers::ReaderCheck;
 use crate::client::reporter::{self, Submission};
 use crate::client::thread::ReadMessage;
-use crate::client::Api;
 
 /// Reporter commands.
 #[derive(Debug, Subcommand)]
@@ -36,6 +35,11 @@ pub struct Server {
     /// The Sotto server, e.g. http://127.0.0.1:8080
     #[arg(long, env = "SOTTO_SERVER")]
     server: String,
+    /// The transparency log's key as your community published it
+    /// (origin+id+base64). Without it, the first report from this device
+    /// trusts the key the server announces, and later ones the key it saw.
+    #[arg(long, env = "SOTTO_LOG_KEY", value_name = "VKEY")]
+    log_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -238,7 +242,7 @@ fn ask_yes(question: &str) -> bool {
 }
 
 fn submit(a: SubmitArgs) -> CliResult {
-    let api = Api::new(&a.server.server)?;
+    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
     if let Some(path) = &a.receipt {
         if path.exists() {
             return Err(CliError(format!(
@@ -450,7 +454,7 @@ struct LogJson<'a> {
 }
 
 fn status(a: StatusArgs) -> CliResult {
-    let api = Api::new(&a.server.server)?;
+    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
     let receipt = a.receipt.as_deref().map(load_receipt).transpose()?;
     let token = token()?;
     let raw = match api.reporter_status(&token.handle()) {
@@ -589,7 +593,7 @@ fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliRes
 }
 
 fn reply(a: ReplyArgs) -> CliResult {
-    let api = Api::new(&a.server.server)?;
+    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
     let token = token()?;
     let text = read_stdin_text("reply")?;
     let posted = reporter::reply(&api, &token, &text, read_attachments(&a.attach)?)?;

@@ -3,10 +3,13 @@
 use sotto_envelope::keys::{DeskIdentity, RecipientCard};
 use sotto_envelope::sign::{CaseId, Direction, VerifyingKey};
 use sotto_envelope::{encrypt, Recipient};
+use sotto_tlog::leaf::{self, Event, Leaf};
+use sotto_tlog::merkle;
 use sotto_wire::api::{DeskCase, Inbox, MessagePosted, PostMessage, SetState, StateChanged};
 use sotto_wire::content::{Attachment, Content};
 use sotto_wire::CaseState;
 
+use super::log as tlog;
 use super::thread::{self, ReadMessage};
 use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
@@ -24,8 +27,98 @@ pub struct DeskView {
     /// back to the server's list if the report cannot be read).
     pub recipients: Vec<RecipientCard>,
     /// The reporter's X25519 key as sealed in the report; None when the
-    /// report cannot be verified, and then nobody can reply.
+    /// report cannot be verified, or the log does not confirm it, and then
+    /// nobody can reply.
     pub reporter: Option<Recipient>,
+    /// What the public log says of the case's opening.
+    pub log: LogCheck,
+}
+
+/// The case's opening, as the server shows it, against the public log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogCheck {
+    /// The published log holds exactly this opening: this report, these
+    /// readers, these reporter keys.
+    Verified {
+        /// The case-opened entry.
+        entry: u64,
+        /// The published size it was checked against.
+        size: u64,
+    },
+    /// The published log does not cover the case yet (checkpoints come in
+    /// batches); replies are allowed, and the check runs again next time.
+    NotYetPublished {
+        /// The case-opened entry.
+        entry: u64,
+        /// The published size.
+        published: u64,
+    },
+    /// The log does not confirm the opening, or could not be checked:
+    /// replies are disabled (see the warnings).
+    Failed,
+    /// Nothing to check: the report cannot be read, or the case was erased.
+    NotChecked,
+}
+
+/// Rebuilds the case-opened leaf from what the server shows and the report
+/// sealed inside, and proves it is in the published log.
+fn check_opening(
+    api: &Api,
+    dc: &DeskCase,
+    id: &CaseId,
+    sealed: &Sealed,
+) -> Result<LogCheck, String> {
+    let v = tlog::verifier(api, None).map_err(|e| e.to_string())?;
+    let (_, now) = tlog::latest(api, &v).map_err(|e| e.to_string())?;
+    if dc.opened_entry >= now.size {
+        return Ok(LogCheck::NotYetPublished {
+            entry: dc.opened_entry,
+            published: now.size,
+        });
+    }
+    let report = dc.messages.first().ok_or("the case has no report")?;
+    let readers: Vec<String> = sealed
+        .recipients
+        .iter()
+        .map(|c| c.fingerprint().id())
+        .collect();
+    let expected = Leaf {
+        day: dc.opened,
+        event: Event::CaseOpened {
+            desk: leaf::desk_commitment(&dc.desk),
+            case: leaf::case_commitment(&id.0),
+            report: leaf::message_commitment(
+                &id.0,
+                0,
+                Direction::FromReporter,
+                &sotto_envelope::sha256(&report.envelope),
+            ),
+            readers: leaf::readers_commitment(&readers),
+            reporter: leaf::reporter_commitment(
+                &sealed.recipient.to_string(),
+                &sealed.signing_key.0,
+            ),
+        },
+    };
+    let proof = api
+        .inclusion_proof(dc.opened_entry, now.size)
+        .map_err(|e| e.to_string())?;
+    merkle::verify_inclusion(
+        dc.opened_entry,
+        now.size,
+        &merkle::leaf_hash(&expected.encode()),
+        &proof.proof,
+        &now.root,
+    )
+    .map_err(|_| {
+        "the case as the server shows it is not the one the public log recorded when it opened \
+         (its report, readers or reporter keys differ): the report may have been replaced"
+            .to_owned()
+    })?;
+    Ok(LogCheck::Verified {
+        entry: dc.opened_entry,
+        size: now.size,
+    })
 }
 
 /// The inbox.
@@ -53,6 +146,7 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
         .filter_map(|r| RecipientCard::parse(&r.card).ok())
         .collect();
     let mut warnings = Vec::new();
+    let mut log = LogCheck::NotChecked;
     let sealed = dc.messages.first().and_then(|m| sealed_report(me, &id, m));
     let (recipients, reporter_key, reporter) = match sealed {
         Some(sealed) => {
@@ -74,11 +168,18 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
                         .into(),
                 );
             }
-            (
-                sealed.recipients,
-                sealed.signing_key,
-                Some(sealed.recipient),
-            )
+            let reporter = match check_opening(api, &dc, &id, &sealed) {
+                Ok(c) => {
+                    log = c;
+                    Some(sealed.recipient)
+                }
+                Err(why) => {
+                    warnings.push(format!("{why}; replies to this case are disabled"));
+                    log = LogCheck::Failed;
+                    None
+                }
+            };
+            (sealed.recipients, sealed.signing_key, reporter)
         }
         None => {
             // An erased case has no report left to read; anything else
@@ -100,6 +201,7 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
         warnings,
         recipients,
         reporter,
+        log,
     })
 }
 
@@ -159,7 +261,8 @@ fn seal(
     }
     recipients.push(view.reporter.ok_or_else(|| {
         ClientError::Crypto(
-            "cannot reply: the report could not be verified, so the reporter's key is unknown"
+            "cannot reply: the report could not be verified, against itself or the public log, \
+             so the reporter's key is not known to be theirs"
                 .into(),
         )
     })?);

@@ -50,11 +50,13 @@ pub struct Followed {
     pub problems: Vec<String>,
 }
 
-/// The key in `state`, or the one the server announces if there is none.
+/// The key in `state`, else the one pinned on `api`, else the one the
+/// server announces (trusted on first use).
 pub fn verifier(api: &Api, state: Option<&LogState>) -> Result<NoteVerifier, ClientError> {
-    let key = match state {
-        Some(s) => s.key.clone(),
-        None => api.log_info()?.key,
+    let key = match (state, api.log_key()) {
+        (Some(s), _) => s.key.clone(),
+        (None, Some(pinned)) => return Ok(pinned.clone()),
+        (None, None) => api.log_info()?.key,
     };
     NoteVerifier::parse(&key).map_err(|e| crypto(format!("the log's key is malformed: {e}")))
 }

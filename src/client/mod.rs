@@ -102,6 +102,7 @@ pub struct Api {
     base: String,
     base_path: String,
     agent: ureq::Agent,
+    log_key: Option<sotto_tlog::NoteVerifier>,
 }
 
 impl Api {
@@ -126,7 +127,21 @@ impl Api {
             base,
             base_path,
             agent: config.into(),
+            log_key: None,
         })
+    }
+
+    /// Pins the transparency log's key (as the community published it):
+    /// checkpoints signed by any other key are refused, instead of trusting
+    /// the key the server announces.
+    pub fn with_log_key(mut self, key: sotto_tlog::NoteVerifier) -> Self {
+        self.log_key = Some(key);
+        self
+    }
+
+    /// The pinned log key, if any.
+    pub fn log_key(&self) -> Option<&sotto_tlog::NoteVerifier> {
+        self.log_key.as_ref()
     }
 
     /// The server's base URL, as given.

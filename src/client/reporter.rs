@@ -296,6 +296,15 @@ pub fn check_receipt(
 ) -> Result<ReceiptReport, ClientError> {
     let case = CaseId::parse(&file.case)
         .ok_or_else(|| ClientError::Usage("the receipt's case id is malformed".into()))?;
+    if let Some(pinned) = api.log_key() {
+        if pinned.to_string() != file.log_key {
+            return Err(ClientError::Crypto(format!(
+                "your receipt was signed by the log key {}, not by the one you gave ({pinned}): \
+                 the server showed you a log of its own",
+                file.log_key
+            )));
+        }
+    }
     let v = tlog::verify_receipt(
         file,
         &Opening {

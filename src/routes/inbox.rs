@@ -130,6 +130,11 @@ pub async fn case(
             next_update_due: e.next_update_due,
             reporter_x25519: row.reporter_x25519.clone(),
             reporter_ed25519: URL_SAFE_NO_PAD.encode(&row.reporter_ed25519),
+            opened_entry: store
+                .case_leaf_indexes(&row.id)?
+                .first()
+                .copied()
+                .ok_or_else(|| ApiError::internal(&"a case without log entries"))?,
             recipients: store
                 .case_recipient_rows(&row.id)?
                 .iter()

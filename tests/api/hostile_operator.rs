@@ -1,6 +1,7 @@
 //! An operator with full access to the server's files cannot read, forge or
 //! quietly widen a case: the clients catch what the server cannot stop.
 
+use sotto::client::desk::LogCheck;
 use sotto::client::{desk, reporter};
 use sotto_envelope::keys::{DeskIdentity, DisplayName};
 use sotto_envelope::sign::{CaseId, Direction};
@@ -223,4 +224,104 @@ fn a_replayed_or_reordered_message_is_refused_by_the_client() {
     assert!(view.messages[1].content.is_ok());
     // Signed as message 1: it does not verify in position 2.
     assert!(view.messages[2].content.is_err());
+}
+
+#[test]
+fn a_report_replaced_wholesale_is_caught_by_the_handlers_client_through_the_log() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the real report");
+    app.wait_for_checkpoint();
+    let case = CaseId::parse(&done.opened.case).unwrap();
+    let view = desk::show(&app.api, &alice, &done.opened.case).unwrap();
+    assert!(
+        matches!(view.log, LogCheck::Verified { .. }),
+        "{:?}",
+        view.log
+    );
+
+    // The operator writes a report of their own, sealed to Alice, signed by
+    // a key they hold and naming that key inside: on its own, it verifies.
+    let fake = sotto_envelope::token::Token::generate();
+    let content = Content::Report(sotto_wire::content::Report {
+        v: CONTENT_VERSION,
+        desk: "default".into(),
+        text: "A report the operator wrote.".into(),
+        urgent: false,
+        record_only: false,
+        links: vec![],
+        attachments: vec![],
+        recipients: vec![alice.card().to_string()],
+        reporter_x25519: fake.identity().recipient().to_string(),
+        reporter_ed25519: fake.signing_key().verifying_key().to_string(),
+    });
+    let to = [alice.card().recipient, fake.identity().recipient()];
+    let envelope = sotto_envelope::encrypt(&to, &content.to_padded().unwrap()).unwrap();
+    let sig = fake
+        .signing_key()
+        .sign_envelope(&case, 0, Direction::FromReporter, &envelope);
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER messages_are_append_only_update; DROP TRIGGER cases_are_fixed;",
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE messages SET envelope = ?1, signature = ?2 WHERE case_id = ?3 AND seq = 0",
+        rusqlite::params![envelope, &sig.0[..], &case.0[..]],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE cases SET reporter_x25519 = ?1, reporter_ed25519 = ?2 WHERE id = ?3",
+        rusqlite::params![
+            fake.identity().recipient().to_string(),
+            &fake.signing_key().verifying_key().0[..],
+            &case.0[..]
+        ],
+    )
+    .unwrap();
+
+    // The forgery reads as a verified report, but the log recorded another
+    // opening: the handler is warned, and cannot reply to the operator.
+    let view = desk::show(&app.api, &alice, &done.opened.case).unwrap();
+    assert_eq!(
+        view.messages[0].content.as_ref().unwrap().text(),
+        "A report the operator wrote."
+    );
+    assert_eq!(view.log, LogCheck::Failed);
+    assert!(
+        view.warnings
+            .iter()
+            .any(|w| w.contains("may have been replaced")),
+        "{:?}",
+        view.warnings
+    );
+    let err = desk::reply(&app.api, &alice, &done.opened.case, "to whom?", vec![]).unwrap_err();
+    assert!(err.to_string().contains("cannot reply"), "{err}");
+}
+
+#[test]
+fn a_log_key_the_community_published_is_enforced() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "a report");
+    app.wait_for_checkpoint();
+    // A key that is not the log's: the handler's client refuses to confirm
+    // the opening, and so to reply.
+    let other = sotto_envelope::sign::SigningKey::from_seed(zeroize::Zeroizing::new([3; 32]));
+    let wrong = sotto_tlog::NoteVerifier::new("localhost/sotto", other.verifying_key()).unwrap();
+    let api = app.api.clone().with_log_key(wrong);
+    let view = desk::show(&api, &alice, &done.opened.case).unwrap();
+    assert_eq!(view.log, LogCheck::Failed);
+    assert!(
+        view.warnings
+            .iter()
+            .any(|w| w.contains("does not verify with the log key")),
+        "{:?}",
+        view.warnings
+    );
+    // The right one works.
+    let right = sotto_tlog::NoteVerifier::parse(&app.api.log_info().unwrap().key).unwrap();
+    let api = app.api.clone().with_log_key(right);
+    let view = desk::show(&api, &alice, &done.opened.case).unwrap();
+    assert!(matches!(view.log, LogCheck::Verified { .. }));
 }

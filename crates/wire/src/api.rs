@@ -398,6 +398,8 @@ pub struct DeskCase {
     pub reporter_x25519: String,
     /// The reporter's Ed25519 key (base64url): their messages are signed by it.
     pub reporter_ed25519: String,
+    /// The case-opened entry of the transparency log.
+    pub opened_entry: u64,
     /// Who the case was addressed to.
     pub recipients: Vec<RecipientInfo>,
     /// Every state the case went through.
