@@ -28,6 +28,18 @@ pub enum ReportCommand {
     Status(StatusArgs),
     /// Send a follow-up (text on stdin). The token comes from SOTTO_TOKEN or a prompt.
     Reply(ReplyArgs),
+    /// Get a new signed receipt for your case, if you kept none. The token
+    /// comes from SOTTO_TOKEN or a prompt.
+    Receipt(ReceiptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiptArgs {
+    #[command(flatten)]
+    server: Server,
+    /// Where to save it (a new file, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    receipt: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -136,7 +148,31 @@ pub fn run(cmd: ReportCommand) -> CliResult {
         ReportCommand::Submit(a) => submit(a),
         ReportCommand::Status(a) => status(a),
         ReportCommand::Reply(a) => reply(a),
+        ReportCommand::Receipt(a) => receipt(a),
     }
+}
+
+fn receipt(a: ReceiptArgs) -> CliResult {
+    if a.receipt.exists() {
+        return Err(CliError(format!(
+            "{} exists already; not overwriting a receipt",
+            a.receipt.display()
+        )));
+    }
+    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let token = token()?;
+    let file = reporter::fetch_receipt(&api, &token)?;
+    save_receipt(&a.receipt, &file)?;
+    println!(
+        "Saved a receipt for your case (entry {} of the public log) in {}.",
+        file.receipt.leaf_index,
+        a.receipt.display()
+    );
+    println!(
+        "It proves your case is in the log from today on; keep it with the token, and check with: sotto report status --receipt {}",
+        a.receipt.display()
+    );
+    Ok(())
 }
 
 /// The token from `SOTTO_TOKEN`, or typed at a prompt (never from argv).

@@ -340,6 +340,14 @@ impl Api {
         self.get("/v1/reporter/case", &[Self::handle_header(handle)])
     }
 
+    /// `GET /v1/reporter/case/receipt`.
+    pub fn reporter_receipt(
+        &self,
+        handle: &Handle,
+    ) -> Result<sotto_wire::api::Receipt, ClientError> {
+        self.get("/v1/reporter/case/receipt", &[Self::handle_header(handle)])
+    }
+
     /// `POST /v1/reporter/case/messages`.
     pub fn reporter_post(
         &self,

@@ -180,7 +180,7 @@ pub fn submit_with(
     let nonce = pow::solve(&challenge.challenge, &envelope_hash, challenge.difficulty).ok_or_else(
         || ClientError::Protocol("the server asks for an impossible proof of work".into()),
     )?;
-    let opened = api.open_case(
+    let upload = api.open_case(
         &token.handle(),
         &OpenCase {
             desk: desk.name.clone(),
@@ -193,7 +193,15 @@ pub fn submit_with(
             signature: signature.to_string(),
             record_only: s.record_only,
         },
-    )?;
+    );
+    let opened = match upload {
+        Ok(o) => o,
+        // The upload may have landed although its answer was lost: ask
+        // with the handle before giving up, so no token of a stored case
+        // is ever thrown away.
+        Err(e) if may_have_landed(&e) => recover(api, &token, &challenge.case).map_err(|_| e)?,
+        Err(e) => return Err(e),
+    };
     if opened.case != challenge.case {
         return Err(ClientError::Protocol(
             "the server opened a different case than it issued".into(),
@@ -226,6 +234,71 @@ pub fn submit_with(
         receipt,
         warnings,
     })
+}
+
+/// Whether a failed upload may still have opened the case: the connection
+/// broke, or the server failed after storing.
+fn may_have_landed(e: &ClientError) -> bool {
+    match e {
+        ClientError::Network(_) | ClientError::Protocol(_) => true,
+        ClientError::Server { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+/// The answer to an upload whose answer was lost, rebuilt from the case's
+/// status and a fresh receipt.
+fn recover(api: &Api, token: &Token, case: &str) -> Result<CaseOpened, ClientError> {
+    let handle = token.handle();
+    let s = api.reporter_status(&handle)?;
+    if s.case != case {
+        return Err(ClientError::Protocol(
+            "the server holds another case for this token".into(),
+        ));
+    }
+    Ok(CaseOpened {
+        case: s.case,
+        state: s.state,
+        opened: s.opened,
+        next_update_due: s.next_update_due,
+        receipt: api.reporter_receipt(&handle)?,
+    })
+}
+
+/// Asks the server for a fresh receipt of the token's case and checks it
+/// like a receipt kept from the submission (for reporters who kept none).
+pub fn fetch_receipt(api: &Api, token: &Token) -> Result<ReceiptFile, ClientError> {
+    let handle = token.handle();
+    let status = api.reporter_status(&handle)?;
+    let receipt = api.reporter_receipt(&handle)?;
+    let v = tlog::verifier(api, None)?;
+    let file = ReceiptFile {
+        version: 1,
+        server: api.base().to_owned(),
+        case: status.case.clone(),
+        desk: status.desk.clone(),
+        opened: status.opened,
+        log_key: v.to_string(),
+        receipt,
+    };
+    let case = CaseId::parse(&status.case)
+        .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
+    let checked = tlog::verify_receipt(
+        &file,
+        &Opening {
+            case: &case.0,
+            desk: &file.desk,
+        },
+    )
+    .map_err(|why| {
+        ClientError::Crypto(format!("the server's receipt does not check out: {why}"))
+    })?;
+    match checked.leaf.event {
+        Event::CaseOpened { reporter, .. } if reporter == own_keys(token) => Ok(file),
+        _ => Err(ClientError::Crypto(
+            "the server's receipt is for another reporter's keys than this token's".into(),
+        )),
+    }
 }
 
 /// Checks a fresh receipt against what was sent: the case and desk, the

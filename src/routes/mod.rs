@@ -169,6 +169,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/cases").route(web::post().to(cases::open)))
             .service(web::resource("/reporter/case").route(web::get().to(reporter::status)))
             .service(
+                web::resource("/reporter/case/receipt").route(web::get().to(reporter::receipt)),
+            )
+            .service(
                 web::resource("/reporter/case/messages")
                     .route(web::post().to(reporter::post_message)),
             )

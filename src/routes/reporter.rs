@@ -69,6 +69,29 @@ pub async fn status(
         .json(status))
 }
 
+/// `GET /v1/reporter/case/receipt`: a fresh receipt for the case's opening,
+/// signed now over the whole log. For a reporter who kept none, or whose
+/// client lost the answer to the upload.
+pub async fn receipt(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let hash = handle_hash(&state.pepper, &handle_from(&req)?);
+    let receipt = with_store(&state, move |store, st| {
+        let row = by_handle(store, &hash)?;
+        let opened = store
+            .case_leaf_indexes(&row.id)?
+            .first()
+            .copied()
+            .ok_or_else(|| ApiError::internal(&"a case without log entries"))?;
+        Ok(st.log.receipt(store, opened)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(receipt))
+}
+
 /// `POST /v1/reporter/case/messages`: a follow-up from the reporter, signed
 /// with the key registered when the case was opened.
 pub async fn post_message(

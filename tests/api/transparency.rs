@@ -756,3 +756,124 @@ fn retention_erases_resolved_cases_logs_it_and_keeps_the_records() {
     let erased_month = status.erased.unwrap().on.to_string()[..7].to_owned();
     assert_eq!(report["kinds"]["case-erased"][&erased_month], 1);
 }
+
+#[test]
+fn a_reporter_who_kept_no_receipt_can_get_one_later() {
+    let app = spawn_app();
+    app.add_recipient("Alice Ombud");
+    let done = submit(&app, "Sent without --receipt.");
+    app.wait_for_checkpoint();
+    let token = done.token.to_display();
+    let path = app.work.path().join("later.receipt");
+    let out = app.sotto_with(
+        &["report", "receipt", "--receipt", path.to_str().unwrap()],
+        None,
+        &[("SOTTO_TOKEN", token.as_str())],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let file: ReceiptFile = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(file.case, done.opened.case);
+    assert_eq!(file.receipt.leaf_index, done.receipt.receipt.leaf_index);
+    let out = reporter_status(&app, &done, &path);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("still in the public log"),
+        "{}",
+        text(&out)
+    );
+    // Never over an existing file.
+    let out = app.sotto_with(
+        &["report", "receipt", "--receipt", path.to_str().unwrap()],
+        None,
+        &[("SOTTO_TOKEN", token.as_str())],
+    );
+    caught(&out, "not overwriting a receipt");
+}
+
+/// A proxy that forwards each request to `upstream` on a connection of its
+/// own, but drops the answer to `POST /v1/cases`: an upload that landed
+/// while its answer was lost.
+fn lossy_proxy(upstream: &str) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                // Read the request head, then its body by Content-Length.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let head_end = loop {
+                    let n = client.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    let n = client.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let drop_answer = head.starts_with("POST /v1/cases ");
+                // One request per upstream connection, closed after it.
+                let request = String::from_utf8_lossy(&buf[..head_end]).replacen(
+                    "\r\n\r\n",
+                    "\r\nconnection: close\r\n\r\n",
+                    1,
+                );
+                let mut up = TcpStream::connect(&upstream).unwrap();
+                up.write_all(request.as_bytes()).unwrap();
+                up.write_all(&buf[head_end..head_end + length]).unwrap();
+                let mut answer = Vec::new();
+                let _ = up.read_to_end(&mut answer);
+                if !drop_answer {
+                    let _ = client.write_all(&answer);
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn an_upload_whose_answer_is_lost_still_gives_the_reporter_their_token() {
+    let app = spawn_app();
+    app.add_recipient("Alice Ombud");
+    let via = sotto::client::Api::new(&lossy_proxy(&app.url)).unwrap();
+    let done = reporter::submit(
+        &via,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: "The answer to this upload never arrives.".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    // The case exists, the token reaches it, and the receipt checks out.
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert_eq!(view.status.case, done.opened.case);
+    assert_eq!(
+        view.messages[0].content.as_ref().unwrap().text(),
+        "The answer to this upload never arrives."
+    );
+}
