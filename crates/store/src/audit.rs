@@ -206,8 +206,11 @@ pub fn audit(path: &Path, log_key: Option<&NoteVerifier>) -> Result<Report, Stor
     let mut a = Audit {
         findings: Vec::new(),
     };
-    check_schema(&conn, &mut a)?;
-    let usable = tables_usable(&conn)?;
+    // What schema.sql makes: the reference for both schema checks.
+    let documented = Connection::open_in_memory()?;
+    documented.execute_batch(SCHEMA)?;
+    check_schema(&conn, &documented, &mut a)?;
+    let usable = tables_usable(&conn, &documented)?;
     let rows = check_values(&conn, &mut a)?;
     let mut report = Report {
         rows,
@@ -242,9 +245,7 @@ fn normalize(sql: &str) -> String {
 }
 
 /// Whether every documented table exists with every documented column.
-fn tables_usable(conn: &Connection) -> Result<bool, StoreError> {
-    let mem = Connection::open_in_memory()?;
-    mem.execute_batch(SCHEMA)?;
+fn tables_usable(conn: &Connection, mem: &Connection) -> Result<bool, StoreError> {
     let columns = |c: &Connection, t: &str| -> rusqlite::Result<BTreeSet<String>> {
         c.prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))?
             .query_map([], |r| r.get(0))?
@@ -255,16 +256,19 @@ fn tables_usable(conn: &Connection) -> Result<bool, StoreError> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for t in tables {
-        if !columns(&mem, &t)?.is_subset(&columns(conn, &t)?) {
+        if !columns(mem, &t)?.is_subset(&columns(conn, &t)?) {
             return Ok(false);
         }
     }
     Ok(true)
 }
 
-fn check_schema(conn: &Connection, a: &mut Audit) -> Result<bool, StoreError> {
+fn check_schema(
+    conn: &Connection,
+    documented: &Connection,
+    a: &mut Audit,
+) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let mut ok = true;
     if version != SCHEMA_VERSION {
         a.add(
             "schema",
@@ -272,13 +276,8 @@ fn check_schema(conn: &Connection, a: &mut Audit) -> Result<bool, StoreError> {
             format!("version {version}, expected {SCHEMA_VERSION}"),
             WHY_SCHEMA,
         );
-        ok = false;
     }
-    let want = {
-        let mem = Connection::open_in_memory()?;
-        mem.execute_batch(SCHEMA)?;
-        objects(&mem)?
-    };
+    let want = objects(documented)?;
     let have = objects(conn)?;
     for ((kind, name), sql) in &have {
         match want.get(&(kind.clone(), name.clone())) {
@@ -289,7 +288,6 @@ fn check_schema(conn: &Connection, a: &mut Audit) -> Result<bool, StoreError> {
                     format!("a {kind} that schema.sql does not define"),
                     WHY_SCHEMA,
                 );
-                ok = false;
             }
             Some(w) if normalize(w) != normalize(sql) => {
                 a.add(
@@ -298,7 +296,6 @@ fn check_schema(conn: &Connection, a: &mut Audit) -> Result<bool, StoreError> {
                     format!("defined differently from schema.sql: {}", normalize(sql)),
                     WHY_SCHEMA,
                 );
-                ok = false;
             }
             Some(_) => {}
         }
@@ -311,10 +308,9 @@ fn check_schema(conn: &Connection, a: &mut Audit) -> Result<bool, StoreError> {
                 format!("the {kind} is missing"),
                 WHY_SCHEMA,
             );
-            ok = false;
         }
     }
-    Ok(ok)
+    Ok(())
 }
 
 /// Checks one value against its shape; returns what is wrong.
@@ -424,48 +420,13 @@ fn check_values(conn: &Connection, a: &mut Audit) -> Result<BTreeMap<String, u64
     Ok(rows)
 }
 
-struct Event {
-    seq: i64,
-    kind: String,
-    on_day: String,
-    desk_id: i64,
-    case_id: Option<Vec<u8>>,
-    recipient_id: Option<String>,
-    state: Option<String>,
-    message_seq: Option<i64>,
-    envelope_hash: Option<Vec<u8>>,
-    leaf: Vec<u8>,
-}
-
-fn events(conn: &Connection) -> rusqlite::Result<Vec<Event>> {
-    conn.prepare(
-        "SELECT seq, kind, on_day, desk_id, case_id, recipient_id, state, message_seq,
-                envelope_hash, leaf FROM events ORDER BY seq",
-    )?
-    .query_map([], |r| {
-        Ok(Event {
-            seq: r.get(0)?,
-            kind: r.get(1)?,
-            on_day: r.get(2)?,
-            desk_id: r.get(3)?,
-            case_id: r.get(4)?,
-            recipient_id: r.get(5)?,
-            state: r.get(6)?,
-            message_seq: r.get(7)?,
-            envelope_hash: r.get(8)?,
-            leaf: r.get(9)?,
-        })
-    })?
-    .collect()
-}
-
 /// Returns the log size and the latest checkpoint's size.
 fn check_log(
     conn: &Connection,
     key: Option<&NoteVerifier>,
     a: &mut Audit,
 ) -> Result<(u64, Option<u64>), StoreError> {
-    let events = events(conn)?;
+    let events = log::event_rows(conn)?;
     let mut frontier = Frontier::new();
     let mut roots: Vec<Hash> = vec![merkle::EMPTY_ROOT];
     let mut computed: HashMap<(u32, u64), Hash> = HashMap::new();
@@ -489,17 +450,7 @@ fn check_log(
         let leaf = Leaf::decode(&e.leaf);
         match (&leaf, Kind::parse(&e.kind)) {
             (Some(l), Some(kind)) if l.event.kind() == kind => {
-                let expected = log::leaf_for(
-                    conn,
-                    kind,
-                    &e.on_day,
-                    e.desk_id,
-                    e.case_id.as_deref(),
-                    e.recipient_id.as_deref(),
-                    e.state.as_deref(),
-                    e.message_seq,
-                    e.envelope_hash.as_deref(),
-                );
+                let expected = log::expected_leaf(conn, e);
                 match expected {
                     Ok(x) if x == *l => {}
                     Ok(_) => a.add("log", &place, format!(

@@ -14,8 +14,10 @@ use crate::{get_u64, Result, Store, StoreError};
 /// An event as the `events` table holds it, besides its leaf.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
-    /// Position in the log, from 1 (leaf `seq - 1`).
-    pub seq: u64,
+    /// Position in the log, from 1 (leaf `seq - 1`), as stored: the auditor
+    /// reads rows an operator may have tampered with, so it is not assumed
+    /// positive.
+    pub seq: i64,
     /// What happened.
     pub kind: String,
     /// Day.
@@ -185,6 +187,46 @@ pub(crate) fn leaf_for(
         },
     };
     Ok(Leaf { day, event })
+}
+
+/// Every event row, in order.
+pub(crate) fn event_rows(conn: &Connection) -> rusqlite::Result<Vec<EventRow>> {
+    conn.prepare_cached(
+        "SELECT seq, kind, on_day, desk_id, case_id, recipient_id, state, message_seq,
+                envelope_hash, leaf
+         FROM events ORDER BY seq",
+    )?
+    .query_map([], |r| {
+        Ok(EventRow {
+            seq: r.get(0)?,
+            kind: r.get(1)?,
+            on_day: r.get(2)?,
+            desk_id: r.get(3)?,
+            case_id: r.get(4)?,
+            recipient_id: r.get(5)?,
+            state: r.get(6)?,
+            message_seq: r.get(7)?,
+            envelope_hash: r.get(8)?,
+            leaf: r.get(9)?,
+        })
+    })?
+    .collect()
+}
+
+/// The leaf the other rows of the database say an event row must have.
+pub(crate) fn expected_leaf(conn: &Connection, e: &EventRow) -> Result<Leaf> {
+    let kind = Kind::parse(&e.kind).ok_or(invalid("unknown event kind"))?;
+    leaf_for(
+        conn,
+        kind,
+        &e.on_day,
+        e.desk_id,
+        e.case_id.as_deref(),
+        e.recipient_id.as_deref(),
+        e.state.as_deref(),
+        e.message_seq,
+        e.envelope_hash.as_deref(),
+    )
 }
 
 fn node(conn: &Connection, level: u32, idx: u64) -> rusqlite::Result<Hash> {
@@ -368,42 +410,12 @@ impl Store {
 
     /// Every event row, in order (auditors, statistics).
     pub fn events(&self) -> Result<Vec<EventRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, kind, on_day, desk_id, case_id, recipient_id, state, message_seq,
-                    envelope_hash, leaf
-             FROM events ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(EventRow {
-                seq: get_u64(r, 0)?,
-                kind: r.get(1)?,
-                on_day: r.get(2)?,
-                desk_id: r.get(3)?,
-                case_id: r.get(4)?,
-                recipient_id: r.get(5)?,
-                state: r.get(6)?,
-                message_seq: r.get(7)?,
-                envelope_hash: r.get(8)?,
-                leaf: r.get(9)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(event_rows(&self.conn)?)
     }
 
     /// The leaf the database's other rows say an event must have.
     pub fn expected_leaf(&self, e: &EventRow) -> Result<Leaf> {
-        let kind = Kind::parse(&e.kind).ok_or(invalid("unknown event kind"))?;
-        leaf_for(
-            &self.conn,
-            kind,
-            &e.on_day,
-            e.desk_id,
-            e.case_id.as_deref(),
-            e.recipient_id.as_deref(),
-            e.state.as_deref(),
-            e.message_seq,
-            e.envelope_hash.as_deref(),
-        )
+        expected_leaf(&self.conn, e)
     }
 
     /// The latest published checkpoint, if any.

@@ -321,7 +321,7 @@ fn every_event_is_a_leaf_and_the_stored_tree_matches_the_leaves() {
     );
     let mut frontier = Frontier::new();
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e.seq, i as u64 + 1);
+        assert_eq!(e.seq, i as i64 + 1);
         // The leaf parses, and is exactly what the other rows say it must be.
         let leaf = Leaf::decode(&e.leaf).unwrap();
         assert_eq!(leaf.event.kind(), Kind::parse(&e.kind).unwrap());
