@@ -13,9 +13,9 @@ use sotto_envelope::keys::DeskIdentity;
 use sotto_envelope::token::Handle;
 use sotto_wire::api::{
     CaseOpened, ChallengeResponse, ConsistencyProof, DeskCase, DeskInfo, DeskList, ErrorBody,
-    Health, Inbox, InclusionProof, LogFrontier, LogInfo, MessagePosted, OpenCase, PostMessage,
-    ReporterStatus, SetState, StateChanged, Transparency, HANDLE_HEADER, NONCE_HEADER,
-    RECIPIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    Health, Inbox, InclusionProof, LogInfo, MessagePosted, OpenCase, PostMessage, ReporterStatus,
+    SetState, StateChanged, Transparency, HANDLE_HEADER, NONCE_HEADER, RECIPIENT_HEADER,
+    SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 
 pub mod desk;
@@ -295,11 +295,6 @@ impl Api {
     /// `GET /v1/log/consistency`.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProof, ClientError> {
         self.get(&format!("/v1/log/consistency?from={from}&to={to}"), &[])
-    }
-
-    /// `GET /v1/log/frontier`.
-    pub fn log_frontier(&self, size: u64) -> Result<LogFrontier, ClientError> {
-        self.get(&format!("/v1/log/frontier?size={size}"), &[])
     }
 
     /// `GET /v1/transparency`.

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use actix_web::{web, HttpResponse};
 use sotto_tlog::{Leaf, Replay};
-use sotto_wire::api::{MonthFigures, Transparency};
+use sotto_wire::api::Transparency;
 
 use super::{with_store, AppState};
 use crate::error::ApiError;
@@ -39,19 +39,7 @@ pub async fn figures(state: &web::Data<AppState>) -> Result<Transparency, ApiErr
             origin: st.log.origin().to_owned(),
             size: replay.size,
             acknowledge_days: replay.acknowledge_days,
-            months: replay
-                .months
-                .iter()
-                .map(|(month, m)| MonthFigures {
-                    month: month.clone(),
-                    received: m.received,
-                    acknowledged_in_time: m.acknowledged_in_time,
-                    acknowledged_late: m.acknowledged_late,
-                    resolved: m.resolved,
-                    record_only: m.record_only,
-                    bad_faith: m.bad_faith,
-                })
-                .collect(),
+            months: replay.figures(),
         })
     })
     .await

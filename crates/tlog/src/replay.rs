@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use sotto_wire::api::MonthFigures;
 use sotto_wire::{CaseState, Day};
 
 use crate::leaf::{Event, Leaf};
@@ -109,14 +110,21 @@ impl Replay {
             .unwrap_or_default()
     }
 
-    /// Whether a desk with this commitment was ever created.
-    pub fn has_desk(&self, desk: &Hash) -> bool {
-        self.rosters.contains_key(&key(desk))
-    }
-
-    /// Whether a case with this commitment was opened.
-    pub fn has_case(&self, case: &Hash) -> bool {
-        self.cases.contains_key(&key(case))
+    /// The figures by month, oldest first, as `/v1/transparency` publishes
+    /// them.
+    pub fn figures(&self) -> Vec<MonthFigures> {
+        self.months
+            .iter()
+            .map(|(month, m)| MonthFigures {
+                month: month.clone(),
+                received: m.received,
+                acknowledged_in_time: m.acknowledged_in_time,
+                acknowledged_late: m.acknowledged_late,
+                resolved: m.resolved,
+                record_only: m.record_only,
+                bad_faith: m.bad_faith,
+            })
+            .collect()
     }
 
     /// Applies the next leaf; returns what is wrong with it, if anything
