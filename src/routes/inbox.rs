@@ -157,12 +157,13 @@ fn verify_desk_message(
     store: &Store,
     st: &AppState,
     who: &RecipientRow,
-    case: &CaseId,
+    row: &CaseRow,
     msg: &PostMessage,
 ) -> Result<[u8; 64], ApiError> {
-    if store.case_by_id(&case.0)?.erased.is_some() {
+    if row.erased.is_some() {
         return Err(sotto_store::StoreError::Erased.into());
     }
+    let case = &CaseId(row.id);
     let card = RecipientCard::parse(&who.card)
         .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
     let signature = signature_field(&msg.signature)?;
@@ -200,9 +201,9 @@ pub async fn post_message(
     let case = case_id(&path)?;
     let out = with_store(&state, move |store, st| {
         let who = signer(store, st, &signed, &body)?;
-        addressed_case(store, &who, &case)?;
+        let row = addressed_case(store, &who, &case)?;
         let msg: PostMessage = parse_json(&body)?;
-        let signature = verify_desk_message(store, st, &who, &case, &msg)?;
+        let signature = verify_desk_message(store, st, &who, &row, &msg)?;
         post(
             store,
             &case,
@@ -235,7 +236,7 @@ pub async fn set_state(
         let row = addressed_case(store, &who, &case)?;
         let change: SetState = parse_json(&body)?;
         let note_sig = match &change.note {
-            Some(m) => Some(verify_desk_message(store, st, &who, &case, m)?),
+            Some(m) => Some(verify_desk_message(store, st, &who, &row, m)?),
             None => None,
         };
         let note = match (&change.note, &note_sig) {
