@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
-use sotto_tlog::{leaf, NoteVerifier};
+use sotto_tlog::NoteVerifier;
 
 use super::{print_json, CliError, CliResult};
 use crate::client::log::{self, LogState};
+use crate::client::readers::Roster;
 use crate::client::Api;
 
 /// Auditor commands.
@@ -145,21 +146,16 @@ fn audit_log(a: LogArgs) -> CliResult {
     // The readers every desk shows must be the ones the log shows.
     for d in api.desks()?.desks {
         let shown = api.desk(&d.name)?;
-        let roster = replay.roster(&leaf::desk_commitment(&d.name));
-        let shown_set: BTreeSet<_> = shown
-            .recipients
-            .iter()
-            .map(|r| leaf::recipient_commitment(&r.id))
-            .collect();
+        let roster = Roster::compare(replay, &d.name, &shown.recipients);
         for r in &shown.recipients {
-            if !roster.contains_key(&leaf::recipient_commitment(&r.id)) {
+            if roster.added_on(r).is_none() {
                 findings.push(format!(
                     "desk {}: the server lists {} ({}) as a reader, but the log never added them",
                     d.name, r.name, r.fingerprint
                 ));
             }
         }
-        let hidden = roster.keys().filter(|k| !shown_set.contains(*k)).count();
+        let hidden = roster.not_listed;
         if hidden > 0 {
             findings.push(format!(
                 "desk {}: the log shows {hidden} reader(s) the server does not list",

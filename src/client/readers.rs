@@ -111,6 +111,36 @@ pub fn default_known_path() -> Option<PathBuf> {
     Some(base.join("sotto").join("known-servers.json"))
 }
 
+/// A desk's readers as a server lists them, against the log's roster of
+/// that desk. The reporter's client and `sotto audit log` both judge a
+/// server's list by it.
+#[derive(Debug, Clone)]
+pub struct Roster {
+    logged: std::collections::BTreeMap<sotto_tlog::Hash, Day>,
+    /// How many readers the log shows that the list leaves out.
+    pub not_listed: usize,
+}
+
+impl Roster {
+    /// Compares `listed`, the desk's readers as the server lists them, with
+    /// what `replay` says of the desk.
+    pub fn compare(replay: &sotto_tlog::Replay, desk: &str, listed: &[RecipientInfo]) -> Self {
+        let logged = replay.roster(&leaf::desk_commitment(desk));
+        let listed: BTreeSet<_> = listed
+            .iter()
+            .map(|r| leaf::recipient_commitment(&r.id))
+            .collect();
+        let not_listed = logged.keys().filter(|k| !listed.contains(*k)).count();
+        Self { logged, not_listed }
+    }
+
+    /// The day the log added `r` to the desk; `None` if the log does not
+    /// show them on it.
+    pub fn added_on(&self, r: &RecipientInfo) -> Option<Day> {
+        self.logged.get(&leaf::recipient_commitment(&r.id)).copied()
+    }
+}
+
 /// What the log says about the readers a report is about to go to.
 #[derive(Debug, Clone)]
 pub struct ReaderCheck {
@@ -170,11 +200,10 @@ pub fn check(
     let from = remembered_server.map(|s| &s.log);
     let v = log::verifier(api, from)?;
     let followed = log::follow(api, &v, from, acknowledge_days)?;
-    let roster = followed.state.replay.roster(&leaf::desk_commitment(desk));
-    let logged = |r: &RecipientInfo| roster.get(&leaf::recipient_commitment(&r.id)).copied();
+    let roster = Roster::compare(&followed.state.replay, desk, offered);
     let unlogged: Vec<RecipientInfo> = readers
         .iter()
-        .filter(|r| logged(r).is_none())
+        .filter(|r| roster.added_on(r).is_none())
         .cloned()
         .collect();
     let seen = remembered_server.and_then(|s| s.desks.get(desk));
@@ -182,15 +211,10 @@ pub fn check(
         Some(ids) => readers
             .iter()
             .filter(|r| !ids.contains(&r.id))
-            .map(|r| (r.clone(), logged(r)))
+            .map(|r| (r.clone(), roster.added_on(r)))
             .collect(),
         None => Vec::new(),
     };
-    let offered: BTreeSet<_> = offered
-        .iter()
-        .map(|r| leaf::recipient_commitment(&r.id))
-        .collect();
-    let not_offered = roster.keys().filter(|k| !offered.contains(*k)).count();
     Ok(Checked {
         check: ReaderCheck {
             desk: desk.to_owned(),
@@ -198,7 +222,7 @@ pub fn check(
             excluded: excluded.to_vec(),
             unlogged,
             added,
-            not_offered,
+            not_offered: roster.not_listed,
             remembered: seen.is_some(),
             log_problems: followed.problems,
             log_size: followed.checkpoint.size,
