@@ -248,6 +248,19 @@ impl Drop for TestApp {
     }
 }
 
+/// A report to the default desk through the client library.
+pub fn submit(app: &TestApp, text: &str) -> sotto::client::reporter::Submitted {
+    sotto::client::reporter::submit(
+        &app.api,
+        &sotto::client::reporter::Submission {
+            desk: "default".into(),
+            text: text.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -8,19 +8,7 @@ use sotto_envelope::sign::{CaseId, Direction};
 use sotto_wire::api::PostMessage;
 use sotto_wire::content::{Content, Note, CONTENT_VERSION};
 
-use crate::helpers::spawn_app;
-
-fn submit(app: &crate::helpers::TestApp, text: &str) -> reporter::Submitted {
-    reporter::submit(
-        &app.api,
-        &reporter::Submission {
-            desk: "default".into(),
-            text: text.into(),
-            ..Default::default()
-        },
-    )
-    .unwrap()
-}
+use crate::helpers::{spawn_app, submit};
 
 #[test]
 fn a_key_that_is_not_registered_cannot_use_the_desk_api() {

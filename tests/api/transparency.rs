@@ -16,7 +16,7 @@ use sotto_tlog::Checkpoint;
 use sotto_wire::CaseState;
 use zeroize::Zeroizing;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, submit, TestApp};
 
 fn text(o: &Output) -> String {
     format!(
@@ -24,18 +24,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn submit(app: &TestApp, text: &str) -> reporter::Submitted {
-    reporter::submit(
-        &app.api,
-        &reporter::Submission {
-            desk: "default".into(),
-            text: text.into(),
-            ..Default::default()
-        },
-    )
-    .unwrap()
 }
 
 /// A server with a little of everything: readers added and removed, a case
