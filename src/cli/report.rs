@@ -70,6 +70,12 @@ pub struct SubmitArgs {
     /// A link to evidence. Repeatable.
     #[arg(long, value_name = "URL")]
     link: Vec<String>,
+    /// When it happened, in your words (sealed in the report).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    when: String,
+    /// Who was involved, in your words (sealed in the report).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    involved: String,
     /// Mark the report urgent (someone may be at risk); the handlers see the mark when they open it.
     #[arg(long)]
     urgent: bool,
@@ -292,6 +298,8 @@ fn submit(a: SubmitArgs) -> CliResult {
         desk: a.desk.clone(),
         text,
         exclude: a.exclude,
+        when: a.when,
+        involved: a.involved,
         links: a.link,
         attachments: read_attachments(&a.attach)?,
         urgent: a.urgent,
@@ -450,6 +458,12 @@ pub(crate) fn print_thread(
                     }
                     if r.record_only {
                         println!("    [for the record only]");
+                    }
+                    if !r.when.is_empty() {
+                        println!("    when: {}", r.when);
+                    }
+                    if !r.involved.is_empty() {
+                        println!("    who was involved: {}", r.involved);
                     }
                     for l in &r.links {
                         println!("    link: {l}");

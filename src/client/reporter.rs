@@ -30,6 +30,10 @@ pub struct Submission {
     pub text: String,
     /// Names or fingerprints of recipients who must not read it.
     pub exclude: Vec<String>,
+    /// When it happened (optional, free text).
+    pub when: String,
+    /// Who was involved (optional, free text).
+    pub involved: String,
     /// Links to evidence.
     pub links: Vec<String>,
     /// Files as evidence.
@@ -152,6 +156,8 @@ pub fn submit_with(
         text: s.text.clone(),
         urgent: s.urgent,
         record_only: s.record_only,
+        when: s.when.clone(),
+        involved: s.involved.clone(),
         links: s.links.clone(),
         attachments: s.attachments.clone(),
         recipients: chosen.iter().map(|(i, _)| i.card.clone()).collect(),

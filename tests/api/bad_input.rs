@@ -65,6 +65,8 @@ fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
         text: "x".into(),
         urgent: false,
         record_only: false,
+        when: String::new(),
+        involved: String::new(),
         links: vec![],
         attachments: vec![],
         recipients: vec![card.to_string()],

@@ -237,6 +237,8 @@ fn a_report_replaced_wholesale_is_caught_by_the_handlers_client_through_the_log(
         text: "A report the operator wrote.".into(),
         urgent: false,
         record_only: false,
+        when: String::new(),
+        involved: String::new(),
         links: vec![],
         attachments: vec![],
         recipients: vec![alice.card().to_string()],

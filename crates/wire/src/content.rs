@@ -38,6 +38,12 @@ pub struct Report {
     /// For the record only; no action asked for.
     #[serde(default)]
     pub record_only: bool,
+    /// When it happened, in the reporter's words (optional).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub when: String,
+    /// Who was involved, in the reporter's words (optional).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub involved: String,
     /// Links to evidence.
     #[serde(default)]
     pub links: Vec<String>,
@@ -143,6 +149,8 @@ mod tests {
             text: "what happened".into(),
             urgent: true,
             record_only: false,
+            when: String::new(),
+            involved: String::new(),
             links: vec!["https://example.org/post/1".into()],
             attachments: vec![Attachment {
                 name: "a.png".into(),
