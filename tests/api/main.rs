@@ -11,3 +11,4 @@ mod helpers;
 mod hostile_operator;
 mod pyrage_db;
 mod transparency;
+mod web_vectors;
