@@ -81,6 +81,7 @@ impl Application {
                 source,
             })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let base_url = loopback_url(&listener);
         let workers = settings.workers;
         let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
         let state = web::Data::new(AppState {
@@ -91,6 +92,7 @@ impl Application {
             log,
             figures: Default::default(),
             settings,
+            base_url,
         });
         spawn_publisher(state.clone());
         let mut server = HttpServer::new(move || {
@@ -102,9 +104,18 @@ impl Application {
                     DefaultHeaders::new()
                         .add(("x-content-type-options", "nosniff"))
                         .add(("referrer-policy", "no-referrer"))
-                        .add(("cache-control", "no-store")),
+                        .add(("cache-control", "no-store"))
+                        .add(("content-security-policy", crate::web::CSP))
+                        .add(("cross-origin-opener-policy", "same-origin"))
+                        .add(("cross-origin-resource-policy", "same-origin"))
+                        .add(("x-frame-options", "DENY"))
+                        .add((
+                            "permissions-policy",
+                            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+                        )),
                 )
                 .configure(routes::configure)
+                .configure(crate::web::configure)
                 .default_service(web::to(not_found))
         })
         .listen(listener)
@@ -166,4 +177,19 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
         code: "not_found",
         message: "no such route; see docs/api.md".into(),
     })
+}
+
+/// The URL of this server's own listener on loopback: an unspecified
+/// address (`0.0.0.0`, `::`) is reached at its family's loopback.
+fn loopback_url(listener: &TcpListener) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let Ok(addr) = listener.local_addr() else {
+        return "http://127.0.0.1:0".into();
+    };
+    let ip = match addr.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
 }

@@ -42,6 +42,9 @@ pub struct AppState {
     pub figures: transparency::Figures,
     /// The settings.
     pub settings: Settings,
+    /// Where this server answers on loopback, for the no-JavaScript pages
+    /// (which run the reporter's client against it).
+    pub base_url: String,
 }
 
 impl AppState {

@@ -1,0 +1,208 @@
+//! Message catalogs: every string the reporter's page shows. One JSON file
+//! per language under `web/i18n/`, compiled into the binary. The reporter
+//! picks the language with `?lang=`; it is kept nowhere, and links carry it.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A shipped language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lang {
+    /// The BCP 47 tag (`en`, `es`, `de`, `ar`).
+    pub tag: &'static str,
+    source: &'static str,
+}
+
+/// Every shipped language, English first (the fallback).
+pub const LANGS: [Lang; 4] = [
+    Lang {
+        tag: "en",
+        source: include_str!("../../web/i18n/en.json"),
+    },
+    Lang {
+        tag: "es",
+        source: include_str!("../../web/i18n/es.json"),
+    },
+    Lang {
+        tag: "de",
+        source: include_str!("../../web/i18n/de.json"),
+    },
+    Lang {
+        tag: "ar",
+        source: include_str!("../../web/i18n/ar.json"),
+    },
+];
+
+type Table = HashMap<String, String>;
+
+fn tables() -> &'static [Table; 4] {
+    static TABLES: OnceLock<[Table; 4]> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        // The catalogs are compiled in and checked by the tests; a broken
+        // one would show keys instead of text, never fail a request.
+        LANGS.map(|l| serde_json::from_str(l.source).unwrap_or_default())
+    })
+}
+
+impl Lang {
+    /// English.
+    pub fn english() -> Self {
+        LANGS[0]
+    }
+
+    fn index(self) -> usize {
+        LANGS.iter().position(|l| l.tag == self.tag).unwrap_or(0)
+    }
+
+    /// The language named by `tag` exactly, if shipped.
+    pub fn by_tag(tag: &str) -> Option<Self> {
+        LANGS.into_iter().find(|l| l.tag == tag)
+    }
+
+    /// The language for a request: `?lang=` if it names a shipped one, else
+    /// the first shipped language in `Accept-Language`, else English.
+    pub fn negotiate(query: Option<&str>, accept: Option<&str>) -> Self {
+        if let Some(l) = query.and_then(Self::by_tag) {
+            return l;
+        }
+        accept
+            .into_iter()
+            .flat_map(|a| a.split(','))
+            .filter_map(|part| {
+                let tag = part.split(';').next()?.trim();
+                let primary = tag.split('-').next()?.to_ascii_lowercase();
+                Self::by_tag(&primary)
+            })
+            .next()
+            .unwrap_or_else(Self::english)
+    }
+
+    /// The text of `key`, falling back to English, then to the key itself.
+    pub fn text(self, key: &str) -> &str {
+        let t = tables();
+        t[self.index()]
+            .get(key)
+            .or_else(|| t[0].get(key))
+            .map_or(key, String::as_str)
+    }
+
+    /// `text(key)` with `{name}` placeholders filled in (values are plain
+    /// text: the caller escapes the result for HTML).
+    pub fn fill(self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.text(key).to_owned();
+        for (name, value) in args {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+
+    /// `ltr` or `rtl`.
+    pub fn dir(self) -> &'static str {
+        if self.text("lang.dir") == "rtl" {
+            "rtl"
+        } else {
+            "ltr"
+        }
+    }
+
+    /// The whole catalog as JSON, for the page's script (English keys
+    /// filled in where this language lacks them).
+    pub fn catalog_json(self) -> String {
+        let t = tables();
+        let mut merged: std::collections::BTreeMap<&str, &str> =
+            t[0].iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        for (k, v) in &t[self.index()] {
+            merged.insert(k, v);
+        }
+        serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The keys of a catalog, for the tests.
+pub fn keys(lang: Lang) -> Vec<String> {
+    let mut k: Vec<String> = tables()[lang.index()].keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut out: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_catalog_parses_and_has_english_keys_with_the_same_placeholders() {
+        let english = keys(Lang::english());
+        assert!(english.len() > 100, "English catalog did not parse");
+        for l in LANGS {
+            let k = keys(l);
+            assert!(!k.is_empty(), "{} does not parse", l.tag);
+            for key in &k {
+                assert!(english.contains(key), "{}: unknown key {key}", l.tag);
+                assert_eq!(
+                    placeholders(l.text(key)),
+                    placeholders(Lang::english().text(key)),
+                    "{}: {key} has other placeholders than English",
+                    l.tag
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn spanish_german_and_arabic_are_complete() {
+        let english = keys(Lang::english());
+        for tag in ["es", "de", "ar"] {
+            let l = Lang::by_tag(tag).unwrap();
+            let missing: Vec<_> = english.iter().filter(|k| !keys(l).contains(k)).collect();
+            assert!(missing.is_empty(), "{tag} lacks {missing:?}");
+            let untranslated: Vec<_> = english
+                .iter()
+                .filter(|k| {
+                    let en = Lang::english().text(k);
+                    l.text(k) == en && en.chars().filter(|c| c.is_alphabetic()).count() > 12
+                })
+                .collect();
+            assert!(
+                untranslated.is_empty(),
+                "{tag} leaves {untranslated:?} in English"
+            );
+        }
+    }
+
+    #[test]
+    fn arabic_is_laid_out_right_to_left() {
+        assert_eq!(Lang::by_tag("ar").unwrap().dir(), "rtl");
+        assert_eq!(Lang::english().dir(), "ltr");
+        assert_eq!(Lang::by_tag("de").unwrap().dir(), "ltr");
+    }
+
+    #[test]
+    fn the_query_wins_then_accept_language_then_english() {
+        assert_eq!(Lang::negotiate(Some("de"), Some("es")).tag, "de");
+        assert_eq!(
+            Lang::negotiate(Some("xx"), Some("fr, es-MX;q=0.8")).tag,
+            "es"
+        );
+        assert_eq!(Lang::negotiate(None, Some("fr")).tag, "en");
+        assert_eq!(Lang::negotiate(None, None).tag, "en");
+    }
+
+    #[test]
+    fn fill_replaces_placeholders() {
+        let l = Lang::english();
+        assert_eq!(
+            l.fill("report.title", &[("desk", "ethics")]),
+            "Report to ethics"
+        );
+    }
+}

@@ -1,0 +1,421 @@
+//! The HTML of the reporter's pages. Every string comes from the catalogs;
+//! every value is escaped. The pages work as plain forms; the script
+//! (`/static/sotto.js`) takes them over where JavaScript runs.
+
+use std::fmt::Write as _;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+
+use super::assets;
+use super::i18n::{Lang, LANGS};
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What every page needs: the language and where the page is (for the
+/// language links).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The reader's language.
+    pub lang: Lang,
+    /// The page's path, without query.
+    pub path: String,
+    /// Scheme and host the reader used, for the saved token file.
+    pub origin: String,
+}
+
+impl Ctx {
+    /// Text of `key`, escaped.
+    pub fn t(&self, key: &str) -> String {
+        esc(self.lang.text(key))
+    }
+
+    /// Text of `key` with placeholders filled, escaped.
+    pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
+        esc(&self.lang.fill(key, args))
+    }
+
+    /// `path` with this page's language kept.
+    pub fn href(&self, path: &str) -> String {
+        if self.lang == Lang::english() {
+            esc(path)
+        } else {
+            format!("{}?lang={}", esc(path), self.lang.tag)
+        }
+    }
+}
+
+/// Which navigation entry is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// The report pages.
+    Report,
+    /// The status page.
+    Status,
+}
+
+/// A whole page around `main`.
+pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) -> HttpResponse {
+    let mut h = String::with_capacity(main.len() + 8192);
+    let lang = ctx.lang;
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"{tag}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
+         <title>{title} · {site}</title>\n\
+         <link rel=\"stylesheet\" href=\"/static/style.css\">\n\
+         <script src=\"/static/sotto.js\" defer></script>\n</head>\n<body>\n\
+         <a class=\"skip\" href=\"#main\">{skip}</a>\n<header>\n<p class=\"brand\">{site} \
+         <span>{tagline}</span></p>\n<nav aria-label=\"{site}\"><ul>",
+        tag = lang.tag,
+        dir = lang.dir(),
+        title = esc(title),
+        site = ctx.t("site.name"),
+        tagline = ctx.t("site.tagline"),
+        skip = ctx.t("nav.skip"),
+    );
+    for (key, path, which) in [
+        ("nav.report", "/", Some(Nav::Report)),
+        ("nav.status", "/status", Some(Nav::Status)),
+        ("nav.transparency", "/transparency", None),
+    ] {
+        let current = if which == Some(nav) {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<li><a href=\"{}\"{current}>{}</a></li>",
+            ctx.href(path),
+            ctx.t(key)
+        );
+    }
+    let _ = write!(
+        h,
+        "</ul></nav>\n<nav aria-label=\"{}\"><ul class=\"langs\">",
+        ctx.t("nav.language")
+    );
+    for l in LANGS {
+        let current = if l == lang {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<li><a href=\"{}?lang={tag}\" hreflang=\"{tag}\" lang=\"{tag}\"{current}>{}</a></li>",
+            esc(&ctx.path),
+            esc(l.text("lang.name")),
+            tag = l.tag,
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</ul></nav>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n{main}</main>\n<footer>\n\
+         <p>{bundle}</p>\n</footer>\n\
+         <script type=\"application/json\" id=\"sotto-i18n\">{catalog}</script>\n</body>\n</html>",
+        bundle = ctx.f("footer.bundle", &[("hash", assets::bundle_sha256())]),
+        catalog = lang.catalog_json().replace('<', "\\u003c"),
+    );
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(h)
+}
+
+/// A page that says one thing went wrong, in the reader's language.
+pub fn error_page(ctx: &Ctx, status: StatusCode, nav: Nav, message: &str) -> HttpResponse {
+    let main = format!(
+        "<h1>{}</h1>\n<p role=\"alert\" class=\"problem\">{}</p>\n<p><a href=\"{}\">{}</a></p>\n",
+        ctx.t("error.title"),
+        esc(message),
+        ctx.href(match nav {
+            Nav::Report => "/",
+            Nav::Status => "/status",
+        }),
+        ctx.t(match nav {
+            Nav::Report => "nav.report",
+            Nav::Status => "nav.status",
+        }),
+    );
+    page(ctx, status, ctx.lang.text("error.title"), nav, &main)
+}
+
+/// One desk, as the chooser shows it.
+#[derive(Debug, Clone)]
+pub struct DeskChoice {
+    /// Its name.
+    pub name: String,
+    /// Its sentence.
+    pub description: String,
+    /// Active readers.
+    pub readers: usize,
+}
+
+/// `/` when the deployment has several desks.
+pub fn desks(ctx: &Ctx, desks: &[DeskChoice]) -> HttpResponse {
+    let mut m = String::new();
+    let _ = writeln!(
+        m,
+        "<h1>{}</h1>\n<p>{}</p>\n<ul class=\"desks\">",
+        ctx.t("desks.title"),
+        ctx.t("desks.intro")
+    );
+    for d in desks {
+        let _ = writeln!(
+            m,
+            "<li><h2><a href=\"{}\">{}</a></h2><p>{}</p><p class=\"meta\">{}</p></li>",
+            ctx.href(&format!("/desk/{}", urlencode(&d.name))),
+            ctx.f("desks.choose", &[("desk", &d.name)]),
+            esc(&d.description),
+            ctx.f("desks.readers", &[("count", &d.readers.to_string())]),
+        );
+    }
+    m.push_str("</ul>\n");
+    if desks.is_empty() {
+        let _ = writeln!(m, "<p class=\"note\">{}</p>", ctx.t("desks.none"));
+    }
+    page(
+        ctx,
+        StatusCode::OK,
+        ctx.lang.text("desks.title"),
+        Nav::Report,
+        &m,
+    )
+}
+
+/// A reader of a desk, as the form lists them.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    /// Recipient id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Fingerprint, five groups.
+    pub fingerprint: String,
+}
+
+/// Percent-encodes a path segment.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn field(ctx: &Ctx, id: &str, key: &str, input: &str, help: Option<&str>) -> String {
+    let help_html = help
+        .map(|h| format!("<p class=\"help\" id=\"{id}-help\">{}</p>", ctx.t(h)))
+        .unwrap_or_default();
+    format!(
+        "<div class=\"field\"><label for=\"{id}\">{}</label>{help_html}{input}</div>\n",
+        ctx.t(key)
+    )
+}
+
+/// The report form of one desk.
+pub fn report(ctx: &Ctx, desk: &str, description: &str, readers: &[Reader]) -> HttpResponse {
+    let mut m = String::new();
+    let title = ctx.lang.fill("report.title", &[("desk", desk)]);
+    let _ = writeln!(
+        m,
+        "<h1>{}</h1>\n<p class=\"desk-description\">{}</p>\n<p>{}</p>",
+        esc(&title),
+        esc(description),
+        ctx.t("report.intro")
+    );
+    let _ = writeln!(
+        m,
+        "<details class=\"safety\" open><summary>{}</summary>\n<ul>\
+         <li>{}</li><li>{}</li><li>{}</li><li>{}</li>\
+         <li class=\"js-only\" hidden>{} <button type=\"button\" id=\"forget\">{}</button> \
+         <span id=\"forgotten\" role=\"status\"></span></li></ul>\n</details>",
+        ctx.t("report.safety.title"),
+        ctx.t("report.safety.stored"),
+        ctx.t("report.safety.not_stored"),
+        ctx.t("report.safety.tor"),
+        ctx.t("report.safety.token"),
+        ctx.t("report.safety.memory"),
+        ctx.t("report.safety.forget"),
+    );
+    let _ = writeln!(
+        m,
+        "<noscript><p class=\"note\">{}</p></noscript>",
+        ctx.t("report.nojs")
+    );
+    let _ = writeln!(
+        m,
+        "<form id=\"report-form\" method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" \
+         data-desk=\"{}\">",
+        ctx.href(&format!("/desk/{}/report", urlencode(desk))),
+        esc(desk)
+    );
+    m.push_str(&field(
+        ctx,
+        "text",
+        "report.what",
+        "<textarea id=\"text\" name=\"text\" rows=\"10\" required aria-describedby=\"text-help\"></textarea>",
+        Some("report.what.help"),
+    ));
+    m.push_str(&field(
+        ctx,
+        "when",
+        "report.when",
+        "<input id=\"when\" name=\"when\" type=\"text\" autocomplete=\"off\" aria-describedby=\"when-help\">",
+        Some("report.when.help"),
+    ));
+    m.push_str(&field(
+        ctx,
+        "links",
+        "report.where",
+        "<textarea id=\"links\" name=\"links\" rows=\"3\" aria-describedby=\"links-help\"></textarea>",
+        Some("report.where.help"),
+    ));
+    m.push_str(&field(
+        ctx,
+        "involved",
+        "report.involved",
+        "<input id=\"involved\" name=\"involved\" type=\"text\" autocomplete=\"off\" aria-describedby=\"involved-help\">",
+        Some("report.involved.help"),
+    ));
+    let _ = writeln!(
+            m,
+            "<div class=\"check\"><input type=\"checkbox\" id=\"urgent\" name=\"urgent\" value=\"1\">\
+         <label for=\"urgent\">{}</label></div>\n\
+         <div class=\"check\"><input type=\"checkbox\" id=\"record_only\" name=\"record_only\" value=\"1\" \
+         aria-describedby=\"record_only-help\"><label for=\"record_only\">{}</label>\
+         <p class=\"help\" id=\"record_only-help\">{}</p></div>",
+        ctx.t("report.urgent"),
+        ctx.t("report.record_only"),
+        ctx.t("report.record_only.help"),
+    );
+    m.push_str(&field(
+        ctx,
+        "attachments",
+        "report.attachments",
+        "<input id=\"attachments\" name=\"attachment\" type=\"file\" multiple aria-describedby=\"attachments-help\">",
+        Some("report.attachments.help"),
+    ));
+    let _ = writeln!(
+        m,
+        "<fieldset id=\"readers\"><legend>{}</legend>\n<p class=\"help\">{}</p>\n<ul>",
+        ctx.t("report.readers"),
+        ctx.t("report.readers.help")
+    );
+    for (i, r) in readers.iter().enumerate() {
+        let _ = writeln!(
+            m,
+            "<li class=\"check\"><input type=\"checkbox\" id=\"reader-{i}\" name=\"reader\" value=\"{id}\" checked \
+             data-name=\"{name}\"><label for=\"reader-{i}\"><span class=\"reader-name\">{name}</span> \
+             <span class=\"fingerprint\">{fp}</span></label></li>",
+            id = esc(&r.id),
+            name = esc(&r.name),
+            fp = ctx.f("report.reader.fingerprint", &[("fp", &r.fingerprint)]),
+        );
+    }
+    let _ = writeln!(
+            m,
+            "</ul>\n<div id=\"reader-check\" role=\"status\" aria-live=\"polite\"></div>\n</fieldset>\n\
+         <div id=\"progress\" hidden>\n{}{}{}</div>\n\
+         <p id=\"form-error\" class=\"problem\" role=\"alert\"></p>\n\
+         <button type=\"submit\" id=\"send\">{}</button>\n</form>",
+        progress(ctx, "encrypt"),
+        progress(ctx, "work"),
+        progress(ctx, "upload"),
+        ctx.t("report.submit")
+    );
+    let _ = writeln!(
+            m,
+            "<section id=\"done\" hidden tabindex=\"-1\" aria-labelledby=\"done-title\">\n\
+         <h2 id=\"done-title\">{title}</h2>\n<p id=\"done-received\"></p>\n<p>{intro}</p>\n\
+         <p class=\"token-label\" id=\"token-label\">{label}</p>\n\
+         <p><output id=\"token\" class=\"token\" aria-labelledby=\"token-label\"></output></p>\n\
+         <p class=\"actions\"><button type=\"button\" id=\"copy\">{copy}</button> \
+         <a id=\"save\" class=\"button\" href=\"#\" download=\"sotto-token.txt\">{save}</a> \
+         <span id=\"copied\" role=\"status\"></span></p>\n\
+         <p id=\"receipt-note\"></p>\n<div id=\"done-warnings\" role=\"alert\"></div>\n\
+         <form id=\"confirm-form\"><div class=\"field\"><label for=\"confirm\">{confirm}</label>\
+         <input id=\"confirm\" type=\"text\" autocomplete=\"off\" spellcheck=\"false\" autocapitalize=\"off\" \
+         maxlength=\"8\"></div><button type=\"submit\">{confirm_button}</button></form>\n\
+         <p id=\"confirm-result\" role=\"status\"></p>\n\
+         <p id=\"status-link\" hidden><a href=\"{status_href}\">{status}</a></p>\n</section>",
+        title = ctx.t("token.title"),
+        intro = ctx.t("token.intro"),
+        label = ctx.t("token.label"),
+        copy = ctx.t("token.copy"),
+        save = ctx.t("token.save"),
+        confirm = ctx.t("token.confirm"),
+        confirm_button = ctx.t("token.confirm.button"),
+        status_href = ctx.href("/status"),
+        status = ctx.t("nav.status"),
+    );
+    page(ctx, StatusCode::OK, &title, Nav::Report, &m)
+}
+
+fn progress(ctx: &Ctx, stage: &str) -> String {
+    format!(
+        "<div class=\"stage\"><label for=\"p-{stage}\">{}</label>\
+         <progress id=\"p-{stage}\" max=\"1\" value=\"0\"></progress></div>\n",
+        ctx.t(&format!("progress.{stage}"))
+    )
+}
+
+/// The token form of the status page, with an optional problem above it.
+pub fn status_form(ctx: &Ctx, problem: Option<&str>) -> String {
+    let problem = problem
+        .map(|p| format!("<p class=\"problem\" role=\"alert\">{}</p>\n", esc(p)))
+        .unwrap_or_default();
+    format!(
+        "<h1>{title}</h1>\n<p class=\"js-only\" hidden>{intro}</p>\n\
+         <noscript><p class=\"note\">{nojs}</p></noscript>\n{problem}\
+         <form id=\"status-form\" method=\"post\" action=\"{action}\">\n\
+         <div class=\"field\"><label for=\"token-input\">{token}</label>\
+         <p class=\"help\" id=\"token-help\">{help}</p>\
+         <input id=\"token-input\" name=\"token\" type=\"text\" autocomplete=\"off\" spellcheck=\"false\" \
+         autocapitalize=\"off\" aria-describedby=\"token-help\"></div>\n\
+         <div class=\"field js-only\" hidden><label for=\"token-file\">{file}</label>\
+         <input id=\"token-file\" type=\"file\" accept=\".txt,text/plain\"></div>\n\
+         <p id=\"status-error\" class=\"problem\" role=\"alert\"></p>\n\
+         <button type=\"submit\">{open}</button>\n</form>\n<section id=\"case\" hidden tabindex=\"-1\"></section>\n",
+        title = ctx.t("status.title"),
+        intro = ctx.t("status.intro"),
+        nojs = ctx.t("status.intro.nojs"),
+        action = ctx.href("/status"),
+        token = ctx.t("status.token"),
+        help = ctx.t("status.token.help"),
+        file = ctx.t("status.file"),
+        open = ctx.t("status.open"),
+    )
+}
+
+/// `GET /status`.
+pub fn status(ctx: &Ctx) -> HttpResponse {
+    page(
+        ctx,
+        StatusCode::OK,
+        ctx.lang.text("status.title"),
+        Nav::Status,
+        &status_form(ctx, None),
+    )
+}
