@@ -123,7 +123,10 @@ fn generic(status: StatusCode) -> (&'static str, &'static str) {
             ("method_not_allowed", "this route does not take that method")
         }
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send application/json"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "wrong content type: the API takes application/json, the pages' forms their form encodings",
+        ),
         s if s.is_client_error() => ("bad_request", "the request could not be read"),
         _ => (
             "internal",

@@ -87,6 +87,7 @@ pub async fn info(
                 acknowledge_days: st.settings.acknowledge_days,
                 update_days: st.settings.update_days,
             },
+            web_bundle_sha256: crate::web::assets::bundle_sha256().to_owned(),
         })
     })
     .await?;

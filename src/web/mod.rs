@@ -39,9 +39,15 @@ pub fn ctx(req: &HttpRequest) -> Ctx {
         .get("accept-language")
         .and_then(|v| v.to_str().ok());
     let info = req.connection_info();
+    // A form's answer links its languages to the page the form was on.
+    let path = req.path();
+    let path = path
+        .strip_suffix("/report")
+        .or_else(|| path.strip_suffix("/reply"))
+        .unwrap_or(path);
     Ctx {
         lang: Lang::negotiate(wanted, accept),
-        path: req.path().to_owned(),
+        path: path.to_owned(),
         origin: format!("{}://{}", info.scheme(), info.host()),
     }
 }

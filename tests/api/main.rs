@@ -11,4 +11,5 @@ mod helpers;
 mod hostile_operator;
 mod pyrage_db;
 mod transparency;
+mod web_pages;
 mod web_vectors;

@@ -79,6 +79,9 @@ pub struct DeskInfo {
     pub proof_of_work: PowParams,
     /// How fast the handlers promise to answer.
     pub deadlines: Deadlines,
+    /// SHA-256 (hex) of the reporter page's script as this server serves
+    /// it, to compare with the one the community builds from the sources.
+    pub web_bundle_sha256: String,
 }
 
 /// Size limits.

@@ -1,0 +1,403 @@
+//! The reporter's pages over plain HTTP (the browser tests in
+//! `web/test/e2e.test.mjs` drive them in Chromium): languages, headers, the
+//! served script's hash, the forms' answers to bad input, and the
+//! no-JavaScript path leaving nothing behind.
+
+use sotto_envelope::token::Token;
+
+use crate::helpers::{contains, files_under, spawn_app, TestApp};
+
+struct Page {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Page {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn request(app: &TestApp, method: &str, path: &str, kind: Option<&str>, body: &[u8]) -> Page {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}{}", app.url, path);
+    let res = match method {
+        "GET" => agent.get(&url).call(),
+        _ => {
+            let mut r = agent.post(&url);
+            if let Some(k) = kind {
+                r = r.header("content-type", k);
+            }
+            r.send(body)
+        }
+    };
+    let mut res = res.unwrap();
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    Page {
+        status: res.status().as_u16(),
+        headers,
+        body: res.body_mut().read_to_vec().unwrap_or_default(),
+    }
+}
+
+const BOUNDARY: &str = "sotto-test-boundary-0123456789";
+
+/// A multipart form: text fields, and files as (name, bytes).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (name, value) in fields {
+        b.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, data) in files {
+        b.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        b.extend_from_slice(data);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    b
+}
+
+fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Page {
+    let kind = format!("multipart/form-data; boundary={BOUNDARY}");
+    request(app, "POST", path, Some(&kind), &multipart(fields, files))
+}
+
+fn token_in(page: &Page) -> String {
+    let text = page.text();
+    let start = text
+        .find("<output id=\"token\"")
+        .expect("a token on the page");
+    let after = &text[start..];
+    let open = after.find('>').unwrap() + 1;
+    let close = after.find("</output>").unwrap();
+    after[open..close].to_owned()
+}
+
+#[test]
+fn every_page_answers_in_each_language_with_the_security_headers_and_no_cookie() {
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    for lang in ["en", "es", "de", "ar"] {
+        for path in ["/", "/desk/default", "/status"] {
+            let p = request(&app, "GET", &format!("{path}?lang={lang}"), None, b"");
+            assert_eq!(p.status, 200, "{path} {lang}");
+            let dir = if lang == "ar" { "rtl" } else { "ltr" };
+            assert!(
+                p.text()
+                    .contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")),
+                "{path} {lang}"
+            );
+            let csp = p.header("content-security-policy").unwrap();
+            assert!(csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
+            assert!(!csp.contains("unsafe"), "{csp}");
+            assert_eq!(p.header("referrer-policy"), Some("no-referrer"));
+            assert_eq!(p.header("x-content-type-options"), Some("nosniff"));
+            assert_eq!(p.header("cache-control"), Some("no-store"));
+            assert!(p.header("set-cookie").is_none());
+            assert!(!p.text().contains("<script>"), "no inline script");
+            assert!(
+                !p.text().contains("http://") && !p.text().contains("https://"),
+                "nothing from another origin on {path} {lang}"
+            );
+        }
+    }
+    // The reader's language comes from the browser when not chosen.
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let mut res = agent
+        .get(format!("{}/status", app.url))
+        .header("accept-language", "fr-CH, de;q=0.9")
+        .call()
+        .unwrap();
+    assert!(res
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .contains("<html lang=\"de\""));
+}
+
+#[test]
+fn the_served_script_is_the_one_whose_hash_every_page_and_desk_shows() {
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    let script = request(&app, "GET", "/static/sotto.js", None, b"");
+    assert_eq!(script.status, 200);
+    assert!(script
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    let hash: String = sotto_envelope::sha256(&script.body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(app.api.desk("default").unwrap().web_bundle_sha256, hash);
+    assert!(request(&app, "GET", "/", None, b"").text().contains(&hash));
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/web.md")).unwrap();
+    assert!(
+        docs.contains(&hash),
+        "docs/web.md names another bundle hash than the one served: update it to {hash}"
+    );
+    assert_eq!(
+        request(&app, "GET", "/static/other.js", None, b"").status,
+        404
+    );
+}
+
+#[test]
+fn bad_form_input_gets_a_clear_4xx_page_and_stores_nothing() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let alice_id = alice.card().fingerprint().id();
+    let cases = |app: &TestApp| -> i64 {
+        rusqlite::Connection::open(app.db_path())
+            .unwrap()
+            .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+            .unwrap()
+    };
+    let report = "/desk/default/report";
+    let checks: Vec<(Page, u16, &str)> = vec![
+        (
+            post_form(&app, report, &[("text", "  "), ("reader", &alice_id)], &[]),
+            400,
+            "Please write what happened",
+        ),
+        (
+            post_form(&app, report, &[("text", "x")], &[]),
+            400,
+            "Nobody would read this report",
+        ),
+        (
+            post_form(
+                &app,
+                report,
+                &[("text", "x"), ("reader", "1234512345123451234512345")],
+                &[],
+            ),
+            400,
+            "list of readers changed",
+        ),
+        (
+            post_form(&app, "/desk/nonesuch/report", &[("text", "x")], &[]),
+            404,
+            "no desk by that name",
+        ),
+        (
+            request(
+                &app,
+                "POST",
+                report,
+                Some("application/json"),
+                b"{\"text\":\"x\"}",
+            ),
+            400,
+            "",
+        ),
+        (
+            request(
+                &app,
+                "POST",
+                report,
+                Some(&format!("multipart/form-data; boundary={BOUNDARY}")),
+                b"--garbage",
+            ),
+            400,
+            "",
+        ),
+        (
+            request(
+                &app,
+                "POST",
+                "/status",
+                Some("application/x-www-form-urlencoded"),
+                b"token=abc",
+            ),
+            400,
+            "exactly 32 characters",
+        ),
+        (
+            request(
+                &app,
+                "POST",
+                "/status",
+                Some("application/x-www-form-urlencoded"),
+                b"token=b%C3%A9",
+            ),
+            400,
+            "only 0, 2-9",
+        ),
+        (
+            request(
+                &app,
+                "POST",
+                "/status",
+                Some("application/x-www-form-urlencoded"),
+                format!("token={}", Token::generate().to_display().as_str()).as_bytes(),
+            ),
+            400,
+            "No case has this token",
+        ),
+        (
+            request(&app, "POST", "/status", Some("text/plain"), b"token"),
+            415,
+            "wrong content type",
+        ),
+        (
+            post_form(
+                &app,
+                "/status/reply",
+                &[("token", "nope"), ("text", "x")],
+                &[],
+            ),
+            400,
+            "32 characters",
+        ),
+        (
+            request(&app, "GET", "/desk/nonesuch?lang=es", None, b""),
+            404,
+            "No hay",
+        ),
+        (request(&app, "GET", "/desk/%FF%FE", None, b""), 404, ""),
+    ];
+    for (i, (page, status, says)) in checks.iter().enumerate() {
+        assert_eq!(page.status, *status, "check {i}: {}", page.text());
+        assert!(page.text().contains(says), "check {i}: {}", page.text());
+        assert!(
+            page.header("content-type")
+                .is_some_and(|k| k.starts_with("text/html") || k.starts_with("application/json")),
+            "check {i}"
+        );
+    }
+    assert_eq!(cases(&app), 0, "nothing was stored");
+    // A form larger than the desk accepts is refused before any work.
+    let big = vec![7u8; 17 * 1024 * 1024];
+    let page = post_form(
+        &app,
+        report,
+        &[("text", "x"), ("reader", &alice_id)],
+        &[("big.bin", &big)],
+    );
+    assert!((400..500).contains(&page.status), "{}", page.status);
+    assert_eq!(cases(&app), 0);
+}
+
+#[test]
+fn a_report_without_javascript_works_and_leaves_no_text_or_token_on_disk_or_in_logs() {
+    const CANARY: &str = "NOJS-CANARY-5d1e-in-every-field";
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let bob = app.add_recipient("Bob");
+    let page = post_form(
+        &app,
+        "/desk/default/report?lang=de",
+        &[
+            ("text", &format!("what happened {CANARY}")),
+            ("when", &format!("when {CANARY}")),
+            (
+                "links",
+                &format!("https://x.example/{CANARY}\n\n https://y.example/ "),
+            ),
+            ("involved", &format!("who {CANARY}")),
+            ("urgent", "1"),
+            ("reader", &alice.card().fingerprint().id()),
+        ],
+        &[(&format!("{CANARY}.txt"), CANARY.as_bytes())],
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("<html lang=\"de\""));
+    let shown = token_in(&page);
+    let token = Token::parse(&shown).unwrap();
+
+    // The reporter's own client reads it as sealed: Alice only, every field.
+    let view = sotto::client::reporter::status(&app.api, &token).unwrap();
+    assert_eq!(view.recipients.len(), 1);
+    assert_eq!(view.recipients[0].name.as_str(), "Alice");
+    let case = view.status.case.clone();
+    let thread = sotto::client::desk::show(&app.api, &alice, &case).unwrap();
+    match thread.messages[0].content.as_ref().unwrap() {
+        sotto_wire::content::Content::Report(r) => {
+            assert!(r.urgent && !r.record_only);
+            assert_eq!(r.when, format!("when {CANARY}"));
+            assert_eq!(r.involved, format!("who {CANARY}"));
+            assert_eq!(
+                r.links,
+                vec![
+                    format!("https://x.example/{CANARY}"),
+                    "https://y.example/".into()
+                ]
+            );
+            assert_eq!(r.attachments[0].data, CANARY.as_bytes());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(sotto::client::desk::show(&app.api, &bob, &case).is_err());
+
+    // The status page and a reply, through the forms.
+    let status = request(
+        &app,
+        "POST",
+        "/status",
+        Some("application/x-www-form-urlencoded"),
+        format!("token={}", shown).as_bytes(),
+    );
+    assert_eq!(status.status, 200);
+    assert!(status.text().contains(&format!("what happened {CANARY}")));
+    let reply = post_form(
+        &app,
+        "/status/reply",
+        &[("token", &shown), ("text", &format!("reply {CANARY}"))],
+        &[],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().contains(&format!("reply {CANARY}")));
+    assert_eq!(
+        sotto::client::reporter::status(&app.api, &token)
+            .unwrap()
+            .messages
+            .len(),
+        2
+    );
+
+    // Nothing of it on disk or in the debug log.
+    let mut needles: Vec<(&str, Vec<u8>)> = vec![
+        ("canary", CANARY.as_bytes().to_vec()),
+        ("token", shown.clone().into_bytes()),
+        ("token (compact)", shown.replace('-', "").into_bytes()),
+        ("handle", token.handle().encode().as_bytes().to_vec()),
+    ];
+    needles.push(("handle (raw)", token.handle().as_bytes().to_vec()));
+    for file in files_under(&app.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        for (label, n) in &needles {
+            assert!(!contains(&bytes, n), "{label} in {}", file.display());
+        }
+    }
+    let logs = app.logs();
+    assert!(logs.contains("starting"));
+    for (label, n) in &needles {
+        assert!(!contains(logs.as_bytes(), n), "{label} in the log");
+    }
+}

@@ -1,0 +1,503 @@
+// End to end, in a real browser: Debian's Chromium, headless, driven by
+// playwright-core, against the real `sotto` binary and its CLI.
+//
+// Run by ./scripts/test.sh, which builds the binary, installs Chromium and
+// the npm packages, and sets SOTTO_BIN and SOTTO_PYTHON (a Python with
+// pyrage). Screenshots of every page go to target/screenshots/.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+
+import axe from "axe-core";
+import { chromium } from "playwright-core";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = process.env.SOTTO_BIN;
+const PYTHON = process.env.SOTTO_PYTHON;
+const CHROMIUM = process.env.SOTTO_CHROMIUM ?? "/usr/bin/chromium";
+const SHOTS = join(ROOT, "target", "screenshots");
+const LANGS = ["en", "es", "de", "ar"];
+
+if (!BIN || !PYTHON) {
+  throw new Error("SOTTO_BIN and SOTTO_PYTHON must be set: run ./scripts/test.sh");
+}
+
+let work;
+let server;
+let base;
+let browser;
+
+function sotto(args, { input, env } = {}) {
+  return execFileSync(BIN, args, {
+    input,
+    encoding: "utf8",
+    env: { ...process.env, SOTTO_SERVER: base, SOTTO_KNOWN: join(work, "known.json"), ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** Runs the CLI expecting failure; returns its stderr and stdout. */
+function sottoFails(args, opts) {
+  try {
+    sotto(args, opts);
+  } catch (e) {
+    return `${e.stdout}${e.stderr}`;
+  }
+  throw new Error(`sotto ${args.join(" ")} succeeded`);
+}
+
+function identity(name, file) {
+  sotto(["desk", "keygen", "--name", name, "--identity", join(work, file)]);
+  return join(work, file);
+}
+
+function addRecipient(key, desk = "default") {
+  const card = sotto(["desk", "card", "--identity", key]).trim();
+  sotto(["admin", "add-recipient", "--data", join(work, "data"), "--desk", desk, "--card", card]);
+}
+
+function python(script, ...args) {
+  return execFileSync(PYTHON, ["-c", script, ...args], { encoding: "utf8" });
+}
+
+/** Decrypts the database's envelopes of a case with pyrage and an identity file. */
+function pyrageOpen(caseHex, keyFile) {
+  return JSON.parse(
+    python(
+      `
+import sqlite3, sys, json, pyrage
+ident = pyrage.x25519.Identity.from_str(
+    [l for l in open(sys.argv[2]).read().splitlines() if l.startswith("AGE-SECRET-KEY-1")][0])
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+out = []
+for (env,) in db.execute("SELECT envelope FROM messages WHERE hex(case_id) = upper(?) ORDER BY seq", (sys.argv[3],)):
+    try:
+        p = pyrage.decrypt(env, [ident])
+    except Exception:
+        out.append(None)
+        continue
+    n = int.from_bytes(p[16:20], "big")
+    out.append(json.loads(p[20:20 + n]))
+print(json.dumps(out))
+`,
+      join(work, "data", "sotto.db"),
+      keyFile,
+      caseHex,
+    ),
+  );
+}
+
+function inbox(key) {
+  return JSON.parse(sotto(["desk", "inbox", "--identity", key, "--json"]));
+}
+
+let alice;
+let bob;
+let carol;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "sotto-e2e-"));
+  server = spawn(BIN, ["serve", "--data", join(work, "data"), "--listen", "127.0.0.1:0"], {
+    env: {
+      ...process.env,
+      SOTTO_POW_DIFFICULTY: "12",
+      SOTTO_CHECKPOINT_INTERVAL: "1",
+      SOTTO_LOG: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  base = await new Promise((ok, fail) => {
+    let out = "";
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
+      if (m) ok(m[1]);
+    });
+    server.on("exit", (code) => fail(new Error(`sotto serve exited with ${code}`)));
+    setTimeout(() => fail(new Error("sotto serve did not start")), 20000);
+  });
+  alice = identity("Alice Ombud", "alice.key");
+  bob = identity("Bob Team", "bob.key");
+  carol = identity("Carol Independent", "carol.key");
+  addRecipient(alice);
+  addRecipient(bob);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A page that fails the test on any script error. */
+async function newPage(options = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, ...options });
+  const page = await context.newPage();
+  page.noJs = options.javaScriptEnabled === false;
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e.message));
+  return page;
+}
+
+async function waitForReaderCheck(page) {
+  await page.waitForSelector("#reader-check p");
+}
+
+/** Fills the report form; unchecks the readers named in `exclude`. */
+async function fillReport(page, text, { exclude = [], files = [] } = {}) {
+  await page.fill("#text", text);
+  await page.fill("#when", "last Tuesday evening");
+  await page.fill("#links", "https://example.org/post/1\nhttps://example.org/post/2");
+  await page.fill("#involved", "a moderator");
+  for (const name of exclude) {
+    await page.uncheck(`input[name=reader][data-name="${name}"]`);
+  }
+  if (files.length) await page.setInputFiles("#attachments", files);
+}
+
+async function submitInBrowser(page, text, opts) {
+  await page.goto(`${base}/`);
+  await waitForReaderCheck(page);
+  await fillReport(page, text, opts);
+  await page.click("#send");
+  await page.waitForSelector("#done:not([hidden])", { timeout: 120000 });
+  const token = (await page.textContent("#token")).trim();
+  assert.match(token, /^([0-9a-z]{4}-){7}[0-9a-z]{4}$/);
+  return token;
+}
+
+async function openStatus(page, token) {
+  await page.goto(`${base}/status`);
+  await page.fill("#token-input", token);
+  await page.click("#status-form button[type=submit]");
+  await page.waitForSelector("#case:not([hidden]) .thread", { timeout: 60000 });
+}
+
+function caseOf(text, key) {
+  for (const c of inbox(key)) {
+    const shown = sotto(["desk", "show", c.case, "--identity", key]);
+    if (shown.includes(text)) return { id: c.case, shown };
+  }
+  return null;
+}
+
+let jsCase;
+let jsToken;
+
+test("a report from the browser, one reader unchecked: only the chosen reader can open it", async () => {
+  const page = await newPage();
+  const text = "The browser wrote this: a moderator keeps messaging me.";
+  jsToken = await submitInBrowser(page, text, { exclude: ["Bob Team"] });
+  await page.screenshot({ path: join(SHOTS, "token-en-desktop.png"), fullPage: true });
+
+  // Nobody leaves without the token: a wrong last group is refused.
+  await page.fill("#confirm", "zzzz");
+  await page.click("#confirm-form button");
+  assert.match(await page.textContent("#confirm-result"), /not the last group/);
+  await page.fill("#confirm", jsToken.split("-").pop());
+  await page.click("#confirm-form button");
+  assert.ok(await page.isVisible("#status-link"));
+  assert.match(await page.textContent("#receipt-note"), /entry \d+ of its public log/);
+  assert.equal((await page.textContent("#done-warnings")).trim(), "");
+
+  // The saved file holds the token and the receipt.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
+  const saved = readFileSync(await download.path(), "utf8");
+  assert.ok(saved.includes(`token: ${jsToken}`));
+  assert.ok(saved.includes("-----BEGIN SOTTO RECEIPT-----"));
+  writeFileSync(join(work, "token-file.txt"), saved);
+
+  const found = caseOf(text, alice);
+  assert.ok(found, "Alice reads the report with `sotto desk show`");
+  jsCase = found.id;
+  assert.match(found.shown, /when: last Tuesday evening/);
+  assert.match(found.shown, /who was involved: a moderator/);
+  assert.match(found.shown, /link: https:\/\/example.org\/post\/2/);
+  assert.ok(!inbox(bob).some((c) => c.case === jsCase), "the case is not in Bob's inbox");
+  sottoFails(["desk", "show", jsCase, "--identity", bob]);
+
+  // With standard age (pyrage), straight from the database: Alice's key
+  // opens the browser-made envelope, Bob's does not.
+  const withAlice = pyrageOpen(jsCase, alice);
+  assert.equal(withAlice[0].text, text);
+  assert.equal(withAlice[0].kind, "report");
+  assert.deepEqual(pyrageOpen(jsCase, bob), [null]);
+  assert.deepEqual(page.errors, []);
+});
+
+test("the handler's reply shows verified in the browser, and the reporter's reply reaches the handler", async () => {
+  assert.ok(jsCase, "needs the first test's case");
+  sotto(["desk", "reply", jsCase, "--identity", alice], { input: "Thank you. We are looking into it." });
+  await new Promise((r) => setTimeout(r, 2500)); // the reply's checkpoint is published
+  const page = await newPage();
+  await openStatus(page, jsToken);
+  const thread = await page.textContent("#case .thread");
+  assert.match(thread, /Thank you\. We are looking into it\./);
+  assert.match(thread, /Alice Ombud/);
+  assert.equal(await page.locator("#case .verified").count(), 2);
+  assert.equal(await page.locator("#case .thread .problem").count(), 0);
+  assert.match(await page.textContent("#case"), /fresh receipt from the server checks out/);
+  await page.screenshot({ path: join(SHOTS, "status-en-desktop.png"), fullPage: true });
+
+  await page.fill("#reply", "More detail, written in the browser.");
+  await page.click("#reply-form button[type=submit]");
+  await page.waitForSelector("#case .ok[role=status]");
+  assert.match(await page.textContent("#case .thread"), /More detail, written in the browser\./);
+  assert.match(sotto(["desk", "show", jsCase, "--identity", alice]), /More detail, written in the browser\./);
+  assert.deepEqual(page.errors, []);
+});
+
+test("the saved file's receipt is checked on the status page, and a deleted case is a clear warning", async () => {
+  const page = await newPage();
+  await page.goto(`${base}/status`);
+  await page.setInputFiles("#token-file", join(work, "token-file.txt"));
+  await page.waitForFunction(() => document.querySelector("#token-input").value.length > 0);
+  await page.click("#status-form button[type=submit]");
+  await page.waitForSelector("#case:not([hidden]) .thread");
+  assert.match(await page.textContent("#case"), /Your receipt checks out/);
+
+  // The operator deletes the case behind everyone's back.
+  python(
+    `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""PRAGMA foreign_keys = OFF;
+DROP TRIGGER messages_are_append_only_delete;
+DROP TRIGGER case_recipients_are_fixed_delete;""")
+for t in ["messages", "case_recipients", "cases"]:
+    col = "id" if t == "cases" else "case_id"
+    db.execute(f"DELETE FROM {t} WHERE hex({col}) = upper(?)", (sys.argv[2],))
+db.commit()
+`,
+    join(work, "data", "sotto.db"),
+    jsCase,
+  );
+  const again = await newPage();
+  await again.goto(`${base}/status`);
+  await again.setInputFiles("#token-file", join(work, "token-file.txt"));
+  await again.waitForFunction(() => document.querySelector("#token-input").value.length > 0);
+  await again.click("#status-form button[type=submit]");
+  await again.waitForFunction(() => document.querySelector("#status-error").textContent.length > 0);
+  assert.match(await again.textContent("#status-error"), /deleted behind your back/);
+});
+
+test("without JavaScript, report and status work as plain forms, and say the server saw the text", async () => {
+  const page = await newPage({ javaScriptEnabled: false });
+  await page.goto(`${base}/`);
+  assert.match(await page.textContent("noscript, main"), /server sees your report while it seals it/);
+  const text = "Sent with JavaScript off.";
+  await fillReport(page, text, { exclude: ["Alice Ombud"] });
+  await page.click("#send");
+  await page.waitForSelector("#token");
+  const token = (await page.textContent("#token")).trim();
+  assert.match(token, /^([0-9a-z]{4}-){7}[0-9a-z]{4}$/);
+  assert.match(await page.textContent("main"), /entry \d+ of its public log/);
+  await page.screenshot({ path: join(SHOTS, "token-nojs-en-desktop.png"), fullPage: true });
+
+  const found = caseOf(text, bob);
+  assert.ok(found, "Bob reads it");
+  assert.ok(!inbox(alice).some((c) => c.case === found.id), "Alice was unchecked");
+  assert.deepEqual(pyrageOpen(found.id, alice), [null]);
+  sotto(["desk", "reply", found.id, "--identity", bob], { input: "Reply to a reporter without JavaScript." });
+
+  // The token page's own form opens the case: the reporter types it back.
+  await page.fill("#token-input", token);
+  await page.click("#status-form button[type=submit]");
+  await page.waitForSelector("#reply-form");
+  const thread = await page.textContent(".thread");
+  assert.match(thread, /Sent with JavaScript off\./);
+  assert.match(thread, /Reply to a reporter without JavaScript\./);
+  assert.equal(await page.locator(".thread .verified").count(), 2);
+  await page.screenshot({ path: join(SHOTS, "status-nojs-en-desktop.png"), fullPage: true });
+
+  await page.fill("#reply", "My answer, still without JavaScript.");
+  await page.click("#reply-form button[type=submit]");
+  await page.waitForSelector(".ok[role=status]");
+  assert.match(await page.textContent(".thread"), /My answer, still without JavaScript\./);
+  assert.match(sotto(["desk", "show", found.id, "--identity", bob]), /My answer, still without JavaScript\./);
+
+  // A typo in the token is a clear 400, not a lost case.
+  await page.goto(`${base}/status`);
+  await page.fill("#token-input", `${token.slice(0, -1)}${token.endsWith("q") ? "p" : "q"}`);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST"),
+    page.click("#status-form button[type=submit]"),
+  ]);
+  assert.equal(response.status(), 400);
+  assert.match(await page.textContent(".problem"), /typo/);
+});
+
+test("an attachment of several MiB goes through and decrypts byte-identical at the desk", async () => {
+  const page = await newPage();
+  const data = Buffer.alloc(3 * 1024 * 1024 + 12345);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  const text = "Evidence attached: a large file.";
+  await submitInBrowser(page, text, {
+    files: [{ name: "../../evidence.bin", mimeType: "application/octet-stream", buffer: data }],
+  });
+  for (const stage of ["encrypt", "work", "upload"]) {
+    assert.equal(await page.$eval(`#p-${stage}`, (p) => p.value), 1, `${stage} progress reached the end`);
+  }
+  const found = caseOf(text, alice);
+  assert.ok(found);
+  const dir = join(work, "saved");
+  sotto(["desk", "show", found.id, "--identity", alice, "--save-attachments", dir]);
+  const files = readdirSync(dir);
+  assert.deepEqual(files, ["evidence.bin"], "saved under a safe name, inside the folder");
+  assert.ok(readFileSync(join(dir, files[0])).equals(data), "byte-identical");
+  assert.deepEqual(page.errors, []);
+});
+
+test("the page warns, naming them, when a reader was added since this browser last saw the desk", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await submitInBrowser(page, "First report from this browser.");
+  const dave = identity("Dave Newcomer", "dave.key");
+  addRecipient(dave);
+  await new Promise((r) => setTimeout(r, 2500)); // the next checkpoint
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => /Dave Newcomer/.test(document.querySelector("#reader-check").textContent));
+  assert.match(await page.textContent("#reader-check"), /Since you last reported here, Dave Newcomer was added/);
+  sotto(["admin", "remove-recipient", "--data", join(work, "data"), "--desk", "default", "--recipient", "Dave Newcomer"]);
+  await context.close();
+});
+
+test("headers: a strict CSP that blocks injected inline script, no referrer, no cookies, no-store", async () => {
+  const page = await newPage();
+  const cookies = [];
+  page.on("response", (r) => {
+    if (r.headers()["set-cookie"]) cookies.push(r.url());
+  });
+  const res = await page.goto(`${base}/`);
+  const h = res.headers();
+  assert.match(h["content-security-policy"], /script-src 'self';/);
+  assert.match(h["content-security-policy"], /frame-ancestors 'none'/);
+  assert.doesNotMatch(h["content-security-policy"], /unsafe-inline|unsafe-eval/);
+  assert.equal(h["referrer-policy"], "no-referrer");
+  assert.equal(h["x-content-type-options"], "nosniff");
+  assert.equal(h["cache-control"], "no-store");
+  const blocked = await page.evaluate(
+    () =>
+      new Promise((done) => {
+        document.addEventListener("securitypolicyviolation", (e) => done(e.violatedDirective));
+        const s = document.createElement("script");
+        s.textContent = "window.injected = true;";
+        document.body.append(s);
+        setTimeout(() => done(null), 2000);
+      }),
+  );
+  assert.match(blocked, /script-src/);
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  await openStatus(page, await submitInBrowser(page, "for the header test"));
+  assert.deepEqual(cookies, []);
+  assert.deepEqual(await page.context().cookies(), []);
+});
+
+/**
+ * axe-core's violations on a page: every rule it runs by default (WCAG 2.x
+ * A and AA, and best practices). axe needs timers, which a page without
+ * JavaScript does not run; such a page's DOM (its <noscript> shown) is
+ * audited in a page with scripting on and the page's own script blocked.
+ */
+async function axeViolations(page) {
+  let target = page;
+  if (page.noJs) {
+    const html = (await page.content()).replace(/<(\/?)noscript>/g, "<$1div>");
+    target = await newPage();
+    await target.route("**/static/sotto.js", (r) => r.abort());
+    await target.goto(`${base}/status`);
+    await target.setContent(html);
+  }
+  // Evaluated over the DevTools protocol, which the page's CSP does not
+  // govern (an injected <script> would be blocked, rightly).
+  await target.evaluate(`${axe.source};0`);
+  const violations = await target.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  if (target !== page) await target.context().close();
+  return violations;
+}
+
+/** Every page, in a given state, for axe and screenshots. */
+async function eachPage(lang, fn) {
+  const q = `?lang=${lang}`;
+  const page = await newPage();
+  await page.goto(`${base}/desk/default${q}`);
+  await waitForReaderCheck(page);
+  await fn(page, "report");
+  await page.fill("#text", `Axe test report (${lang}).`);
+  await page.click("#send");
+  await page.waitForSelector("#done:not([hidden])", { timeout: 60000 });
+  const token = (await page.textContent("#token")).trim();
+  await fn(page, "token");
+  await page.goto(`${base}/status${q}`);
+  await fn(page, "status-form");
+  await page.fill("#token-input", token);
+  await page.click("#status-form button[type=submit]");
+  await page.waitForSelector("#case:not([hidden]) .thread");
+  await fn(page, "status");
+  await page.goto(`${base}/${q}`);
+  await fn(page, "desks");
+  await page.goto(`${base}/desk/nonesuch${q}`);
+  await fn(page, "error");
+  const nojs = await newPage({ javaScriptEnabled: false });
+  await nojs.goto(`${base}/desk/default${q}`);
+  await fn(nojs, "report-nojs");
+  await nojs.fill("#text", `Axe test without JavaScript (${lang}).`);
+  await nojs.click("#send");
+  await nojs.waitForSelector("#token");
+  await fn(nojs, "token-nojs");
+  await nojs.fill("#token-input", (await nojs.textContent("#token")).trim());
+  await nojs.click("#status-form button[type=submit]");
+  await nojs.waitForSelector("#reply-form");
+  await fn(nojs, "status-nojs");
+  assert.deepEqual(page.errors, []);
+}
+
+test("axe-core finds no violations on any page, in any language; screenshots at desktop and phone width", async () => {
+  // A second desk, so the desk chooser is a page of its own.
+  sotto(["admin", "add-desk", "--data", join(work, "data"), "--name", "ombuds", "--description", "An independent ombudsperson, outside the team."]);
+  addRecipient(carol, "ombuds");
+  // The harness can fail: an image without a text alternative is caught.
+  const control = await newPage();
+  await control.goto(`${base}/status`);
+  await control.evaluate(() => document.body.append(Object.assign(document.createElement("img"), { src: "data:," })));
+  assert.ok((await axeViolations(control)).some((v) => v.startsWith("image-alt")));
+  const found = [];
+  for (const lang of LANGS) {
+    await eachPage(lang, async (page, name) => {
+      if (lang === "ar") {
+        assert.equal(await page.getAttribute("html", "dir"), "rtl");
+      }
+      for (const v of await axeViolations(page)) found.push(`${lang} ${name}: ${v}`);
+      for (const [width, height, label] of [
+        [1280, 900, "desktop"],
+        [390, 844, "phone"],
+      ]) {
+        await page.setViewportSize({ width, height });
+        await page.screenshot({ path: join(SHOTS, `${name}-${lang}-${label}.png`), fullPage: true });
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${lang} ${name} scrolls sideways at ${width}px`);
+      }
+    });
+  }
+  assert.deepEqual(found, []);
+});
