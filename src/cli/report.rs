@@ -398,9 +398,18 @@ fn save_receipt(path: &std::path::Path, receipt: &ReceiptFile) -> Result<(), Cli
         .map_err(|e| CliError(format!("{}: {e}", path.display())))
 }
 
+/// Reads a receipt: the JSON file `submit --receipt` writes, or the file the
+/// web page saves (the token, then the same JSON between two marker lines;
+/// docs/web.md). The token in such a file is not read from it: it is asked
+/// for, or taken from `SOTTO_TOKEN`, as always.
 fn load_receipt(path: &std::path::Path) -> Result<ReceiptFile, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-    serde_json::from_slice(&bytes)
+    let text = String::from_utf8_lossy(&bytes);
+    let json = text
+        .split_once("-----BEGIN SOTTO RECEIPT-----")
+        .and_then(|(_, rest)| rest.split_once("-----END SOTTO RECEIPT-----"))
+        .map_or(text.as_ref(), |(inner, _)| inner.trim());
+    serde_json::from_str(json)
         .map_err(|e| CliError(format!("{}: not a Sotto receipt ({e})", path.display())))
 }
 

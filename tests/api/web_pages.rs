@@ -381,6 +381,35 @@ fn a_report_without_javascript_works_and_leaves_no_text_or_token_on_disk_or_in_l
         2
     );
 
+    // The saved file (a data: link without JavaScript) holds the token and
+    // a receipt the CLI checks too.
+    let text = page.text();
+    let start = text.find("base64,").unwrap() + "base64,".len();
+    let end = start + text[start..].find('"').unwrap();
+    let file = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &text[start..end],
+    )
+    .unwrap();
+    let file = String::from_utf8(file).unwrap();
+    assert!(file.contains(&format!("token: {shown}")));
+    let saved = app.work.path().join("sotto-token.txt");
+    std::fs::write(&saved, &file).unwrap();
+    app.wait_for_checkpoint();
+    let out = app.sotto_with(
+        &["report", "status", "--receipt", saved.to_str().unwrap()],
+        None,
+        &[("SOTTO_TOKEN", &shown)],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("still in the public log"), "{said}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+
     // Nothing of it on disk or in the debug log.
     let mut needles: Vec<(&str, Vec<u8>)> = vec![
         ("canary", CANARY.as_bytes().to_vec()),
