@@ -451,6 +451,17 @@ fn case_page(
         ctx.f("status.state", &[("state", state_name)]),
         ctx.f("status.opened", &[("day", &s.opened.to_string())])
     );
+    let readers: Vec<String> = seen
+        .view
+        .recipients
+        .iter()
+        .map(|c| format!("{} ({})", c.name, c.fingerprint()))
+        .collect();
+    let _ = writeln!(
+        m,
+        "<p>{}</p>",
+        ctx.f("status.readers", &[("names", &readers.join(", "))])
+    );
     match s.next_update_due {
         Some(due) if due < state.today() => {
             let _ = writeln!(

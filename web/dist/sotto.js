@@ -10478,6 +10478,10 @@
     } catch {
       CATALOG = {};
     }
+    if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+      $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
+      return;
+    }
     for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
     $("forget")?.addEventListener("click", () => {
       try {
@@ -10724,10 +10728,12 @@ ${JSON.stringify(receipt)}
     const section = $("case");
     section.hidden = false;
     const today = (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
-    const parts = [el("h1", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
+    const parts = [el("h2", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
     if (note) parts.push(el("p", { class: "ok", role: "status" }, note));
     parts.push(el("p", { class: "state" }, t("status.state", { state: t(`state.${status.state}`) })));
     parts.push(el("p", {}, t("status.opened", { day: status.opened })));
+    const readers = read2.cards.map((c) => `${c.name} (${fingerprint(c).text})`).join(", ");
+    parts.push(el("p", {}, t("status.readers", { names: readers })));
     const due = status.next_update_due;
     if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
     else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));

@@ -16,7 +16,7 @@ import {
   readCase,
   submitReport,
 } from "./client.js";
-import { TokenError, b64, solvePow } from "./crypto.js";
+import { TokenError, b64, fingerprint, solvePow } from "./crypto.js";
 
 const SCRIPT = "/static/sotto.js";
 const MEMORY = "sotto.known.v1";
@@ -127,6 +127,13 @@ function main() {
     CATALOG = JSON.parse($("sotto-i18n")?.textContent ?? "{}");
   } catch {
     CATALOG = {};
+  }
+  // WebCrypto, which age-encryption uses for X25519, exists only in secure
+  // contexts (https, loopback, .onion in Tor Browser). Elsewhere the page
+  // leaves the forms to the server, and says what that means.
+  if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+    $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
+    return;
   }
   for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
   $("forget")?.addEventListener("click", () => {
@@ -382,10 +389,12 @@ function renderCase(api, token, status, read, receipt, receiptFile, note) {
   const section = $("case");
   section.hidden = false;
   const today = new Date().toISOString().slice(0, 10);
-  const parts = [el("h1", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
+  const parts = [el("h2", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
   if (note) parts.push(el("p", { class: "ok", role: "status" }, note));
   parts.push(el("p", { class: "state" }, t("status.state", { state: t(`state.${status.state}`) })));
   parts.push(el("p", {}, t("status.opened", { day: status.opened })));
+  const readers = read.cards.map((c) => `${c.name} (${fingerprint(c).text})`).join(", ");
+  parts.push(el("p", {}, t("status.readers", { names: readers })));
   const due = status.next_update_due;
   if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
   else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));

@@ -379,6 +379,39 @@ test("the page warns, naming them, when a reader was added since this browser la
   await context.close();
 });
 
+test("over plain http from another host, the page says it cannot encrypt here and the forms still work", async () => {
+  // The browser reaches the server under a name that is not loopback: not a
+  // secure context, so no WebCrypto.
+  const insecure = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--host-resolver-rules=MAP sotto-insecure.test 127.0.0.1",
+    ],
+  });
+  try {
+    const page = await insecure.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base.replace("127.0.0.1", "sotto-insecure.test")}/`);
+    assert.equal(await page.evaluate(() => window.isSecureContext), false);
+    await page.waitForSelector("main > p.problem[role=alert]");
+    assert.match(await page.textContent("main > p.problem"), /not opened over a secure connection/);
+    await page.fill("#text", "Sent over plain http.");
+    await page.click("#send");
+    await page.waitForSelector("#token");
+    assert.match((await page.textContent("#token")).trim(), /^([0-9a-z]{4}-){7}[0-9a-z]{4}$/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await insecure.close();
+  }
+});
+
 test("headers: a strict CSP that blocks injected inline script, no referrer, no cookies, no-store", async () => {
   const page = await newPage();
   const cookies = [];
