@@ -71,13 +71,16 @@ pub(crate) fn padded_note(
     attachments: Vec<sotto_wire::content::Attachment>,
 ) -> Result<zeroize::Zeroizing<Vec<u8>>, ClientError> {
     use sotto_wire::content::{Content, Note, CONTENT_VERSION};
-    Content::Message(Note {
+    let mut content = Content::Message(Note {
         v: CONTENT_VERSION,
         text: text.to_owned(),
         attachments,
-    })
-    .to_padded()
-    .map_err(|e| ClientError::Usage(e.to_string()))
+    });
+    let padded = content
+        .to_padded()
+        .map_err(|e| ClientError::Usage(e.to_string()));
+    content.wipe();
+    padded
 }
 
 /// Runs `attempt` again (three tries in all) while the server answers

@@ -150,7 +150,7 @@ pub fn submit_with(
     let identity = token.identity();
     let signing = token.signing_key();
 
-    let content = Content::Report(Report {
+    let mut content = Content::Report(Report {
         v: CONTENT_VERSION,
         desk: desk.name.clone(),
         text: s.text.clone(),
@@ -166,7 +166,9 @@ pub fn submit_with(
     });
     let padded = content
         .to_padded()
-        .map_err(|e| ClientError::Usage(e.to_string()))?;
+        .map_err(|e| ClientError::Usage(e.to_string()));
+    content.wipe();
+    let padded = padded?;
     let mut recipients: Vec<Recipient> = chosen.iter().map(|(_, c)| c.recipient).collect();
     recipients.push(identity.recipient());
     let envelope = encrypt(&recipients, &padded).map_err(|e| ClientError::Crypto(e.to_string()))?;

@@ -139,6 +139,9 @@ async fn as_client<T: Send + 'static>(
         .map_err(|_| ClientError::Protocol("the server is too busy".into()))?
 }
 
+/// The form named a reader the desk no longer has.
+const READERS_CHANGED: &str = "the list of readers changed since this page was loaded";
+
 /// `POST /desk/{desk}/report`.
 pub async fn report(
     req: HttpRequest,
@@ -148,7 +151,7 @@ pub async fn report(
 ) -> HttpResponse {
     let ctx = ctx(&req);
     let limit = state.settings.max_envelope_bytes;
-    let posted = match read_form(form, limit).await {
+    let mut posted = match read_form(form, limit).await {
         Ok(p) => p,
         Err(key) => {
             return pages::error_page(
@@ -181,7 +184,7 @@ pub async fn report(
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect(),
-        attachments: posted.files.clone(),
+        attachments: std::mem::take(&mut posted.files),
         urgent: !posted.get("urgent").is_empty(),
         record_only: !posted.get("record_only").is_empty(),
         exclude: Vec::new(),
@@ -195,9 +198,7 @@ pub async fn report(
             .iter()
             .any(|id| !info.recipients.iter().any(|r| &r.id == id))
         {
-            return Err(ClientError::Usage(
-                "the list of readers changed since this page was loaded: load it again".into(),
-            ));
+            return Err(ClientError::Usage(READERS_CHANGED.into()));
         }
         submission.exclude = info
             .recipients
@@ -210,11 +211,22 @@ pub async fn report(
         submission.text.zeroize();
         submission.when.zeroize();
         submission.involved.zeroize();
+        submission.links.iter_mut().for_each(Zeroize::zeroize);
+        for a in &mut submission.attachments {
+            a.name.zeroize();
+            a.data.zeroize();
+        }
         done
     })
     .await;
     match done {
         Ok(done) => token_page(&ctx, &done),
+        Err(ClientError::Usage(m)) if m == READERS_CHANGED => pages::error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            Nav::Report,
+            ctx.lang.text("report.readers_changed"),
+        ),
         Err(ClientError::Usage(m)) if m.starts_with("nobody would receive") => pages::error_page(
             &ctx,
             StatusCode::BAD_REQUEST,
@@ -392,7 +404,9 @@ pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart
         )
         .await;
     }
-    let files = posted.files.clone();
+    let mut posted = posted;
+    // Moved out, not copied: the client seals and then wipes them.
+    let files = std::mem::take(&mut posted.files);
     drop(posted);
     let sender = token.clone();
     let sent = as_client(&state, move |api| {

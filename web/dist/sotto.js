@@ -9643,7 +9643,10 @@
       const card = parseCard(r.card);
       const fp = fingerprint(card);
       if (fp.id !== r.id || fp.text !== r.fingerprint) {
-        throw new Error(`the server's fingerprint for ${r.name} does not match the card`);
+        const e = new Error(`the server's fingerprint for ${r.name} does not match the card`);
+        e.key = "report.bad_fingerprint";
+        e.params = { name: r.name };
+        throw e;
       }
       return { ...r, parsed: card };
     });
@@ -10405,6 +10408,7 @@
       return t(e.key, params);
     }
     if (e instanceof TokenError) return t(e.key);
+    if (typeof e?.key === "string" && e.key in CATALOG) return t(e.key, e.params ?? {});
     return t("error.unknown", { message: e?.message ?? String(e) });
   }
   function el(tag, attrs = {}, ...children) {

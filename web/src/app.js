@@ -38,6 +38,7 @@ function describe(e) {
     return t(e.key, params);
   }
   if (e instanceof TokenError) return t(e.key);
+  if (typeof e?.key === "string" && e.key in CATALOG) return t(e.key, e.params ?? {});
   return t("error.unknown", { message: e?.message ?? String(e) });
 }
 

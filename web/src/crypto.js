@@ -288,7 +288,10 @@ export function checkRecipients(listed) {
     const card = parseCard(r.card);
     const fp = fingerprint(card);
     if (fp.id !== r.id || fp.text !== r.fingerprint) {
-      throw new Error(`the server's fingerprint for ${r.name} does not match the card`);
+      const e = new Error(`the server's fingerprint for ${r.name} does not match the card`);
+      e.key = "report.bad_fingerprint";
+      e.params = { name: r.name };
+      throw e;
     }
     return { ...r, parsed: card };
   });

@@ -146,14 +146,27 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A page that fails the test on any script error. */
+/** A page that records script errors and everything it sends. */
 async function newPage(options = {}) {
   const context = await browser.newContext({ acceptDownloads: true, ...options });
   const page = await context.newPage();
   page.noJs = options.javaScriptEnabled === false;
   page.errors = [];
+  page.sent = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
+  page.on("request", (r) => {
+    page.sent.push(`${r.url()}\n${JSON.stringify(r.headers())}\n${r.postData() ?? ""}`);
+  });
   return page;
+}
+
+/** Asserts that no request of `page` carried the token, in any written form. */
+function tokenNeverSent(page, token) {
+  const forms = [token, token.replaceAll("-", ""), token.toUpperCase(), token.slice(0, 9)];
+  for (const sent of page.sent) {
+    for (const f of forms) assert.ok(!sent.includes(f), `the token left the browser: ${sent.slice(0, 200)}`);
+  }
+  assert.ok(page.sent.some((s) => s.includes("sotto-handle")), "requests with the handle were recorded");
 }
 
 async function waitForReaderCheck(page) {
@@ -239,12 +252,17 @@ test("a report from the browser, one reader unchecked: only the chosen reader ca
   assert.equal(withAlice[0].text, text);
   assert.equal(withAlice[0].kind, "report");
   assert.deepEqual(pyrageOpen(jsCase, bob), [null]);
+  tokenNeverSent(page, jsToken);
   assert.deepEqual(page.errors, []);
 });
 
 test("the handler's reply shows verified in the browser, and the reporter's reply reaches the handler", async () => {
   assert.ok(jsCase, "needs the first test's case");
-  sotto(["desk", "reply", jsCase, "--identity", alice], { input: "Thank you. We are looking into it." });
+  const evidence = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
+  writeFileSync(join(work, "from-desk.bin"), evidence);
+  sotto(["desk", "reply", jsCase, "--identity", alice, "--attach", join(work, "from-desk.bin")], {
+    input: "Thank you. We are looking into it.",
+  });
   await new Promise((r) => setTimeout(r, 2500)); // the reply's checkpoint is published
   const page = await newPage();
   await openStatus(page, jsToken);
@@ -256,11 +274,23 @@ test("the handler's reply shows verified in the browser, and the reporter's repl
   assert.match(await page.textContent("#case"), /fresh receipt from the server checks out/);
   await page.screenshot({ path: join(SHOTS, "status-en-desktop.png"), fullPage: true });
 
+  // The handler's attachment, decrypted on the device, downloads intact.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("#case .thread a[download='from-desk.bin']"),
+  ]);
+  assert.ok(readFileSync(await download.path()).equals(evidence));
+
+  // The reporter answers, with a file of their own.
   await page.fill("#reply", "More detail, written in the browser.");
+  await page.setInputFiles("#reply-files", [{ name: "more.txt", mimeType: "text/plain", buffer: Buffer.from("more evidence") }]);
   await page.click("#reply-form button[type=submit]");
   await page.waitForSelector("#case .ok[role=status]");
   assert.match(await page.textContent("#case .thread"), /More detail, written in the browser\./);
-  assert.match(sotto(["desk", "show", jsCase, "--identity", alice]), /More detail, written in the browser\./);
+  const shown = sotto(["desk", "show", jsCase, "--identity", alice, "--save-attachments", join(work, "from-reporter")]);
+  assert.match(shown, /More detail, written in the browser\./);
+  assert.equal(readFileSync(join(work, "from-reporter", "more.txt"), "utf8"), "more evidence");
+  tokenNeverSent(page, jsToken);
   assert.deepEqual(page.errors, []);
 });
 

@@ -112,6 +112,27 @@ impl Content {
         pad(&json).map_err(|_| ContentError("content is too large"))
     }
 
+    /// Overwrites the texts and attachments held here. For a client that
+    /// has sealed the content and no longer needs its plaintext (Rust
+    /// gives no guarantee for copies made before).
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        let (text, attachments) = match self {
+            Content::Report(r) => {
+                r.when.zeroize();
+                r.involved.zeroize();
+                r.links.iter_mut().for_each(Zeroize::zeroize);
+                (&mut r.text, &mut r.attachments)
+            }
+            Content::Message(n) => (&mut n.text, &mut n.attachments),
+        };
+        text.zeroize();
+        for a in attachments {
+            a.name.zeroize();
+            a.data.zeroize();
+        }
+    }
+
     /// Reads a padded plaintext.
     pub fn from_padded(padded: &[u8]) -> Result<Self, ContentError> {
         let json =
@@ -140,6 +161,24 @@ impl Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wipe_clears_every_text_and_attachment() {
+        let mut c = Content::Message(Note {
+            v: CONTENT_VERSION,
+            text: "secret".into(),
+            attachments: vec![Attachment {
+                name: "a.png".into(),
+                data: vec![1, 2, 3],
+            }],
+        });
+        c.wipe();
+        assert_eq!(c.text(), "");
+        assert!(c
+            .attachments()
+            .iter()
+            .all(|a| a.name.is_empty() && a.data.is_empty()));
+    }
 
     #[test]
     fn a_report_round_trips_through_padding() {
