@@ -283,14 +283,15 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A raw HTTP request to the server, for inputs the client would never send.
-pub fn raw(
+/// A raw HTTP request to the server, for inputs the client would never send:
+/// the status, the headers and the body.
+pub fn raw_response(
     app: &TestApp,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> (u16, serde_json::Value) {
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -323,7 +324,29 @@ pub fn raw(
     };
     let mut res = res.unwrap();
     let status = res.status().as_u16();
-    let text = res.body_mut().read_to_string().unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    (
+        status,
+        headers,
+        res.body_mut().read_to_vec().unwrap_or_default(),
+    )
+}
+
+/// [`raw_response`], with the body read as JSON (or as a JSON string when
+/// it is not JSON).
+pub fn raw(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let (status, _, body) = raw_response(app, method, path, headers, body);
+    let text = String::from_utf8_lossy(&body);
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.into_owned()));
     (status, json)
 }

@@ -5,7 +5,7 @@
 
 use sotto_envelope::token::Token;
 
-use crate::helpers::{contains, files_under, spawn_app, TestApp};
+use crate::helpers::{contains, files_under, raw_response, spawn_app, TestApp};
 
 struct Page {
     status: u16,
@@ -27,31 +27,12 @@ impl Page {
 }
 
 fn request(app: &TestApp, method: &str, path: &str, kind: Option<&str>, body: &[u8]) -> Page {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{}", app.url, path);
-    let res = match method {
-        "GET" => agent.get(&url).call(),
-        _ => {
-            let mut r = agent.post(&url);
-            if let Some(k) = kind {
-                r = r.header("content-type", k);
-            }
-            r.send(body)
-        }
-    };
-    let mut res = res.unwrap();
-    let headers = res
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
+    let headers: Vec<(&str, &str)> = kind.map(|k| ("content-type", k)).into_iter().collect();
+    let (status, headers, body) = raw_response(app, method, path, &headers, body);
     Page {
-        status: res.status().as_u16(),
+        status,
         headers,
-        body: res.body_mut().read_to_vec().unwrap_or_default(),
+        body,
     }
 }
 
