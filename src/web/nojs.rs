@@ -61,12 +61,23 @@ impl Drop for Posted {
     }
 }
 
+/// The most parts a form may have: a few fields, and attachments.
+const MAX_PARTS: usize = 256;
+/// What each part counts towards the limit besides its bytes (its headers).
+const PART_OVERHEAD: usize = 256;
+
 /// Reads a multipart form of at most `limit` bytes in all.
 async fn read_form(mut mp: Multipart, limit: usize) -> Result<Posted, &'static str> {
     let mut out = Posted::default();
     let mut total = 0usize;
+    let mut parts = 0usize;
     while let Some(field) = mp.next().await {
         let mut field = field.map_err(|_| "error.form")?;
+        parts += 1;
+        total = total.saturating_add(PART_OVERHEAD);
+        if parts > MAX_PARTS || total > limit {
+            return Err("error.form_too_large");
+        }
         let name = field.name().unwrap_or("").to_owned();
         let filename = field
             .content_disposition()

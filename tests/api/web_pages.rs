@@ -283,6 +283,11 @@ fn bad_form_input_gets_a_clear_4xx_page_and_stores_nothing() {
     );
     assert!((400..500).contains(&page.status), "{}", page.status);
     assert_eq!(cases(&app), 0);
+    // So is a form of many empty parts.
+    let many: Vec<(&str, &str)> = (0..300).map(|_| ("x", "")).collect();
+    let page = post_form(&app, report, &many, &[]);
+    assert_eq!(page.status, 400);
+    assert!(page.text().contains("larger than this desk accepts"));
 }
 
 #[test]
