@@ -273,8 +273,8 @@ fn token_page(ctx: &Ctx, done: &reporter::Submitted) -> HttpResponse {
         .unwrap_or_default();
     let mut m = String::new();
     let _ = writeln!(
-            m,
-            "<section id=\"done\" aria-labelledby=\"done-title\">\n<h1 id=\"done-title\">{title}</h1>\n\
+        m,
+        "<section id=\"done\" aria-labelledby=\"done-title\">\n<h1 id=\"done-title\">{title}</h1>\n\
          <p id=\"done-received\">{received}</p>\n<p>{intro}</p>\n<p class=\"note\">{nojs}</p>\n\
          <p class=\"token-label\" id=\"token-label\">{label}</p>\n\
          <p><output id=\"token\" class=\"token\" aria-labelledby=\"token-label\">{token}</output></p>\n\
@@ -577,8 +577,8 @@ fn case_page(
                 let _ = writeln!(m, "<div class=\"body\">{}</div>", esc(content.text()));
                 for a in content.attachments() {
                     let _ = writeln!(
-            m,
-            "<p><a download=\"{name}\" href=\"data:application/octet-stream;base64,{data}\">{label}</a></p>",
+                        m,
+                        "<p><a download=\"{name}\" href=\"data:application/octet-stream;base64,{data}\">{label}</a></p>",
                         name = esc(&files::safe_name(&a.name)),
                         data = STANDARD.encode(&a.data),
                         label = ctx.f(

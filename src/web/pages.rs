@@ -300,8 +300,8 @@ pub fn report(ctx: &Ctx, desk: &str, description: &str, readers: &[Reader]) -> H
         Some("report.involved.help"),
     ));
     let _ = writeln!(
-            m,
-            "<div class=\"check\"><input type=\"checkbox\" id=\"urgent\" name=\"urgent\" value=\"1\">\
+        m,
+        "<div class=\"check\"><input type=\"checkbox\" id=\"urgent\" name=\"urgent\" value=\"1\">\
          <label for=\"urgent\">{}</label></div>\n\
          <div class=\"check\"><input type=\"checkbox\" id=\"record_only\" name=\"record_only\" value=\"1\" \
          aria-describedby=\"record_only-help\"><label for=\"record_only\">{}</label>\
@@ -335,19 +335,19 @@ pub fn report(ctx: &Ctx, desk: &str, description: &str, readers: &[Reader]) -> H
         );
     }
     let _ = writeln!(
-            m,
-            "</ul>\n<div id=\"reader-check\" role=\"status\" aria-live=\"polite\"></div>\n</fieldset>\n\
+        m,
+        "</ul>\n<div id=\"reader-check\" role=\"status\" aria-live=\"polite\"></div>\n</fieldset>\n\
          <div id=\"progress\" hidden>\n{}{}{}</div>\n\
          <p id=\"form-error\" class=\"problem\" role=\"alert\"></p>\n\
-         <button type=\"submit\" id=\"send\">{}</button>\n</form>",
+         {}</form>",
         progress(ctx, "encrypt"),
         progress(ctx, "work"),
         progress(ctx, "upload"),
-        ctx.t("report.submit")
+        submit_buttons(ctx, "send", "report.submit.nojs", "report.submit"),
     );
     let _ = writeln!(
-            m,
-            "<section id=\"done\" hidden tabindex=\"-1\" aria-labelledby=\"done-title\">\n\
+        m,
+        "<section id=\"done\" hidden tabindex=\"-1\" aria-labelledby=\"done-title\">\n\
          <h2 id=\"done-title\">{title}</h2>\n<p id=\"done-received\"></p>\n<p>{intro}</p>\n\
          <p class=\"token-label\" id=\"token-label\">{label}</p>\n\
          <p><output id=\"token\" class=\"token\" aria-labelledby=\"token-label\"></output></p>\n\
@@ -397,7 +397,7 @@ pub fn status_form(ctx: &Ctx, problem: Option<&str>) -> String {
          <div class=\"field js-only\" hidden><label for=\"token-file\">{file}</label>\
          <input id=\"token-file\" type=\"file\" accept=\".txt,text/plain\"></div>\n\
          <p id=\"status-error\" class=\"problem\" role=\"alert\"></p>\n\
-         <button type=\"submit\">{open}</button>\n</form>\n<section id=\"case\" hidden tabindex=\"-1\"></section>\n",
+         {buttons}\n</form>\n<section id=\"case\" hidden tabindex=\"-1\"></section>\n",
         title = ctx.t("status.title"),
         intro = ctx.t("status.intro"),
         nojs = ctx.t("status.intro.nojs"),
@@ -405,7 +405,22 @@ pub fn status_form(ctx: &Ctx, problem: Option<&str>) -> String {
         token = ctx.t("status.token"),
         help = ctx.t("status.token.help"),
         file = ctx.t("status.file"),
-        open = ctx.t("status.open"),
+        buttons = submit_buttons(ctx, "open", "status.open", "status.open"),
+    )
+}
+
+/// A form's two submit buttons. Without JavaScript only the first exists
+/// (it is inside `<noscript>`) and the server does the work. With
+/// JavaScript the second stays hidden and disabled until the script has
+/// taken the form over, so neither a click nor Enter in a field before the
+/// script has loaded sends anything to the server (a disabled default
+/// button blocks implicit submission).
+fn submit_buttons(ctx: &Ctx, id: &str, server_key: &str, script_key: &str) -> String {
+    format!(
+        "<noscript><button type=\"submit\" id=\"{id}-server\">{}</button></noscript>\
+         <button type=\"submit\" id=\"{id}\" class=\"js-submit\" hidden disabled>{}</button>\n",
+        ctx.t(server_key),
+        ctx.t(script_key)
     )
 }
 

@@ -134,6 +134,10 @@ function main() {
   // leaves the forms to the server, and says what that means.
   if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
     $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
+    for (const button of document.querySelectorAll(".js-submit")) {
+      button.hidden = false;
+      button.disabled = false;
+    }
     return;
   }
   for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
@@ -160,30 +164,39 @@ async function reportPage(form) {
 
   const checkBox = $("reader-check");
   checkBox.textContent = t("check.checking");
-  try {
-    desk = await api.desk(deskName);
-    checked = checkRecipients(desk.recipients);
-  } catch (e) {
-    error.textContent = describe(e);
-    send.disabled = true;
-    return;
-  }
-  try {
-    logState = await followLog(api, loadMemory());
-    const check = checkReaders(logState, deskName, checked);
-    checkBox.replaceChildren();
-    const say = (cls, text) => checkBox.append(el("p", { class: cls }, text));
-    for (const r of check.unlogged) say("problem", t("check.unlogged", { names: r.name }));
-    for (const r of check.added) say("problem", t("check.added", { names: r.name, day: r.day }));
-    if (!check.remembered) say("note", t("check.first"));
-    if (check.unlogged.length === 0) say("ok", t("check.ok"));
-  } catch (e) {
-    checkBox.replaceChildren(el("p", { class: "problem" }, t("check.failed", { why: describe(e) })));
-    logState = null;
-  }
+  // The form is taken over at once: a click before the desk and the log
+  // are loaded waits for them, and never falls through to the server form.
+  const ready = (async () => {
+    try {
+      desk = await api.desk(deskName);
+      checked = checkRecipients(desk.recipients);
+    } catch (e) {
+      error.textContent = describe(e);
+      send.disabled = true;
+      checkBox.textContent = "";
+      return false;
+    }
+    try {
+      logState = await followLog(api, loadMemory());
+      const check = checkReaders(logState, deskName, checked);
+      checkBox.replaceChildren();
+      const say = (cls, text) => checkBox.append(el("p", { class: cls }, text));
+      for (const r of check.unlogged) say("problem", t("check.unlogged", { names: r.name }));
+      for (const r of check.added) say("problem", t("check.added", { names: r.name, day: r.day }));
+      if (!check.remembered) say("note", t("check.first"));
+      if (check.unlogged.length === 0) say("ok", t("check.ok"));
+    } catch (e) {
+      checkBox.replaceChildren(el("p", { class: "problem" }, t("check.failed", { why: describe(e) })));
+      logState = null;
+    }
+    return true;
+  })();
 
+  send.hidden = false;
+  send.disabled = false;
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    if (!(await ready)) return;
     error.textContent = "";
     const text = $("text").value;
     if (!text.trim()) {
@@ -338,6 +351,8 @@ async function statusPage(form) {
     if (fromFile.token) input.value = fromFile.token;
   });
 
+  $("open").hidden = false;
+  $("open").disabled = false;
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     error.textContent = "";

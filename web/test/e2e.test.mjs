@@ -334,7 +334,8 @@ test("without JavaScript, report and status work as plain forms, and say the ser
   assert.match(await page.textContent("noscript, main"), /server sees your report while it seals it/);
   const text = "Sent with JavaScript off.";
   await fillReport(page, text, { exclude: ["Alice Ombud"] });
-  await page.click("#send");
+  assert.equal(await page.isVisible("#send"), false, "the script's button stays hidden");
+  await page.click("#send-server");
   await page.waitForSelector("#token");
   const token = (await page.textContent("#token")).trim();
   assert.match(token, /^([0-9a-z]{4}-){7}[0-9a-z]{4}$/);
@@ -407,6 +408,30 @@ test("the page warns, naming them, when a reader was added since this browser la
   assert.match(await page.textContent("#reader-check"), /Since you last reported here, Dave Newcomer was added/);
   sotto(["admin", "remove-recipient", "--data", join(work, "data"), "--desk", "default", "--recipient", "Dave Newcomer"]);
   await context.close();
+});
+
+test("before the script has loaded, the form cannot send anything to the server", async () => {
+  const page = await newPage();
+  let release;
+  const held = new Promise((r) => {
+    release = r;
+  });
+  await page.route("**/static/sotto.js", async (route) => {
+    await held;
+    await route.continue();
+  });
+  // A deferred script holds DOMContentLoaded back: wait for the form alone.
+  await page.goto(`${base}/`, { waitUntil: "commit" });
+  await page.waitForSelector("#send", { state: "attached" });
+  await page.fill("#text", "Typed before the script arrived.");
+  assert.equal(await page.locator("#report-form button[type=submit]:visible").count(), 0);
+  await page.press("#when", "Enter");
+  await page.waitForTimeout(500);
+  assert.ok(!page.sent.some((r) => r.includes("/report")), "nothing was posted");
+  release();
+  await page.waitForSelector("#send:visible");
+  await page.waitForSelector("#reader-check p");
+  assert.equal(await page.inputValue("#text"), "Typed before the script arrived.");
 });
 
 test("over plain http from another host, the page says it cannot encrypt here and the forms still work", async () => {
@@ -525,7 +550,7 @@ async function eachPage(lang, fn) {
   await nojs.goto(`${base}/desk/default${q}`);
   await fn(nojs, "report-nojs");
   await nojs.fill("#text", `Axe test without JavaScript (${lang}).`);
-  await nojs.click("#send");
+  await nojs.click("#send-server");
   await nojs.waitForSelector("#token");
   await fn(nojs, "token-nojs");
   await nojs.fill("#token-input", (await nojs.textContent("#token")).trim());
