@@ -129,6 +129,9 @@ fn client_error(ctx: &Ctx, nav: Nav, e: &ClientError) -> HttpResponse {
         _ => StatusCode::BAD_GATEWAY,
     };
     let message = match e {
+        ClientError::Server { code, .. } if code == "unknown_desk" => {
+            ctx.lang.text("error.unknown_desk").to_owned()
+        }
         ClientError::Server { message, .. } => {
             ctx.lang.fill("error.server", &[("message", message)])
         }

@@ -182,9 +182,9 @@ fn bad_form_input_gets_a_clear_4xx_page_and_stores_nothing() {
             "list of readers changed",
         ),
         (
-            post_form(&app, "/desk/nonesuch/report", &[("text", "x")], &[]),
+            post_form(&app, "/desk/nonesuch/report?lang=de", &[("text", "x")], &[]),
             404,
-            "no desk by that name",
+            "Es gibt keine Meldestelle",
         ),
         (
             request(
