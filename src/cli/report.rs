@@ -76,6 +76,14 @@ pub struct SubmitArgs {
     /// Who was involved, in your words (sealed in the report).
     #[arg(long, value_name = "TEXT", default_value = "")]
     involved: String,
+    /// What kind of report: harassment, discrimination, threats, privacy,
+    /// staff-misconduct, spam-or-fraud or other (sealed in the report).
+    #[arg(long, value_name = "KIND", default_value = "", value_parser = category)]
+    category: String,
+    /// The language you write in, e.g. en, es, de (sealed in the report;
+    /// the handlers answer in it).
+    #[arg(long, value_name = "TAG", default_value = "", value_parser = language)]
+    lang: String,
     /// Mark the report urgent (someone may be at risk); the handlers see the mark when they open it.
     #[arg(long)]
     urgent: bool,
@@ -300,6 +308,8 @@ fn submit(a: SubmitArgs) -> CliResult {
         exclude: a.exclude,
         when: a.when,
         involved: a.involved,
+        category: a.category,
+        lang: a.lang,
         links: a.link,
         attachments: read_attachments(&a.attach)?,
         urgent: a.urgent,
@@ -467,6 +477,12 @@ pub(crate) fn print_thread(
                     }
                     if r.record_only {
                         println!("    [for the record only]");
+                    }
+                    if !r.category.is_empty() {
+                        println!("    category: {}", r.category);
+                    }
+                    if !r.lang.is_empty() {
+                        println!("    language: {}", r.lang);
                     }
                     if !r.when.is_empty() {
                         println!("    when: {}", r.when);
@@ -658,4 +674,25 @@ fn reply(a: ReplyArgs) -> CliResult {
     let posted = reporter::reply(&api, &token, &text, read_attachments(&a.attach)?)?;
     println!("Sent, as message #{} of your case.", posted.seq);
     Ok(())
+}
+
+/// Parses `--category`: empty, or one of the known kinds.
+fn category(s: &str) -> Result<String, String> {
+    if s.is_empty() || sotto_wire::content::CATEGORIES.contains(&s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "not a category; use one of {}",
+            sotto_wire::content::CATEGORIES.join(", ")
+        ))
+    }
+}
+
+/// Parses `--lang`: empty, or a language tag such as `es` or `pt-BR`.
+fn language(s: &str) -> Result<String, String> {
+    if s.is_empty() || sotto_wire::content::is_language_tag(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("not a language tag; use e.g. en, es, de or pt-BR".into())
+    }
 }

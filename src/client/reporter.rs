@@ -32,6 +32,10 @@ pub struct Submission {
     pub exclude: Vec<String>,
     /// When it happened (optional, free text).
     pub when: String,
+    /// The kind of report, one of `CATEGORIES` (optional).
+    pub category: String,
+    /// The language the report is written in (optional).
+    pub lang: String,
     /// Who was involved (optional, free text).
     pub involved: String,
     /// Links to evidence.
@@ -136,6 +140,19 @@ pub fn submit_with(
     } else {
         &s.desk
     };
+    if !s.category.is_empty() && !sotto_wire::content::CATEGORIES.contains(&s.category.as_str()) {
+        return Err(ClientError::Usage(format!(
+            "not a category: {}; use one of {}",
+            s.category,
+            sotto_wire::content::CATEGORIES.join(", ")
+        )));
+    }
+    if !s.lang.is_empty() && !sotto_wire::content::is_language_tag(&s.lang) {
+        return Err(ClientError::Usage(format!(
+            "not a language tag: {}",
+            s.lang
+        )));
+    }
     let desk = api.desk(desk_name)?;
     let (chosen, excluded) = choose_recipients(&desk.recipients, &s.exclude)?;
     let readers: Vec<RecipientInfo> = chosen.iter().map(|(i, _)| i.clone()).collect();
@@ -150,20 +167,22 @@ pub fn submit_with(
     let identity = token.identity();
     let signing = token.signing_key();
 
-    let mut content = Content::Report(Report {
+    let mut content = Content::Report(Box::new(Report {
         v: CONTENT_VERSION,
         desk: desk.name.clone(),
         text: s.text.clone(),
         urgent: s.urgent,
         record_only: s.record_only,
         when: s.when.clone(),
+        category: s.category.clone(),
+        lang: s.lang.clone(),
         involved: s.involved.clone(),
         links: s.links.clone(),
         attachments: s.attachments.clone(),
         recipients: chosen.iter().map(|(i, _)| i.card.clone()).collect(),
         reporter_x25519: identity.recipient().to_string(),
         reporter_ed25519: signing.verifying_key().to_string(),
-    });
+    }));
     let padded = content
         .to_padded()
         .map_err(|e| ClientError::Usage(e.to_string()));

@@ -191,6 +191,11 @@ pub async fn report(
         text: posted.get("text").to_owned(),
         when: posted.get("when").trim().to_owned(),
         involved: posted.get("involved").trim().to_owned(),
+        category: Some(posted.get("category"))
+            .filter(|c| sotto_wire::content::CATEGORIES.contains(c))
+            .unwrap_or("")
+            .to_owned(),
+        lang: ctx.lang.tag.to_owned(),
         links: posted
             .get("links")
             .lines()
@@ -640,6 +645,14 @@ fn report_fields(ctx: &Ctx, m: &mut String, r: &sotto_wire::content::Report) {
             dl,
             "<dt>{}</dt><dd>✓</dd>",
             ctx.t("status.field.record_only")
+        );
+    }
+    if sotto_wire::content::CATEGORIES.contains(&r.category.as_str()) {
+        let _ = write!(
+            dl,
+            "<dt>{}</dt><dd>{}</dd>",
+            ctx.t("status.field.category"),
+            ctx.t(&format!("category.{}", r.category))
         );
     }
     if !r.when.is_empty() {

@@ -299,6 +299,28 @@ pub fn report(ctx: &Ctx, desk: &str, description: &str, readers: &[Reader]) -> H
         "<input id=\"involved\" name=\"involved\" type=\"text\" autocomplete=\"off\" aria-describedby=\"involved-help\">",
         Some("report.involved.help"),
     ));
+    let mut options = format!("<option value=\"\">{}</option>", ctx.t("category.none"));
+    for c in sotto_wire::content::CATEGORIES {
+        let _ = write!(
+            options,
+            "<option value=\"{c}\">{}</option>",
+            ctx.t(&format!("category.{c}"))
+        );
+    }
+    m.push_str(&field(
+        ctx,
+        "category",
+        "report.category",
+        &format!(
+            "<select id=\"category\" name=\"category\" aria-describedby=\"category-help\">{options}</select>"
+        ),
+        Some("report.category.help"),
+    ));
+    let _ = writeln!(
+        m,
+        "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
+        ctx.lang.tag
+    );
     let _ = writeln!(
         m,
         "<div class=\"check\"><input type=\"checkbox\" id=\"urgent\" name=\"urgent\" value=\"1\">\

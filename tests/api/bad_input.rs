@@ -59,7 +59,7 @@ fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
     let challenge = app.api.challenge("default").unwrap();
     let case = CaseId::parse(&challenge.case).unwrap();
     let card = alice.card();
-    let padded = Content::Report(Report {
+    let padded = Content::Report(Box::new(Report {
         v: CONTENT_VERSION,
         desk: "default".into(),
         text: "x".into(),
@@ -67,12 +67,14 @@ fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
         record_only: false,
         when: String::new(),
         involved: String::new(),
+        category: String::new(),
+        lang: String::new(),
         links: vec![],
         attachments: vec![],
         recipients: vec![card.to_string()],
         reporter_x25519: token.identity().recipient().to_string(),
         reporter_ed25519: token.signing_key().verifying_key().to_string(),
-    })
+    }))
     .to_padded()
     .unwrap();
     let envelope = encrypt(&[card.recipient, token.identity().recipient()], &padded).unwrap();

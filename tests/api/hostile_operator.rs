@@ -231,7 +231,7 @@ fn a_report_replaced_wholesale_is_caught_by_the_handlers_client_through_the_log(
     // The operator writes a report of their own, sealed to Alice, signed by
     // a key they hold and naming that key inside: on its own, it verifies.
     let fake = sotto_envelope::token::Token::generate();
-    let content = Content::Report(sotto_wire::content::Report {
+    let content = Content::Report(Box::new(sotto_wire::content::Report {
         v: CONTENT_VERSION,
         desk: "default".into(),
         text: "A report the operator wrote.".into(),
@@ -239,12 +239,14 @@ fn a_report_replaced_wholesale_is_caught_by_the_handlers_client_through_the_log(
         record_only: false,
         when: String::new(),
         involved: String::new(),
+        category: String::new(),
+        lang: String::new(),
         links: vec![],
         attachments: vec![],
         recipients: vec![alice.card().to_string()],
         reporter_x25519: fake.identity().recipient().to_string(),
         reporter_ed25519: fake.signing_key().verifying_key().to_string(),
-    });
+    }));
     let to = [alice.card().recipient, fake.identity().recipient()];
     let envelope = sotto_envelope::encrypt(&to, &content.to_padded().unwrap()).unwrap();
     let sig = fake

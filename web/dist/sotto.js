@@ -10127,6 +10127,8 @@
     };
     if (form.when) content.when = form.when;
     if (form.involved) content.involved = form.involved;
+    if (form.category) content.category = form.category;
+    if (form.lang) content.lang = form.lang;
     const padded = toPadded(content);
     const envelope = await sealWithProgress(
       [...chosen.map((r) => r.parsed.recipient), reporterX25519],
@@ -10575,6 +10577,8 @@
             text,
             when: $("when").value.trim(),
             involved: $("involved").value.trim(),
+            category: $("category").value,
+            lang: document.documentElement.lang,
             links,
             attachments,
             urgent: $("urgent").checked,
@@ -10803,6 +10807,9 @@ ${JSON.stringify(receipt)}
       const row = (key, value) => dl.append(el("dt", {}, t(key)), el("dd", {}, value));
       if (c.urgent) row("status.field.urgent", "✓");
       if (c.record_only) row("status.field.record_only", "✓");
+      if (typeof c.category === "string" && `category.${c.category}` in CATALOG && c.category) {
+        row("status.field.category", t(`category.${c.category}`));
+      }
       if (typeof c.when === "string" && c.when) row("status.field.when", c.when);
       if (typeof c.involved === "string" && c.involved) row("status.field.involved", c.involved);
       if (Array.isArray(c.links) && c.links.length) row("status.field.links", c.links.join("\n"));

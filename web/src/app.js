@@ -234,6 +234,8 @@ async function reportPage(form) {
           text,
           when: $("when").value.trim(),
           involved: $("involved").value.trim(),
+          category: $("category").value,
+          lang: document.documentElement.lang,
           links,
           attachments,
           urgent: $("urgent").checked,
@@ -466,6 +468,9 @@ function messageItem(m) {
     const row = (key, value) => dl.append(el("dt", {}, t(key)), el("dd", {}, value));
     if (c.urgent) row("status.field.urgent", "✓");
     if (c.record_only) row("status.field.record_only", "✓");
+    if (typeof c.category === "string" && `category.${c.category}` in CATALOG && c.category) {
+      row("status.field.category", t(`category.${c.category}`));
+    }
     if (typeof c.when === "string" && c.when) row("status.field.when", c.when);
     if (typeof c.involved === "string" && c.involved) row("status.field.involved", c.involved);
     if (Array.isArray(c.links) && c.links.length) row("status.field.links", c.links.join("\n"));

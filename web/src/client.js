@@ -220,6 +220,8 @@ export async function submitReport(api, desk, chosen, form, hooks = {}) {
   };
   if (form.when) content.when = form.when;
   if (form.involved) content.involved = form.involved;
+  if (form.category) content.category = form.category;
+  if (form.lang) content.lang = form.lang;
   const padded = toPadded(content);
   const envelope = await sealWithProgress(
     [...chosen.map((r) => r.parsed.recipient), reporterX25519],

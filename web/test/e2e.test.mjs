@@ -179,6 +179,7 @@ async function fillReport(page, text, { exclude = [], files = [] } = {}) {
   await page.fill("#when", "last Tuesday evening");
   await page.fill("#links", "https://example.org/post/1\nhttps://example.org/post/2");
   await page.fill("#involved", "a moderator");
+  await page.selectOption("#category", "harassment");
   for (const name of exclude) {
     await page.uncheck(`input[name=reader][data-name="${name}"]`);
   }
@@ -242,6 +243,8 @@ test("a report from the browser, one reader unchecked: only the chosen reader ca
   jsCase = found.id;
   assert.match(found.shown, /when: last Tuesday evening/);
   assert.match(found.shown, /who was involved: a moderator/);
+  assert.match(found.shown, /category: harassment/);
+  assert.match(found.shown, /language: en/);
   assert.match(found.shown, /link: https:\/\/example.org\/post\/2/);
   assert.ok(!inbox(bob).some((c) => c.case === jsCase), "the case is not in Bob's inbox");
   sottoFails(["desk", "show", jsCase, "--identity", bob]);
@@ -344,6 +347,8 @@ test("without JavaScript, report and status work as plain forms, and say the ser
 
   const found = caseOf(text, bob);
   assert.ok(found, "Bob reads it");
+  assert.match(found.shown, /category: harassment/);
+  assert.match(found.shown, /language: en/);
   assert.ok(!inbox(alice).some((c) => c.case === found.id), "Alice was unchecked");
   assert.deepEqual(pyrageOpen(found.id, alice), [null]);
   sotto(["desk", "reply", found.id, "--identity", bob], { input: "Reply to a reporter without JavaScript." });

@@ -13,12 +13,36 @@ use sotto_envelope::pad::{pad, unpad};
 /// Version of the content format.
 pub const CONTENT_VERSION: u8 = 1;
 
+/// The kinds of report a reporter can pick. Stored only inside the
+/// envelope; handlers see it after decryption.
+pub const CATEGORIES: [&str; 7] = [
+    "harassment",
+    "discrimination",
+    "threats",
+    "privacy",
+    "staff-misconduct",
+    "spam-or-fraud",
+    "other",
+];
+
+/// Whether `tag` looks like a BCP 47 language tag (letters, digits and
+/// dashes, starting with 2 or 3 letters).
+pub fn is_language_tag(tag: &str) -> bool {
+    let primary = tag.split('-').next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && tag.len() <= 35
+        && tag
+            .split('-')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// A decrypted envelope.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Content {
-    /// The opening report (message 0).
-    Report(Report),
+    /// The opening report (message 0), boxed: it is much larger than a note.
+    Report(Box<Report>),
     /// A follow-up, reply or state-change note.
     Message(Note),
 }
@@ -44,6 +68,13 @@ pub struct Report {
     /// Who was involved, in the reporter's words (optional).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub involved: String,
+    /// What kind of report, one of [`CATEGORIES`] (optional).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    /// The language the reporter wrote in, a BCP 47 tag such as `es`
+    /// (optional): handlers answer in it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub lang: String,
     /// Links to evidence.
     #[serde(default)]
     pub links: Vec<String>,
@@ -182,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_report_round_trips_through_padding() {
-        let c = Content::Report(Report {
+        let c = Content::Report(Box::new(Report {
             v: CONTENT_VERSION,
             desk: "default".into(),
             text: "what happened".into(),
@@ -190,6 +221,8 @@ mod tests {
             record_only: false,
             when: String::new(),
             involved: String::new(),
+            category: String::new(),
+            lang: String::new(),
             links: vec!["https://example.org/post/1".into()],
             attachments: vec![Attachment {
                 name: "a.png".into(),
@@ -198,7 +231,7 @@ mod tests {
             recipients: vec!["sotto-card-v1 …".into()],
             reporter_x25519: "age1…".into(),
             reporter_ed25519: "key".into(),
-        });
+        }));
         let padded = c.to_padded().unwrap();
         assert_eq!(padded.len() % 2, 0);
         assert_eq!(Content::from_padded(&padded).unwrap(), c);
