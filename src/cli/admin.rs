@@ -88,14 +88,8 @@ pub fn run(cmd: AdminCommand) -> CliResult {
     }
 }
 
-/// Today, on the same calendar as the server: tests shift both with
-/// `SOTTO_CLOCK_OFFSET_DAYS`.
 fn today() -> String {
-    let offset = std::env::var("SOTTO_CLOCK_OFFSET_DAYS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    sotto_wire::Day::today(offset).to_string()
+    super::today().to_string()
 }
 
 /// Opens the store, creating the data directory and default desk if this

@@ -10,6 +10,7 @@ use sotto_wire::CaseState;
 use super::report::{message_json, print_thread};
 use super::{connect, print_json, read_attachments, read_stdin_text, CliError, CliResult};
 use crate::client::desk::{self, LogCheck};
+use crate::client::templates::{self, Templates};
 use crate::datadir::write_new_secret;
 
 /// Ombudsperson commands.
@@ -27,6 +28,8 @@ pub enum DeskCommand {
     Reply(ReplyArgs),
     /// Change a case's state, optionally with a note (text on stdin with --note).
     SetState(SetStateArgs),
+    /// List the response templates, or print one.
+    Templates(TemplatesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,13 +88,48 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct ReplyArgs {
-    /// The case id.
+    /// The case id (or its first characters, as the inbox shows them).
     case: String,
     #[command(flatten)]
     conn: Conn,
     /// A file to attach. Repeatable.
     #[arg(long, value_name = "PATH")]
     attach: Vec<PathBuf>,
+    #[command(flatten)]
+    template: TemplateArgs,
+}
+
+/// Writing from a template instead of standard input.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Start from this response template (see `sotto desk templates`),
+    /// opened in $VISUAL or $EDITOR to edit before sending.
+    #[arg(long, value_name = "NAME")]
+    template: Option<String>,
+    /// The template's language [default: the language the reporter wrote
+    /// in, else English].
+    #[arg(long, value_name = "TAG", requires = "template")]
+    lang: Option<String>,
+    /// Send the template as it is, without opening an editor (for scripts).
+    #[arg(long, requires = "template")]
+    yes: bool,
+    /// Your desk's own templates, `LANG/NAME.md`, overriding or adding to
+    /// the shipped ones.
+    #[arg(long, env = "SOTTO_TEMPLATES", value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// Your desk's own templates, `LANG/NAME.md`.
+    #[arg(long, env = "SOTTO_TEMPLATES", value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Print this template (in `--lang`, default English) instead of the list.
+    #[arg(long, value_name = "NAME")]
+    show: Option<String>,
+    /// The language of `--show`.
+    #[arg(long, value_name = "TAG", default_value = "en")]
+    lang: String,
 }
 
 #[derive(Debug, Args)]
@@ -103,8 +141,10 @@ pub struct SetStateArgs {
     #[command(flatten)]
     conn: Conn,
     /// Read a note to the reporter from stdin and send it with the change.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "template")]
     note: bool,
+    #[command(flatten)]
+    template: TemplateArgs,
 }
 
 /// Runs an ombudsperson command.
@@ -119,6 +159,7 @@ pub fn run(cmd: DeskCommand) -> CliResult {
         DeskCommand::Show(a) => show(a),
         DeskCommand::Reply(a) => reply(a),
         DeskCommand::SetState(a) => set_state(a),
+        DeskCommand::Templates(a) => templates(a),
     }
 }
 
@@ -157,33 +198,89 @@ fn keygen(a: KeygenArgs) -> CliResult {
 fn inbox(a: InboxArgs) -> CliResult {
     let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
-    let inbox = desk::inbox(&api, &me)?;
+    let today = super::today();
+    let cases = desk::triage(&api, &me, today)?;
     if a.json {
-        return print_json(&inbox.cases);
+        #[derive(Serialize)]
+        struct Row<'a> {
+            case: &'a str,
+            priority: desk::Priority,
+            state: &'a str,
+            opened: sotto_wire::Day,
+            age_days: i64,
+            urgent: bool,
+            category: &'a str,
+            lang: &'a str,
+            first_line: String,
+            next_update_due: Option<sotto_wire::Day>,
+            late: bool,
+            messages: u64,
+            erased: bool,
+        }
+        let rows: Vec<Row> = cases
+            .iter()
+            .map(|t| {
+                let r = t.report.as_ref();
+                Row {
+                    case: &t.entry.case,
+                    priority: t.priority,
+                    state: t.entry.state.as_str(),
+                    opened: t.entry.opened,
+                    age_days: t.entry.opened.days_until(today),
+                    urgent: r.is_some_and(|r| r.urgent),
+                    category: r.map_or("", |r| r.category.as_str()),
+                    lang: r.map_or("", |r| r.lang.as_str()),
+                    first_line: t.first_line(200),
+                    next_update_due: t.entry.next_update_due,
+                    late: t.entry.next_update_due.is_some_and(|d| d < today),
+                    messages: t.entry.messages,
+                    erased: t.entry.erased.is_some(),
+                }
+            })
+            .collect();
+        return print_json(&rows);
     }
-    if inbox.cases.is_empty() {
+    if cases.is_empty() {
         println!("No cases addressed to you.");
         return Ok(());
     }
-    let today = sotto_wire::Day::today(0);
     println!(
-        "{:<32}  {:<12}  {:<10}  {:<10}  {:<10}  MSGS",
-        "CASE", "STATE", "OPENED", "UPDATED", "DUE"
+        "{:<8}  {:<12}  {:>4}  {:<6}  {:<16}  {:<5}  {:<16}  REPORT",
+        "CASE", "STATE", "AGE", "URGENT", "CATEGORY", "LANG", "NEXT DEADLINE"
     );
-    for c in &inbox.cases {
-        let due = match c.next_update_due {
-            Some(d) if d < today => format!("{d} OVERDUE"),
+    for t in &cases {
+        let r = t.report.as_ref();
+        let due = match t.entry.next_update_due {
+            Some(d) if d < today => format!("{d} LATE"),
             Some(d) => d.to_string(),
             None => "-".into(),
         };
+        let dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_owned()
+            } else {
+                s.to_owned()
+            }
+        };
+        let first = match (&t.entry.erased, r) {
+            (Some(_), _) => "(erased)".to_owned(),
+            (None, None) => "(cannot be read: see sotto desk show)".to_owned(),
+            (None, Some(_)) => t.first_line(60),
+        };
         println!(
-            "{:<32}  {:<12}  {:<10}  {:<10}  {:<10}  {}",
-            c.case,
-            c.state.as_str(),
-            c.opened,
-            c.updated,
+            "{:<8}  {:<12}  {:>3}d  {:<6}  {:<16}  {:<5}  {:<16}  {}",
+            t.entry.case.get(..8).unwrap_or(&t.entry.case),
+            t.entry.state.as_str(),
+            t.entry.opened.days_until(today),
+            if r.is_some_and(|r| r.urgent) {
+                "URGENT"
+            } else {
+                ""
+            },
+            dash(r.map_or("", |r| r.category.as_str())),
+            dash(r.map_or("", |r| r.lang.as_str())),
             due,
-            c.messages
+            first
         );
     }
     Ok(())
@@ -192,7 +289,8 @@ fn inbox(a: InboxArgs) -> CliResult {
 fn show(a: ShowArgs) -> CliResult {
     let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
-    let view = desk::show(&api, &me, &a.case)?;
+    let case = resolve_case(&api, &me, &a.case)?;
+    let view = desk::show(&api, &me, &case)?;
     let c = &view.case;
     if a.json {
         #[derive(Serialize)]
@@ -277,8 +375,12 @@ fn show(a: ShowArgs) -> CliResult {
 fn reply(a: ReplyArgs) -> CliResult {
     let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
-    let text = read_stdin_text("reply")?;
-    let posted = desk::reply(&api, &me, &a.case, &text, read_attachments(&a.attach)?)?;
+    let case = resolve_case(&api, &me, &a.case)?;
+    let text = match a.template.template {
+        Some(_) => from_template(&api, &me, &case, &a.template)?,
+        None => read_stdin_text("reply")?,
+    };
+    let posted = desk::reply(&api, &me, &case, &text, read_attachments(&a.attach)?)?;
     println!("Sent, as message #{} of case {}.", posted.seq, posted.case);
     Ok(())
 }
@@ -293,12 +395,15 @@ fn set_state(a: SetStateArgs) -> CliResult {
     })?;
     let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
+    let case = resolve_case(&api, &me, &a.case)?;
     let note = if a.note {
         Some(read_stdin_text("note")?)
+    } else if a.template.template.is_some() {
+        Some(from_template(&api, &me, &case, &a.template)?)
     } else {
         None
     };
-    let changed = desk::set_state(&api, &me, &a.case, state, note.as_deref())?;
+    let changed = desk::set_state(&api, &me, &case, state, note.as_deref())?;
     match changed.next_update_due {
         Some(due) => println!(
             "Case {} is now {}; next update due by {due}.",
@@ -307,4 +412,150 @@ fn set_state(a: SetStateArgs) -> CliResult {
         None => println!("Case {} is now {}.", changed.case, changed.state),
     }
     Ok(())
+}
+
+/// A case id from what was typed: the whole id, or the start of one of
+/// your cases (at least 4 characters, as the inbox shows 8).
+fn resolve_case(
+    api: &crate::client::Api,
+    me: &DeskIdentity,
+    typed: &str,
+) -> Result<String, CliError> {
+    let typed = typed.trim().to_ascii_lowercase();
+    if typed.len() == 32 || typed.len() < 4 || !typed.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(typed);
+    }
+    let matching: Vec<String> = desk::inbox(api, me)?
+        .cases
+        .into_iter()
+        .map(|c| c.case)
+        .filter(|c| c.starts_with(&typed))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(CliError(format!("none of your cases starts with {typed}"))),
+        _ => Err(CliError(format!(
+            "{} of your cases start with {typed}: type more of the id",
+            matching.len()
+        ))),
+    }
+}
+
+fn templates(a: TemplatesArgs) -> CliResult {
+    let all = Templates::load(a.templates.as_deref())?;
+    if let Some(name) = a.show {
+        let (lang, text) = all.get(&name, &a.lang)?;
+        if lang != a.lang {
+            eprintln!("No {name:?} in {}; showing {lang}.", a.lang);
+        }
+        print!("{text}");
+        return Ok(());
+    }
+    for (name, langs) in all.list() {
+        println!("{name:<20} {}", langs.join(" "));
+    }
+    Ok(())
+}
+
+/// The text of a message written from a template: filled in, then edited
+/// in the user's editor unless `--yes`.
+fn from_template(
+    api: &crate::client::Api,
+    me: &DeskIdentity,
+    case: &str,
+    a: &TemplateArgs,
+) -> Result<String, CliError> {
+    let name = a.template.as_deref().unwrap_or("");
+    let all = Templates::load(a.templates.as_deref())?;
+    let view = desk::show(api, me, case)?;
+    let reporter_lang = view.messages.first().and_then(|m| match &m.content {
+        Ok(sotto_wire::content::Content::Report(r)) if !r.lang.is_empty() => Some(r.lang.clone()),
+        _ => None,
+    });
+    let wanted = a
+        .lang
+        .clone()
+        .or(reporter_lang)
+        .unwrap_or_else(|| "en".into());
+    let (lang, text) = all.get(name, &wanted)?;
+    if lang != wanted {
+        eprintln!("No {name:?} template in {wanted}; using {lang}.");
+    }
+    let update_days = api.desk(&view.case.desk)?.deadlines.update_days;
+    let filled = templates::render(
+        text,
+        &[
+            ("handler", me.name().to_string()),
+            ("desk", view.case.desk.clone()),
+            ("case", view.case.case.get(..8).unwrap_or("").to_owned()),
+            ("update_days", update_days.to_string()),
+            ("next_update", super::today().plus(update_days).to_string()),
+        ],
+    )?;
+    if a.yes {
+        return Ok(filled);
+    }
+    let edited = edit(&filled)?;
+    if edited.trim().is_empty() {
+        return Err(CliError("the message is empty: nothing was sent".into()));
+    }
+    Ok(edited)
+}
+
+/// Opens `text` in $VISUAL or $EDITOR, in a private folder that is wiped
+/// afterwards, and returns what was saved.
+fn edit(text: &str) -> Result<String, CliError> {
+    use std::io::Write as _;
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
+        .ok_or_else(|| {
+            CliError(
+                "set $EDITOR (or $VISUAL) to edit the template, or send it as it is with --yes"
+                    .into(),
+            )
+        })?;
+    let mut random = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("sotto-{suffix}"));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(&dir)
+        .map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
+    let path = dir.join("message.md");
+    let result = (|| {
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status()?;
+        if !status.success() {
+            return Err(std::io::Error::other(format!(
+                "the editor exited with {status}"
+            )));
+        }
+        std::fs::read_to_string(&path)
+    })();
+    // Overwrite, then remove: the draft was a message to a reporter.
+    if let Ok(meta) = std::fs::metadata(&path) {
+        let _ = std::fs::write(&path, vec![0u8; meta.len() as usize]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map_err(|e| CliError(format!("editing the message: {e}; nothing was sent")))
 }

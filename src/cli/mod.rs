@@ -164,3 +164,13 @@ pub fn indent(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Today, on the same calendar as the server: tests shift both with
+/// `SOTTO_CLOCK_OFFSET_DAYS`.
+pub(crate) fn today() -> sotto_wire::Day {
+    let offset = std::env::var("SOTTO_CLOCK_OFFSET_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    sotto_wire::Day::today(offset)
+}

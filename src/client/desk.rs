@@ -131,6 +131,99 @@ fn case_id(case: &str) -> Result<CaseId, ClientError> {
         .ok_or_else(|| ClientError::Usage(format!("not a case id (32 hex digits): {case}")))
 }
 
+/// How urgently a case needs the handlers, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Priority {
+    /// Open, and the reporter marked it urgent.
+    Urgent,
+    /// Not acknowledged, and the acknowledgement is due or late.
+    Unacknowledged,
+    /// Open, and the reporter is owed an update (due or late).
+    UpdateOwed,
+    /// Everything else.
+    Rest,
+}
+
+/// A case of the inbox, with what its report says once decrypted here.
+#[derive(Debug, Clone)]
+pub struct Triaged {
+    /// The server's entry.
+    pub entry: sotto_wire::api::InboxEntry,
+    /// The report, opened and its signature checked; `None` when it cannot
+    /// be (erased, or not verifiable).
+    pub report: Option<sotto_wire::content::Report>,
+    /// Where it sorts.
+    pub priority: Priority,
+}
+
+impl Triaged {
+    /// The first non-empty line of the report, at most `max` characters.
+    pub fn first_line(&self, max: usize) -> String {
+        let line = self
+            .report
+            .as_ref()
+            .and_then(|r| r.text.lines().map(str::trim).find(|l| !l.is_empty()))
+            .unwrap_or("");
+        if line.chars().count() > max {
+            let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else {
+            line.to_owned()
+        }
+    }
+}
+
+/// The inbox, each report decrypted on this machine, sorted by what needs
+/// action: urgent first, then unacknowledged cases past their deadline,
+/// then cases whose reporter is owed an update, then the rest; within each,
+/// the earliest deadline first, then the oldest case.
+pub fn triage(
+    api: &Api,
+    me: &DeskIdentity,
+    today: sotto_wire::Day,
+) -> Result<Vec<Triaged>, ClientError> {
+    let mut out = Vec::new();
+    for entry in api.inbox(me)?.cases {
+        let id = case_id(&entry.case)?;
+        let dc = api.desk_case(me, &entry.case)?;
+        let report = dc
+            .messages
+            .first()
+            .and_then(|m| sealed_report(me, &id, m))
+            .map(|s| s.report);
+        let open = entry.state.is_open();
+        let due = entry.next_update_due.is_some_and(|d| d <= today);
+        let priority = if open && report.as_ref().is_some_and(|r| r.urgent) {
+            Priority::Urgent
+        } else if open && due && entry.state == CaseState::Received {
+            Priority::Unacknowledged
+        } else if open && due {
+            Priority::UpdateOwed
+        } else {
+            Priority::Rest
+        };
+        out.push(Triaged {
+            entry,
+            report,
+            priority,
+        });
+    }
+    out.sort_by(|a, b| {
+        let due = |t: &Triaged| {
+            t.entry
+                .next_update_due
+                .map_or((1, String::new()), |d| (0, d.to_string()))
+        };
+        (a.priority, due(a), a.entry.opened.to_string()).cmp(&(
+            b.priority,
+            due(b),
+            b.entry.opened.to_string(),
+        ))
+    });
+    Ok(out)
+}
+
 /// Fetches, checks and decrypts a case.
 pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, ClientError> {
     let id = case_id(case)?;
@@ -207,6 +300,7 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
 
 /// What the reporter sealed inside their report.
 struct Sealed {
+    report: sotto_wire::content::Report,
     recipients: Vec<RecipientCard>,
     signing_key: VerifyingKey,
     recipient: Recipient,
@@ -237,6 +331,7 @@ fn sealed_report(me: &DeskIdentity, case: &CaseId, m: &sotto_wire::api::Message)
             .iter()
             .filter_map(|c| RecipientCard::parse(c).ok())
             .collect(),
+        report: *r,
         signing_key,
         recipient,
     })

@@ -23,6 +23,7 @@ pub mod files;
 pub mod log;
 pub mod readers;
 pub mod reporter;
+pub mod templates;
 pub mod thread;
 
 /// Largest response body read (a case with big attachments).

@@ -6,6 +6,7 @@
 mod bad_input;
 mod canary;
 mod cli;
+mod desk_work;
 mod flow;
 mod helpers;
 mod hostile_operator;

@@ -1,0 +1,340 @@
+//! The ombudsperson's caseload through the real CLI: the inbox sorted by
+//! what needs action (with a clock the test moves), reports decrypted
+//! locally into it, response templates in each language, and closings
+//! the reporter sees.
+
+use sotto::client::reporter;
+use sotto_wire::CaseState;
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn report(app: &TestApp, text: &str, urgent: bool, lang: &str) -> reporter::Submitted {
+    reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: text.into(),
+            urgent,
+            lang: lang.into(),
+            category: "harassment".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn desk(app: &TestApp, args: &[&str], identity: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let mut all: Vec<&str> = vec!["desk"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--identity", identity.to_str().unwrap()]);
+    let out = app.sotto_with(&all, None, env);
+    assert!(out.status.success(), "sotto {all:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_inbox_puts_urgent_then_late_acknowledgements_then_owed_updates_first() {
+    let deadlines = [("SOTTO_ACKNOWLEDGE_DAYS", "7"), ("SOTTO_UPDATE_DAYS", "7")];
+    let mut app = spawn_app_with(&deadlines);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    let late = report(&app, "Nobody answered me.\nSecond line.", false, "en");
+    let owed = report(&app, "Acknowledged, then silence.", false, "de");
+    let urgent = report(&app, "Someone is in danger right now.", true, "es");
+    let closed = report(&app, "Already dealt with.", false, "");
+    for (case, state) in [
+        (&owed.opened.case, CaseState::Acknowledged),
+        (&closed.opened.case, CaseState::Resolved),
+    ] {
+        sotto::client::desk::set_state(&app.api, &alice, case, state, None).unwrap();
+    }
+
+    // Ten days on: the acknowledgement (7 days) and the update (7 days)
+    // are late; a report made today is not.
+    let later = [
+        deadlines[0],
+        deadlines[1],
+        ("SOTTO_CLOCK_OFFSET_DAYS", "10"),
+    ];
+    app.restart_with(&later);
+    let fresh = report(&app, "Something new today.", false, "");
+    let clock = [("SOTTO_CLOCK_OFFSET_DAYS", "10")];
+    let json: serde_json::Value =
+        serde_json::from_str(&desk(&app, &["inbox", "--json"], &key, &clock)).unwrap();
+    let order: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            urgent.opened.case.as_str(),
+            late.opened.case.as_str(),
+            owed.opened.case.as_str(),
+            fresh.opened.case.as_str(),
+            closed.opened.case.as_str(),
+        ]
+    );
+    let rows = json.as_array().unwrap();
+    let priorities: Vec<&str> = rows
+        .iter()
+        .map(|c| c["priority"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        priorities,
+        vec!["urgent", "unacknowledged", "update-owed", "rest", "rest"]
+    );
+    assert_eq!(rows[0]["lang"], "es");
+    assert_eq!(rows[0]["category"], "harassment");
+    assert_eq!(rows[0]["urgent"], true);
+    assert_eq!(rows[1]["first_line"], "Nobody answered me.");
+    assert_eq!(rows[1]["age_days"], 10);
+    assert_eq!(rows[1]["late"], true);
+    assert_eq!(rows[3]["late"], false);
+
+    // The table, decrypted here: short ids, the first line, LATE marks.
+    let table = desk(&app, &["inbox"], &key, &clock);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("CASE"), "{table}");
+    assert!(
+        lines[1].starts_with(&urgent.opened.case[..8]) && lines[1].contains("URGENT"),
+        "{table}"
+    );
+    assert!(
+        lines[1].contains("Someone is in danger right now."),
+        "{table}"
+    );
+    assert!(
+        lines[2].contains("LATE") && lines[2].contains(" 10d "),
+        "{table}"
+    );
+    assert!(
+        !table.contains("Second line."),
+        "only the first line: {table}"
+    );
+
+    // A short id from the table is enough to open the case.
+    let shown = desk(&app, &["show", &late.opened.case[..8]], &key, &clock);
+    assert!(shown.contains("Second line."), "{shown}");
+}
+
+fn reporter_sees(app: &TestApp, done: &reporter::Submitted) -> (CaseState, String) {
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    let last = view
+        .messages
+        .last()
+        .and_then(|m| m.content.as_ref().ok())
+        .map(|c| c.text().to_owned())
+        .unwrap_or_default();
+    (view.status.state, last)
+}
+
+#[test]
+fn every_template_in_every_language_reaches_the_reporter_filled_in() {
+    let app = spawn_app_with(&[("SOTTO_UPDATE_DAYS", "7")]);
+    let alice = app.add_recipient("Alice Ombud");
+    let key = app.identity_file(&alice);
+    let out = app.sotto(&["desk", "templates"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let names = [
+        "acknowledge",
+        "more-info",
+        "close-resolved",
+        "close-no-action",
+        "close-record-only",
+        "close-bad-faith",
+    ];
+    for name in names {
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(name) && l.ends_with("de en es")),
+            "{listed}"
+        );
+    }
+    // Each language: the reporter's own by default, or the one asked for.
+    let greeting = [("en", "Hello,"), ("es", "Hola:"), ("de", "Guten Tag,")];
+    for (lang, hello) in greeting {
+        for name in names {
+            let done = report(&app, &format!("{name} in {lang}"), false, lang);
+            let out = desk(
+                &app,
+                &["reply", &done.opened.case, "--template", name, "--yes"],
+                &key,
+                &[],
+            );
+            assert!(out.contains("Sent"), "{out}");
+            let (_, said) = reporter_sees(&app, &done);
+            assert!(said.starts_with(hello), "{lang} {name}: {said}");
+            assert!(said.contains("Alice Ombud"), "{lang} {name}: {said}");
+            assert!(!said.contains("{{"), "{lang} {name}: {said}");
+        }
+    }
+    // --lang wins over the reporter's language; an unknown one falls back.
+    let done = report(&app, "in Spanish, answered in German", false, "es");
+    desk(
+        &app,
+        &[
+            "reply",
+            &done.opened.case,
+            "--template",
+            "acknowledge",
+            "--lang",
+            "de",
+            "--yes",
+        ],
+        &key,
+        &[],
+    );
+    assert!(reporter_sees(&app, &done).1.starts_with("Guten Tag,"));
+    let done = report(&app, "in Arabic", false, "ar");
+    let out = app.sotto_with(
+        &[
+            "desk",
+            "reply",
+            &done.opened.case,
+            "--template",
+            "acknowledge",
+            "--yes",
+            "--identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(out.status.success());
+    assert!(text(&out).contains("using en"), "{}", text(&out));
+    // The acknowledgement commits to the desk's update rhythm.
+    let (_, said) = reporter_sees(&app, &done);
+    assert!(said.contains("every 7 days"), "{said}");
+}
+
+#[test]
+fn the_editor_opens_the_filled_template_and_what_it_saves_is_sent() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    let done = report(&app, "Please ask me things.", false, "en");
+    // An "editor" that replaces the placeholder question.
+    let script = app.work.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nsed -i 's/\\[write your questions here\\]/Which day did it start?/' \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let editor = script.to_str().unwrap();
+    desk(
+        &app,
+        &["reply", &done.opened.case, "--template", "more-info"],
+        &key,
+        &[("EDITOR", editor), ("VISUAL", editor)],
+    );
+    let (_, said) = reporter_sees(&app, &done);
+    assert!(said.contains("- Which day did it start?"), "{said}");
+    assert!(!said.contains("[write your questions here]"));
+
+    // An editor that empties the file sends nothing.
+    let empty = "sh -c ': > \"$1\"' sh";
+    let out = app.sotto_with(
+        &[
+            "desk",
+            "reply",
+            &done.opened.case,
+            "--template",
+            "more-info",
+            "--identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+        &[("EDITOR", empty), ("VISUAL", empty)],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("nothing was sent"), "{}", text(&out));
+    // No editor at all: a clear line, nothing sent.
+    let out = app.sotto_with(
+        &[
+            "desk",
+            "reply",
+            &done.opened.case,
+            "--template",
+            "more-info",
+            "--identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+        &[("EDITOR", ""), ("VISUAL", "")],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--yes"), "{}", text(&out));
+    // An unknown template names the ones there are.
+    let out = app.sotto_with(
+        &[
+            "desk",
+            "reply",
+            &done.opened.case,
+            "--template",
+            "nonesuch",
+            "--yes",
+            "--identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("close-bad-faith"), "{}", text(&out));
+    assert_eq!(
+        reporter::status(&app.api, &done.token)
+            .unwrap()
+            .messages
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn record_only_and_bad_faith_close_with_an_explanation_the_reporter_sees() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    for (state, template, says) in [
+        ("record-only", "close-record-only", "for the record only"),
+        ("bad-faith", "close-bad-faith", "not made in good faith"),
+    ] {
+        let done = report(&app, &format!("to be closed as {state}"), false, "en");
+        let out = desk(
+            &app,
+            &[
+                "set-state",
+                &done.opened.case,
+                state,
+                "--template",
+                template,
+                "--yes",
+            ],
+            &key,
+            &[],
+        );
+        assert!(out.contains(&format!("is now {state}")), "{out}");
+        let (now, said) = reporter_sees(&app, &done);
+        assert_eq!(now.as_str(), state);
+        assert!(said.contains(says), "{said}");
+        assert!(!now.is_open());
+    }
+}
