@@ -10,6 +10,7 @@ use sotto_wire::CaseState;
 use super::report::{message_json, print_thread};
 use super::{connect, print_json, read_attachments, read_stdin_text, CliError, CliResult};
 use crate::client::desk::{self, LogCheck};
+use crate::client::stats::CaseFacts as StatsCase;
 use crate::client::templates::{self, Templates};
 use crate::datadir::write_new_secret;
 
@@ -30,6 +31,30 @@ pub enum DeskCommand {
     SetState(SetStateArgs),
     /// List the response templates, or print one.
     Templates(TemplatesArgs),
+    /// De-identified statistics of your cases (cells under 5 left out).
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    conn: Conn,
+    /// Count cases opened on or after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY", value_parser = day_arg)]
+    from: Option<sotto_wire::Day>,
+    /// Count cases opened on or before this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY", value_parser = day_arg)]
+    to: Option<sotto_wire::Day>,
+    /// csv or json.
+    #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+    /// With csv: the counts (cells) or the time to acknowledge by month.
+    #[arg(long, value_name = "TABLE", default_value = "cells", value_parser = ["cells", "acknowledge"])]
+    table: String,
+}
+
+fn day_arg(s: &str) -> Result<sotto_wire::Day, String> {
+    sotto_wire::Day::parse(s).ok_or_else(|| "not a day: use YYYY-MM-DD".into())
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +95,10 @@ pub struct InboxArgs {
     /// Print JSON: a list of objects, each with a `case` field.
     #[arg(long)]
     json: bool,
+    /// Group near-duplicate reports (a brigade of reworded copies) into one
+    /// line with a count; compared after decryption, on this machine.
+    #[arg(long)]
+    group: bool,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +189,7 @@ pub fn run(cmd: DeskCommand) -> CliResult {
         DeskCommand::Reply(a) => reply(a),
         DeskCommand::SetState(a) => set_state(a),
         DeskCommand::Templates(a) => templates(a),
+        DeskCommand::Stats(a) => stats(a),
     }
 }
 
@@ -217,27 +247,40 @@ fn inbox(a: InboxArgs) -> CliResult {
             messages: u64,
             erased: bool,
         }
-        let rows: Vec<Row> = cases
-            .iter()
-            .map(|t| {
-                let r = t.report.as_ref();
-                Row {
-                    case: &t.entry.case,
-                    priority: t.priority,
-                    state: t.entry.state.as_str(),
-                    opened: t.entry.opened,
-                    age_days: t.entry.opened.days_until(today),
-                    urgent: r.is_some_and(|r| r.urgent),
-                    category: r.map_or("", |r| r.category.as_str()),
-                    lang: r.map_or("", |r| r.lang.as_str()),
-                    first_line: t.first_line(200),
-                    next_update_due: t.entry.next_update_due,
-                    late: t.entry.next_update_due.is_some_and(|d| d < today),
-                    messages: t.entry.messages,
-                    erased: t.entry.erased.is_some(),
-                }
-            })
-            .collect();
+        fn row(t: &desk::Triaged, today: sotto_wire::Day) -> Row<'_> {
+            let r = t.report.as_ref();
+            Row {
+                case: &t.entry.case,
+                priority: t.priority,
+                state: t.entry.state.as_str(),
+                opened: t.entry.opened,
+                age_days: t.entry.opened.days_until(today),
+                urgent: r.is_some_and(|r| r.urgent),
+                category: r.map_or("", |r| r.category.as_str()),
+                lang: r.map_or("", |r| r.lang.as_str()),
+                first_line: t.first_line(200),
+                next_update_due: t.entry.next_update_due,
+                late: t.entry.next_update_due.is_some_and(|d| d < today),
+                messages: t.entry.messages,
+                erased: t.entry.erased.is_some(),
+            }
+        }
+        if a.group {
+            #[derive(Serialize)]
+            struct Group<'a> {
+                count: usize,
+                cases: Vec<Row<'a>>,
+            }
+            let groups: Vec<Group> = similar_groups(&cases)
+                .into_iter()
+                .map(|g| Group {
+                    count: g.len(),
+                    cases: g.into_iter().map(|i| row(&cases[i], today)).collect(),
+                })
+                .collect();
+            return print_json(&groups);
+        }
+        let rows: Vec<Row> = cases.iter().map(|t| row(t, today)).collect();
         return print_json(&rows);
     }
     if cases.is_empty() {
@@ -248,7 +291,13 @@ fn inbox(a: InboxArgs) -> CliResult {
         "{:<8}  {:<12}  {:>4}  {:<6}  {:<16}  {:<5}  {:<16}  REPORT",
         "CASE", "STATE", "AGE", "URGENT", "CATEGORY", "LANG", "NEXT DEADLINE"
     );
-    for t in &cases {
+    let groups = if a.group {
+        similar_groups(&cases)
+    } else {
+        (0..cases.len()).map(|i| vec![i]).collect()
+    };
+    for group in &groups {
+        let t = &cases[group[0]];
         let r = t.report.as_ref();
         let due = match t.entry.next_update_due {
             Some(d) if d < today => format!("{d} LATE"),
@@ -282,8 +331,29 @@ fn inbox(a: InboxArgs) -> CliResult {
             due,
             first
         );
+        if group.len() > 1 {
+            let others: Vec<&str> = group[1..]
+                .iter()
+                .map(|&i| cases[i].entry.case.get(..8).unwrap_or(""))
+                .collect();
+            println!(
+                "          ↳ {} similar reports in all; also: {}",
+                group.len(),
+                others.join(" ")
+            );
+        }
     }
     Ok(())
+}
+
+/// Groups of near-duplicate reports, as indexes into `cases` (which keep
+/// their order: each group sorts where its most pressing case does).
+fn similar_groups(cases: &[desk::Triaged]) -> Vec<Vec<usize>> {
+    let texts: Vec<&str> = cases
+        .iter()
+        .map(|t| t.report.as_ref().map_or("", |r| r.text.as_str()))
+        .collect();
+    crate::client::similar::groups(&texts)
 }
 
 fn show(a: ShowArgs) -> CliResult {
@@ -558,4 +628,45 @@ fn edit(text: &str) -> Result<String, CliError> {
     }
     let _ = std::fs::remove_dir_all(&dir);
     result.map_err(|e| CliError(format!("editing the message: {e}; nothing was sent")))
+}
+
+fn stats(a: StatsArgs) -> CliResult {
+    if let (Some(f), Some(t)) = (a.from, a.to) {
+        if f > t {
+            return Err(CliError("--from is after --to".into()));
+        }
+    }
+    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let me = load_identity(&a.conn.identity)?;
+    let facts: Vec<StatsCase> = desk::triage(&api, &me, super::today())?
+        .into_iter()
+        .map(|t| {
+            let acknowledged_after = if t.entry.state == CaseState::RecordOnly {
+                None
+            } else {
+                t.timeline
+                    .iter()
+                    .find(|e| e.state != CaseState::Received)
+                    .map(|e| t.entry.opened.days_until(e.on))
+            };
+            let (category, lang) = t
+                .report
+                .map(|r| (r.category.clone(), r.lang.clone()))
+                .unwrap_or_default();
+            StatsCase {
+                opened: t.entry.opened,
+                category,
+                lang,
+                state: t.entry.state,
+                acknowledged_after,
+            }
+        })
+        .collect();
+    let s = crate::client::stats::compute(&facts, a.from, a.to);
+    match (a.format.as_str(), a.table.as_str()) {
+        ("json", _) => print_json(&s)?,
+        (_, "acknowledge") => print!("{}", s.acknowledge_csv()),
+        _ => print!("{}", s.cells_csv()),
+    }
+    Ok(())
 }

@@ -155,6 +155,8 @@ pub struct Triaged {
     pub report: Option<sotto_wire::content::Report>,
     /// Where it sorts.
     pub priority: Priority,
+    /// The case's states and their days, as the server reports them.
+    pub timeline: Vec<sotto_wire::api::StateEntry>,
 }
 
 impl Triaged {
@@ -207,6 +209,7 @@ pub fn triage(
             entry,
             report,
             priority,
+            timeline: dc.timeline,
         });
     }
     out.sort_by(|a, b| {

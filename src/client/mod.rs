@@ -23,6 +23,8 @@ pub mod files;
 pub mod log;
 pub mod readers;
 pub mod reporter;
+pub mod similar;
+pub mod stats;
 pub mod templates;
 pub mod thread;
 

@@ -338,3 +338,160 @@ fn record_only_and_bad_faith_close_with_an_explanation_the_reporter_sees() {
         assert!(!now.is_open());
     }
 }
+
+/// A brigade: one complaint reworded many times (synonyms, case,
+/// punctuation, a sentence added), as a coordinated flood looks.
+fn flood(i: usize) -> String {
+    let who = ["Carol", "carol", "CAROL", "Carol G."][i % 4];
+    let did = ["banned", "blocked", "suspended", "banned"][i / 4 % 4];
+    let extra = [
+        "",
+        " Please act now.",
+        " This is unacceptable!",
+        " Everyone saw it.",
+        " I demand a response.",
+    ][i % 5];
+    format!(
+        "The moderator {who} {did} our whole group from the forum for no reason at all, \
+         deleted every post we wrote about the new release, and laughed about it in the \
+         public chat while everyone watched.{extra}"
+    )
+}
+
+#[test]
+fn a_flood_of_reworded_reports_shows_as_one_group_and_genuine_ones_stay_apart() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    let genuine = [
+        "Someone posted my home address in the off-topic thread last night.",
+        "A maintainer keeps sending me private messages I asked them to stop.",
+        "The release manager made a joke about my accent in the weekly call.",
+        "Spam accounts are posting links to a fake download page in every thread.",
+        "I saw the moderator Carol delete a post that broke no rule, and I think it was personal.",
+    ];
+    let mut flood_cases = Vec::new();
+    for (i, g) in genuine.iter().enumerate() {
+        report(&app, g, false, "en");
+        for j in 0..4 {
+            flood_cases.push(report(&app, &flood(i * 4 + j), false, "en").opened.case);
+        }
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&desk(&app, &["inbox", "--group", "--json"], &key, &[])).unwrap();
+    let groups = json.as_array().unwrap();
+    let counts: Vec<u64> = groups
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 25);
+    let big: Vec<&serde_json::Value> = groups.iter().filter(|g| g["count"] != 1).collect();
+    assert_eq!(big.len(), 1, "one group, not several: {counts:?}");
+    let mut grouped: Vec<&str> = big[0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case"].as_str().unwrap())
+        .collect();
+    grouped.sort_unstable();
+    let mut want: Vec<&str> = flood_cases.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(grouped, want, "exactly the flood");
+
+    let table = desk(&app, &["inbox", "--group"], &key, &[]);
+    assert!(table.contains("20 similar reports in all"), "{table}");
+    assert_eq!(table.lines().count(), 1 + 6 + 1, "{table}");
+}
+
+#[test]
+fn statistics_leave_out_every_figure_under_five_cases_and_hold_no_text() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    let mut cases = Vec::new();
+    for i in 0..5 {
+        cases.push(report(
+            &app,
+            &format!("SECRET-TEXT-{i} harassment case"),
+            false,
+            "en",
+        ));
+    }
+    for i in 0..3 {
+        reporter::submit(
+            &app.api,
+            &reporter::Submission {
+                desk: "default".into(),
+                text: format!("SECRET-TEXT-threat-{i}"),
+                category: "threats".into(),
+                lang: "es".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    for c in &cases {
+        sotto::client::desk::set_state(
+            &app.api,
+            &alice,
+            &c.opened.case,
+            CaseState::Acknowledged,
+            None,
+        )
+        .unwrap();
+    }
+    let month = &sotto_wire::Day::today(0).to_string()[..7];
+    let csv = desk(&app, &["stats"], &key, &[]);
+    assert_eq!(
+        csv,
+        format!("month,category,state,language,count\n{month},harassment,acknowledged,en,5\n")
+    );
+    let acks = desk(&app, &["stats", "--table", "acknowledge"], &key, &[]);
+    assert_eq!(
+        acks,
+        format!("month,acknowledged,p50_days,p90_days\n{month},5,0,0\n")
+    );
+    let json = desk(&app, &["stats", "--format", "json"], &key, &[]);
+    assert!(!json.contains("SECRET-TEXT"), "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["k"], 5);
+    assert_eq!(v["suppressed_cells"], 1, "the three threats reports");
+    assert_eq!(v["cells"].as_array().unwrap().len(), 1);
+    // A range that holds none of them.
+    let empty = desk(&app, &["stats", "--to", "2000-01-01"], &key, &[]);
+    assert_eq!(empty, "month,category,state,language,count\n");
+    let out = app.sotto_with(
+        &[
+            "desk",
+            "stats",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-01-01",
+            "--identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("--from is after --to"),
+        "{}",
+        text(&out)
+    );
+    let out = app.sotto_with(
+        &[
+            "desk",
+            "stats",
+            "--from",
+            "yesterday",
+            "--identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("YYYY-MM-DD"), "{}", text(&out));
+}
