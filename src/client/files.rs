@@ -37,6 +37,20 @@ pub fn safe_name(name: &str) -> String {
     if cleaned.is_empty() {
         cleaned = "attachment".to_owned();
     }
+    // Names Windows reserves for devices, whatever the extension.
+    let stem = cleaned
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit());
+    if reserved {
+        cleaned.insert(0, '_');
+    }
     cleaned
 }
 
@@ -86,6 +100,10 @@ mod tests {
     fn hostile_names_become_plain_names_in_the_folder() {
         let cases = [
             ("../../.bashrc", "bashrc"),
+            ("CON", "_CON"),
+            ("nul.txt", "_nul.txt"),
+            ("com1.log", "_com1.log"),
+            ("console.txt", "console.txt"),
             ("/etc/passwd", "passwd"),
             ("..\\..\\windows\\system32.dll", "system32.dll"),
             (".hidden", "hidden"),

@@ -495,3 +495,92 @@ fn statistics_leave_out_every_figure_under_five_cases_and_hold_no_text() {
     assert!(!out.status.success());
     assert!(text(&out).contains("YYYY-MM-DD"), "{}", text(&out));
 }
+
+#[test]
+fn hostile_attachment_names_are_saved_inside_the_folder_never_hidden_never_over_a_file() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    let names = [
+        "../../.bashrc",
+        "/etc/passwd",
+        ".hidden",
+        "CON",
+        "report\u{202e}gpj.exe",
+        "x.txt",
+        "x.txt",
+        "",
+        "-rf",
+    ];
+    let attachments = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| sotto_wire::content::Attachment {
+            name: (*n).to_owned(),
+            data: format!("content {i}").into_bytes(),
+        })
+        .collect();
+    let done = reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: "files".into(),
+            attachments,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let dir = app.work.path().join("saved");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("x.txt"), "mine, not the reporter's").unwrap();
+    let out = desk(
+        &app,
+        &[
+            "show",
+            &done.opened.case,
+            "--save-attachments",
+            dir.to_str().unwrap(),
+        ],
+        &key,
+        &[],
+    );
+    let mut saved: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    saved.sort();
+    assert_eq!(
+        saved,
+        vec![
+            "_CON",
+            "attachment",
+            "bashrc",
+            "hidden",
+            "passwd",
+            "report_gpj.exe",
+            "rf",
+            "x (2).txt",
+            "x (3).txt",
+            "x.txt",
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("x.txt")).unwrap(),
+        "mine, not the reporter's"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("bashrc")).unwrap(),
+        "content 0"
+    );
+    assert!(!app.work.path().join(".bashrc").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("bashrc"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "never executable, never shared");
+    }
+}
