@@ -129,6 +129,26 @@ fn restrict_dir(root: &Path) -> Result<(), DataDirError> {
     Ok(())
 }
 
+/// Where a desk's referral directory lives: public data, outside the
+/// database, `resources/desk-ID.json` in the data directory.
+pub fn resources_path(root: &Path, desk_id: i64) -> PathBuf {
+    root.join("resources").join(format!("desk-{desk_id}.json"))
+}
+
+/// Writes a public file atomically (a temporary file, then a rename).
+pub fn write_public(path: &Path, contents: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,28 @@ pub enum AdminCommand {
     ListRecipients(ListArgs),
     /// Create another desk.
     AddDesk(AddDeskArgs),
+    /// A desk's referral directory of support organisations.
+    #[command(subcommand)]
+    Resources(ResourcesCommand),
+}
+
+/// The referral directory.
+#[derive(Debug, clap::Subcommand)]
+pub enum ResourcesCommand {
+    /// Check a directory file and publish it for a desk, replacing the
+    /// one before (an empty `entries` list removes it).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    data: Data,
+    /// The desk.
+    #[arg(long, default_value = DEFAULT_DESK)]
+    desk: String,
+    /// The directory, JSON (see deploy/resources.example.json).
+    file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -85,7 +107,31 @@ pub fn run(cmd: AdminCommand) -> CliResult {
         AdminCommand::RemoveRecipient(a) => remove_recipient(a),
         AdminCommand::ListRecipients(a) => list(a),
         AdminCommand::AddDesk(a) => add_desk(a),
+        AdminCommand::Resources(ResourcesCommand::Import(a)) => import_resources(a),
     }
+}
+
+fn import_resources(a: ImportArgs) -> CliResult {
+    let text = std::fs::read_to_string(&a.file)
+        .map_err(|e| CliError(format!("{}: {e}", a.file.display())))?;
+    let directory = sotto_wire::resources::Directory::parse(&text)
+        .map_err(|e| CliError(format!("{}: {e}", a.file.display())))?;
+    let store = open(&a.data)?;
+    let desk = store.desk_by_name(&a.desk).map_err(|e| match e {
+        sotto_store::StoreError::NotFound => {
+            CliError(format!("there is no desk named {:?}", a.desk))
+        }
+        other => other.into(),
+    })?;
+    let path = crate::datadir::resources_path(&a.data.data_dir, desk.id);
+    crate::datadir::write_public(&path, &serde_json::to_vec_pretty(&directory)?)
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    println!(
+        "Published {} entries for desk {}. Reporters download the whole directory and filter it on their own device.",
+        directory.entries.len(),
+        desk.name
+    );
+    Ok(())
 }
 
 fn today() -> String {

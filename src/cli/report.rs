@@ -145,6 +145,11 @@ pub struct StatusArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Your region (two capital letters, e.g. DE), to list the support
+    /// organisations that help there. Used on this machine only: the whole
+    /// directory is downloaded and filtered here.
+    #[arg(long, value_name = "CODE")]
+    region: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -621,6 +626,9 @@ fn status(a: StatusArgs) -> CliResult {
     }
     if let Some(view) = &view {
         print_status(view, a.save_attachments.as_ref())?;
+        if view.status.erased.is_none() {
+            print_resources(&api, view, a.region.as_deref());
+        }
     }
     for w in &warnings {
         eprintln!("WARNING: {w}");
@@ -665,6 +673,37 @@ fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliRes
         );
     }
     Ok(())
+}
+
+/// The support organisations that match the report's language and kind
+/// and the region given, filtered here from the whole directory.
+fn print_resources(api: &crate::client::Api, view: &reporter::ReporterView, region: Option<&str>) {
+    let Ok(directory) = api.resources(&view.status.desk) else {
+        return;
+    };
+    let (lang, topic) = match view.messages.first().map(|m| &m.content) {
+        Some(Ok(Content::Report(r))) => (r.lang.clone(), r.category.clone()),
+        _ => (String::new(), String::new()),
+    };
+    let region = region.unwrap_or("").to_ascii_uppercase();
+    let found = directory.matching(&lang, &region, &topic);
+    if found.is_empty() {
+        return;
+    }
+    println!();
+    println!("Support outside this community (filtered on this machine):");
+    for e in found {
+        println!("  {}: {}", e.name, e.url);
+        println!(
+            "    {} · languages {} · regions {}",
+            e.contact,
+            e.languages.join(", "),
+            e.regions.join(", ")
+        );
+        if !e.description.is_empty() {
+            println!("    {}", e.description);
+        }
+    }
 }
 
 fn reply(a: ReplyArgs) -> CliResult {

@@ -313,6 +313,11 @@ impl Api {
         self.get("/v1/desks", &[])
     }
 
+    /// `GET /v1/desks/{desk}/resources`: the whole referral directory.
+    pub fn resources(&self, desk: &str) -> Result<sotto_wire::resources::Directory, ClientError> {
+        self.get(&format!("/v1/desks/{}/resources", path_segment(desk)), &[])
+    }
+
     /// `GET /v1/desks/{desk}`.
     pub fn desk(&self, name: &str) -> Result<DeskInfo, ClientError> {
         self.get(&format!("/v1/desks/{}", path_segment(name)), &[])

@@ -121,3 +121,28 @@ pub async fn challenge(
         expires_in_seconds: ttl,
     }))
 }
+
+/// `GET /v1/desks/{desk}/resources`: the desk's whole referral directory
+/// (empty if it has none). The whole of it, always: the reporter's client
+/// filters by language, region and topic, so the server learns none of them.
+pub async fn resources(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    let desk = with_store(&state, move |store, _| desk_by_name(store, &name)).await?;
+    let file = crate::datadir::resources_path(&state.settings.data_dir, desk.id);
+    let directory = web::block(move || match std::fs::read_to_string(&file) {
+        Ok(text) => sotto_wire::resources::Directory::parse(&text)
+            .map_err(|why| ApiError::internal(&format!("the stored directory is invalid: {why}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(sotto_wire::resources::Directory {
+                version: sotto_wire::resources::DIRECTORY_VERSION,
+                entries: Vec::new(),
+            })
+        }
+        Err(e) => Err(ApiError::internal(&e)),
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(directory))
+}

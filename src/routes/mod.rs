@@ -169,6 +169,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/desks/{desk}/challenge").route(web::post().to(desks::challenge)),
             )
+            .service(
+                web::resource("/desks/{desk}/resources").route(web::get().to(desks::resources)),
+            )
             .service(web::resource("/cases").route(web::post().to(cases::open)))
             .service(web::resource("/reporter/case").route(web::get().to(reporter::status)))
             .service(

@@ -330,6 +330,7 @@ fn token_page(ctx: &Ctx, done: &reporter::Submitted) -> HttpResponse {
 struct Seen {
     view: ReporterView,
     receipt: Result<u64, String>,
+    resources: Vec<sotto_wire::resources::Resource>,
 }
 
 async fn open_case(state: &web::Data<AppState>, token: Token) -> Result<Seen, ClientError> {
@@ -339,7 +340,18 @@ async fn open_case(state: &web::Data<AppState>, token: Token) -> Result<Seen, Cl
             Ok(r) => Ok(r.receipt.leaf_index),
             Err(e) => Err(e.to_string()),
         };
-        Ok(Seen { view, receipt })
+        // The whole directory: without a script on the reporter's device
+        // there is nowhere to filter it but here, and the reporter's
+        // region is never asked for.
+        let resources = api
+            .resources(&view.status.desk)
+            .map(|d| d.entries)
+            .unwrap_or_default();
+        Ok(Seen {
+            view,
+            receipt,
+            resources,
+        })
     })
     .await
 }
@@ -624,6 +636,36 @@ fn case_page(
             files = ctx.t("report.attachments"),
             send = ctx.t("status.reply.send"),
         );
+    }
+    if !seen.resources.is_empty() {
+        let _ = writeln!(
+            m,
+            "<section id=\"resources\" aria-labelledby=\"resources-title\"><h2 id=\"resources-title\">{}</h2><p>{}</p><ul class=\"resources\">",
+            ctx.t("resources.title"),
+            ctx.t("resources.intro.nojs")
+        );
+        for e in &seen.resources {
+            let _ = writeln!(
+                m,
+                "<li><a href=\"{}\" rel=\"noreferrer noopener\">{}</a><p class=\"meta\">{}</p>{}</li>",
+                esc(&e.url),
+                esc(&e.name),
+                ctx.f(
+                    "resources.details",
+                    &[
+                        ("contact", &e.contact),
+                        ("languages", &e.languages.join(", ")),
+                        ("regions", &e.regions.join(", ")),
+                    ]
+                ),
+                if e.description.is_empty() {
+                    String::new()
+                } else {
+                    format!("<p>{}</p>", esc(&e.description))
+                }
+            );
+        }
+        m.push_str("</ul></section>\n");
     }
     m.push_str("</section>\n");
     pages::page(

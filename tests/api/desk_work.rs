@@ -584,3 +584,90 @@ fn hostile_attachment_names_are_saved_inside_the_folder_never_hidden_never_over_
         assert_eq!(mode & 0o777, 0o600, "never executable, never shared");
     }
 }
+
+#[test]
+fn the_referral_directory_is_validated_published_whole_and_filtered_by_the_reporter() {
+    let app = spawn_app_with(&[]);
+    app.add_recipient("Alice");
+    let data = app.data_dir();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/resources.example.json");
+    // A mistake is one clear line naming the entry and the field.
+    let bad = app.work.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(example)
+            .unwrap()
+            .replace("\"regions\": [\"DE\"]", "\"regions\": [\"Germany\"]"),
+    )
+    .unwrap();
+    let out = app.sotto(&[
+        "admin",
+        "resources",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("entry 3 (\"HateAid\"): regions: \"Germany\" is not a region"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        app.api.resources("default").unwrap().entries.is_empty(),
+        "nothing published"
+    );
+    let out = app.sotto(&[
+        "admin",
+        "resources",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        "--desk",
+        "nonesuch",
+        example,
+    ]);
+    assert!(
+        text(&out).contains("no desk named \"nonesuch\""),
+        "{}",
+        text(&out)
+    );
+
+    let out = app.sotto(&[
+        "admin",
+        "resources",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        example,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let served = app.api.resources("default").unwrap();
+    assert_eq!(served.entries.len(), 4, "the whole directory, unfiltered");
+
+    // The reporter's CLI filters on its own machine: German, Germany,
+    // harassment.
+    let done = reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: "Ich werde belästigt.".into(),
+            lang: "de".into(),
+            category: "harassment".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let token = done.token.to_display().to_string();
+    let out = app.sotto_with(
+        &["report", "status", "--region", "DE"],
+        None,
+        &[("SOTTO_TOKEN", &token)],
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("HateAid: https://hateaid.org"), "{said}");
+    assert!(!said.contains("Cyber Civil Rights"), "{said}");
+    assert!(!said.contains("Right To Be"), "English only: {said}");
+}

@@ -10780,8 +10780,53 @@ ${JSON.stringify(receipt)}
     parts.push(el("h2", {}, t("status.messages")));
     parts.push(el("ol", { class: "thread" }, read2.messages.map((m) => messageItem(m))));
     if (!status.erased) parts.push(replyForm(api, token, status, read2, receiptFile));
+    const support = el("section", { id: "resources", "aria-labelledby": "resources-title" });
+    parts.push(support);
     section.replaceChildren(...parts);
     section.focus();
+    const report = read2.messages[0]?.content;
+    showResources(api, support, status.desk, report?.category ?? "").catch(() => support.remove());
+  }
+  async function showResources(api, section, desk, topic) {
+    const directory = await api.json(`/v1/desks/${encodeURIComponent(desk)}/resources`);
+    if (!directory.entries?.length) {
+      section.remove();
+      return;
+    }
+    const lang = document.documentElement.lang;
+    const regions = [...new Set(directory.entries.flatMap((e) => e.regions))].filter((r) => r !== "*").sort();
+    const select = el(
+      "select",
+      { id: "region" },
+      el("option", { value: "" }, t("resources.region.any")),
+      regions.map((r) => el("option", { value: r }, r))
+    );
+    const list = el("ul", { class: "resources" });
+    const render = () => {
+      const region = select.value;
+      const found = directory.entries.filter(
+        (e) => e.languages.some((l) => l === lang || l.split("-")[0] === lang) && (!region || e.regions.some((r) => r === "*" || r === region)) && (!topic || e.topics.some((x) => x === "*" || x === topic))
+      );
+      list.replaceChildren(
+        ...found.length ? found.map(
+          (e) => el(
+            "li",
+            {},
+            el("a", { href: e.url, rel: "noreferrer noopener" }, e.name),
+            el("p", { class: "meta" }, t("resources.details", { contact: e.contact, languages: e.languages.join(", "), regions: e.regions.join(", ") })),
+            e.description ? el("p", {}, e.description) : null
+          )
+        ) : [el("li", {}, t("resources.none"))]
+      );
+    };
+    select.addEventListener("change", render);
+    render();
+    section.replaceChildren(
+      el("h2", { id: "resources-title" }, t("resources.title")),
+      el("p", {}, t("resources.intro")),
+      el("div", { class: "field" }, el("label", { for: "region" }, t("resources.region")), select),
+      list
+    );
   }
   function messageItem(m) {
     const mine = m.direction === "reporter";

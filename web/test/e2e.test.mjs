@@ -267,8 +267,25 @@ test("the handler's reply shows verified in the browser, and the reporter's repl
     input: "Thank you. We are looking into it.",
   });
   await new Promise((r) => setTimeout(r, 2500)); // the reply's checkpoint is published
+  sotto(["admin", "resources", "import", "--data", join(work, "data"), join(ROOT, "deploy", "resources.example.json")]);
   const page = await newPage();
   await openStatus(page, jsToken);
+
+  // The referral directory, filtered here: English, harassment, and the
+  // region picked on the page (never sent).
+  await page.waitForSelector("#resources ul li");
+  const before = page.sent.length;
+  await page.selectOption("#region", "US");
+  let support = await page.textContent("#resources ul");
+  assert.match(support, /Cyber Civil Rights Initiative/);
+  assert.match(support, /Right To Be/);
+  assert.doesNotMatch(support, /HateAid/);
+  await page.selectOption("#region", "DE");
+  support = await page.textContent("#resources ul");
+  assert.match(support, /HateAid/);
+  assert.doesNotMatch(support, /Cyber Civil Rights/);
+  assert.equal(page.sent.length, before, "choosing a region sends nothing");
+  assert.ok(!page.sent.some((r) => r.split("\n")[0].includes("region")));
   const thread = await page.textContent("#case .thread");
   assert.match(thread, /Thank you\. We are looking into it\./);
   assert.match(thread, /Alice Ombud/);

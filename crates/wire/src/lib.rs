@@ -13,6 +13,7 @@
 pub mod api;
 pub mod content;
 pub mod day;
+pub mod resources;
 pub mod state;
 
 pub use day::Day;
