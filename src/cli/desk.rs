@@ -314,7 +314,7 @@ fn inbox(a: InboxArgs) -> CliResult {
         let first = match (&t.entry.erased, r) {
             (Some(_), _) => "(erased)".to_owned(),
             (None, None) => "(cannot be read: see sotto desk show)".to_owned(),
-            (None, Some(_)) => t.first_line(60),
+            (None, Some(_)) => super::printable(&t.first_line(60)),
         };
         println!(
             "{:<8}  {:<12}  {:>3}d  {:<6}  {:<16}  {:<5}  {:<16}  {}",
@@ -326,8 +326,8 @@ fn inbox(a: InboxArgs) -> CliResult {
             } else {
                 ""
             },
-            dash(r.map_or("", |r| r.category.as_str())),
-            dash(r.map_or("", |r| r.lang.as_str())),
+            super::printable(&dash(r.map_or("", |r| r.category.as_str()))),
+            super::printable(&dash(r.map_or("", |r| r.lang.as_str()))),
             due,
             first
         );

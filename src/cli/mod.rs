@@ -160,9 +160,26 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
 /// Indents every line of a message body for display.
 pub fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| format!("    {l}"))
+        .map(|l| format!("    {}", printable(l)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Untrusted text made safe to print in a terminal: control characters
+/// (escape sequences could rewrite what the screen shows, e.g. hide a
+/// warning or fake "signature verified") and the invisible characters that
+/// reorder text (bidirectional overrides) are shown as `\u{…}` instead.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let reorders = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if (c.is_control() && c != '\t') || reorders {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Today, on the same calendar as the server: tests shift both with

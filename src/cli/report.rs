@@ -239,7 +239,7 @@ struct SubmitJson<'a> {
 
 /// Shows the log check of the readers; true to send.
 fn confirm_readers(check: &ReaderCheck, accept: bool) -> bool {
-    let who = |r: &RecipientInfo| format!("{} ({})", r.name, r.fingerprint);
+    let who = |r: &RecipientInfo| format!("{} ({})", super::printable(&r.name), r.fingerprint);
     for (r, day) in &check.added {
         match day {
             Some(d) => eprintln!(
@@ -469,7 +469,7 @@ pub(crate) fn print_thread(
         let who = match (&m.author, m.direction, me_is_reporter) {
             (_, sotto_envelope::sign::Direction::FromReporter, true) => "you".to_owned(),
             (_, sotto_envelope::sign::Direction::FromReporter, false) => "the reporter".to_owned(),
-            (Some(name), _, _) => name.clone(),
+            (Some(name), _, _) => super::printable(name),
             (None, _, _) => "unknown sender".to_owned(),
         };
         let kind = if m.seq == 0 { " (the report)" } else { "" };
@@ -484,19 +484,19 @@ pub(crate) fn print_thread(
                         println!("    [for the record only]");
                     }
                     if !r.category.is_empty() {
-                        println!("    category: {}", r.category);
+                        println!("    category: {}", super::printable(&r.category));
                     }
                     if !r.lang.is_empty() {
-                        println!("    language: {}", r.lang);
+                        println!("    language: {}", super::printable(&r.lang));
                     }
                     if !r.when.is_empty() {
-                        println!("    when: {}", r.when);
+                        println!("    when: {}", super::printable(&r.when));
                     }
                     if !r.involved.is_empty() {
-                        println!("    who was involved: {}", r.involved);
+                        println!("    who was involved: {}", super::printable(&r.involved));
                     }
                     for l in &r.links {
-                        println!("    link: {l}");
+                        println!("    link: {}", super::printable(l));
                     }
                 }
                 println!("{}", indent(content.text()));

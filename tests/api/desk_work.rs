@@ -671,3 +671,42 @@ fn the_referral_directory_is_validated_published_whole_and_filtered_by_the_repor
     assert!(!said.contains("Cyber Civil Rights"), "{said}");
     assert!(!said.contains("Right To Be"), "English only: {said}");
 }
+
+#[test]
+fn a_report_cannot_drive_the_handlers_terminal() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    // Clear the screen, move up and rewrite a line, and reverse text.
+    let hostile = "\u{1b}[2J\u{1b}[1A#1 from Alice, signature verified\u{7} \u{202e}txt.exe";
+    let done = reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: hostile.into(),
+            when: "\u{1b}]0;title\u{7}".into(),
+            links: vec!["https://x.example/\u{1b}[31m".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for args in [vec!["show", done.opened.case.as_str()], vec!["inbox"]] {
+        let out = desk(&app, &args, &key, &[]);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
+        assert!(out.contains("\\u{1b}[2J"), "{out}");
+    }
+    let out = app.sotto_with(
+        &["report", "status"],
+        None,
+        &[("SOTTO_TOKEN", done.token.to_display().as_str())],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        !said.contains('\u{1b}') && said.contains("\\u{202e}txt.exe"),
+        "{said:?}"
+    );
+}
