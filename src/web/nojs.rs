@@ -289,10 +289,17 @@ fn token_page(ctx: &Ctx, done: &reporter::Submitted) -> HttpResponse {
          <p class=\"actions\"><a id=\"save\" class=\"button\" download=\"sotto-token.txt\" href=\"{data_url}\">{save}</a></p>\n\
          <p id=\"receipt-note\">{receipt_note}</p>",
         title = ctx.t("token.title"),
-        received = ctx.f(
-            "token.received",
-            &[("day", &done.opened.opened.to_string()), ("due", &due)]
-        ),
+        received = if due.is_empty() {
+            ctx.f(
+                "token.received.record",
+                &[("day", &done.opened.opened.to_string())]
+            )
+        } else {
+            ctx.f(
+                "token.received",
+                &[("day", &done.opened.opened.to_string()), ("due", &due)]
+            )
+        },
         intro = ctx.t("token.intro"),
         nojs = ctx.t("token.nojs"),
         label = ctx.t("token.label"),

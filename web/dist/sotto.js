@@ -10643,10 +10643,7 @@ ${JSON.stringify(receipt)}
     section.hidden = false;
     const shown = done.token.display();
     $("token").textContent = shown;
-    $("done-received").textContent = t("token.received", {
-      day: done.opened.opened,
-      due: done.opened.next_update_due ?? ""
-    });
+    $("done-received").textContent = done.opened.next_update_due ? t("token.received", { day: done.opened.opened, due: done.opened.next_update_due }) : t("token.received.record", { day: done.opened.opened });
     $("receipt-note").textContent = t("token.receipt", { entry: done.receipt.receipt.leaf_index });
     for (const w of done.warnings) {
       $("done-warnings").append(el("p", { class: "problem" }, t("token.warning", { why: describe(w) })));

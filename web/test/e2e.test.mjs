@@ -418,6 +418,19 @@ test("an attachment of several MiB goes through and decrypts byte-identical at t
   assert.deepEqual(page.errors, []);
 });
 
+test("a record-only report is acknowledged as kept for the record, with no deadline", async () => {
+  const page = await newPage();
+  await page.goto(`${base}/`);
+  await waitForReaderCheck(page);
+  await page.fill("#text", "Only for the record.");
+  await page.check("#record_only");
+  await page.click("#send");
+  await page.waitForSelector("#done:not([hidden])", { timeout: 60000 });
+  const said = await page.textContent("#done-received");
+  assert.match(said, /kept for the record, as you asked; no deadline runs/);
+  assert.doesNotMatch(said, /acknowledge it by/);
+});
+
 test("the page warns, naming them, when a reader was added since this browser last saw the desk", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
