@@ -40,6 +40,26 @@ fn desk(app: &TestApp, args: &[&str], identity: &std::path::Path, env: &[(&str, 
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `sotto desk ARGS --identity KEY` expecting it to fail; returns what
+/// it said.
+fn desk_fails(
+    app: &TestApp,
+    args: &[&str],
+    identity: &std::path::Path,
+    env: &[(&str, &str)],
+) -> String {
+    let mut all: Vec<&str> = vec!["desk"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--identity", identity.to_str().unwrap()]);
+    let out = app.sotto_with(&all, None, env);
+    assert!(
+        !out.status.success(),
+        "sotto {all:?} succeeded: {}",
+        text(&out)
+    );
+    text(&out)
+}
+
 #[test]
 fn the_inbox_puts_urgent_then_late_acknowledgements_then_owed_updates_first() {
     let deadlines = [("SOTTO_ACKNOWLEDGE_DAYS", "7"), ("SOTTO_UPDATE_DAYS", "7")];
@@ -251,54 +271,27 @@ fn the_editor_opens_the_filled_template_and_what_it_saves_is_sent() {
 
     // An editor that empties the file sends nothing.
     let empty = "sh -c ': > \"$1\"' sh";
-    let out = app.sotto_with(
-        &[
-            "desk",
-            "reply",
-            &done.opened.case,
-            "--template",
-            "more-info",
-            "--identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-        &[("EDITOR", empty), ("VISUAL", empty)],
-    );
-    assert!(!out.status.success());
-    assert!(text(&out).contains("nothing was sent"), "{}", text(&out));
+    let reply = [
+        "reply",
+        done.opened.case.as_str(),
+        "--template",
+        "more-info",
+    ];
+    let said = desk_fails(&app, &reply, &key, &[("EDITOR", empty), ("VISUAL", empty)]);
+    assert!(said.contains("nothing was sent"), "{said}");
     // No editor at all: a clear line, nothing sent.
-    let out = app.sotto_with(
-        &[
-            "desk",
-            "reply",
-            &done.opened.case,
-            "--template",
-            "more-info",
-            "--identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-        &[("EDITOR", ""), ("VISUAL", "")],
-    );
-    assert!(!out.status.success());
-    assert!(text(&out).contains("--yes"), "{}", text(&out));
+    let said = desk_fails(&app, &reply, &key, &[("EDITOR", ""), ("VISUAL", "")]);
+    assert!(said.contains("--yes"), "{said}");
     // An unknown template names the ones there are.
-    let out = app.sotto_with(
-        &[
-            "desk",
-            "reply",
-            &done.opened.case,
-            "--template",
-            "nonesuch",
-            "--yes",
-            "--identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
-    assert!(!out.status.success());
-    assert!(text(&out).contains("close-bad-faith"), "{}", text(&out));
+    let unknown = [
+        "reply",
+        done.opened.case.as_str(),
+        "--template",
+        "nonesuch",
+        "--yes",
+    ];
+    let said = desk_fails(&app, &unknown, &key, &[]);
+    assert!(said.contains("close-bad-faith"), "{said}");
     assert_eq!(
         reporter::status(&app.api, &done.token)
             .unwrap()
@@ -460,40 +453,10 @@ fn statistics_leave_out_every_figure_under_five_cases_and_hold_no_text() {
     // A range that holds none of them.
     let empty = desk(&app, &["stats", "--to", "2000-01-01"], &key, &[]);
     assert_eq!(empty, "month,category,state,language,count\n");
-    let out = app.sotto_with(
-        &[
-            "desk",
-            "stats",
-            "--from",
-            "2026-12-01",
-            "--to",
-            "2026-01-01",
-            "--identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
-    assert!(!out.status.success());
-    assert!(
-        text(&out).contains("--from is after --to"),
-        "{}",
-        text(&out)
-    );
-    let out = app.sotto_with(
-        &[
-            "desk",
-            "stats",
-            "--from",
-            "yesterday",
-            "--identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-        &[],
-    );
-    assert!(!out.status.success());
-    assert!(text(&out).contains("YYYY-MM-DD"), "{}", text(&out));
+    let backwards = ["stats", "--from", "2026-12-01", "--to", "2026-01-01"];
+    assert!(desk_fails(&app, &backwards, &key, &[]).contains("--from is after --to"));
+    let said = desk_fails(&app, &["stats", "--from", "yesterday"], &key, &[]);
+    assert!(said.contains("YYYY-MM-DD"), "{said}");
 }
 
 #[test]
