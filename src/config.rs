@@ -30,8 +30,9 @@ pub struct Settings {
     #[arg(long, env = "SOTTO_MAX_ENVELOPE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_envelope_bytes: usize,
 
-    /// Days the handlers have to acknowledge a new report.
-    #[arg(long, env = "SOTTO_ACKNOWLEDGE_DAYS", default_value_t = 2)]
+    /// Days the handlers have to acknowledge a new report (the EU
+    /// Whistleblower Directive's 7 by default).
+    #[arg(long, env = "SOTTO_ACKNOWLEDGE_DAYS", default_value_t = 7)]
     pub acknowledge_days: i64,
 
     /// Days between updates owed to the reporter while a case is open.
@@ -89,7 +90,7 @@ impl Settings {
             pow_difficulty: 18,
             challenge_ttl_seconds: 900,
             max_envelope_bytes: 16 * 1024 * 1024,
-            acknowledge_days: 2,
+            acknowledge_days: 7,
             update_days: 7,
             request_window_seconds: 120,
             log_origin: "localhost/sotto".into(),

@@ -166,10 +166,10 @@ fn deadlines_follow_the_handlers_actions() {
     let app = spawn_app_offset();
     let alice = app.add_recipient("Alice");
     let done = reporter::submit(&app.api, &submission("x", &[])).unwrap();
-    // Acknowledge within 2 days of opening.
+    // Acknowledge within 7 days of opening (the EU directive's default).
     assert_eq!(
         done.opened.next_update_due,
-        Some(done.opened.opened.plus(2))
+        Some(done.opened.opened.plus(7))
     );
     let changed = desk::set_state(
         &app.api,
