@@ -295,9 +295,17 @@ fn recover(api: &Api, token: &Token, case: &str) -> Result<CaseOpened, ClientErr
 /// Asks the server for a fresh receipt of the token's case and checks it
 /// like a receipt kept from the submission (for reporters who kept none).
 pub fn fetch_receipt(api: &Api, token: &Token) -> Result<ReceiptFile, ClientError> {
-    let handle = token.handle();
-    let status = api.reporter_status(&handle)?;
-    let receipt = api.reporter_receipt(&handle)?;
+    let status = api.reporter_status(&token.handle())?;
+    fetch_receipt_for(api, token, &status)
+}
+
+/// [`fetch_receipt`] for a case whose status was just read.
+pub fn fetch_receipt_for(
+    api: &Api,
+    token: &Token,
+    status: &ReporterStatus,
+) -> Result<ReceiptFile, ClientError> {
+    let receipt = api.reporter_receipt(&token.handle())?;
     let v = tlog::verifier(api, None)?;
     let file = ReceiptFile {
         version: 1,

@@ -343,7 +343,7 @@ struct Seen {
 async fn open_case(state: &web::Data<AppState>, token: Token) -> Result<Seen, ClientError> {
     as_client(state, move |api| {
         let view = reporter::status(api, &token)?;
-        let receipt = match reporter::fetch_receipt(api, &token) {
+        let receipt = match reporter::fetch_receipt_for(api, &token, &view.status) {
             Ok(r) => Ok(r.receipt.leaf_index),
             Err(e) => Err(e.to_string()),
         };
