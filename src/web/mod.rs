@@ -6,7 +6,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use sotto_envelope::keys::RecipientCard;
 
 use crate::error::ApiError;
 use crate::routes::{with_store, AppState};
@@ -17,7 +16,8 @@ pub mod nojs;
 pub mod pages;
 
 use i18n::Lang;
-use pages::{Ctx, DeskChoice, Nav, Reader};
+use pages::{Ctx, DeskChoice, Nav};
+use sotto_wire::api::RecipientInfo;
 
 /// The Content-Security-Policy of every response: this origin's script
 /// and style only, no inline script, no eval, no framing, forms only here.
@@ -66,26 +66,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)));
 }
 
-/// A desk's readers as the form lists them.
-fn readers(store: &sotto_store::Store, desk: i64) -> Result<Vec<Reader>, ApiError> {
+/// A desk's readers as the form lists them: what `GET /v1/desks/{desk}` says.
+fn readers(store: &sotto_store::Store, desk: i64) -> Result<Vec<RecipientInfo>, ApiError> {
     store
         .active_recipients(desk)?
         .iter()
-        .map(|r| {
-            let card = RecipientCard::parse(&r.card)
-                .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
-            Ok(Reader {
-                id: r.id.clone(),
-                name: card.name.to_string(),
-                fingerprint: card.fingerprint().to_string(),
-            })
-        })
+        .map(crate::routes::desks::recipient_info)
         .collect()
 }
 
 enum Home {
     Choose(Vec<DeskChoice>),
-    One(String, String, Vec<Reader>),
+    One(String, String, Vec<RecipientInfo>),
 }
 
 /// `GET /`: the only desk's form, or the choice when several desks have

@@ -686,48 +686,31 @@ fn case_page(
 
 fn report_fields(ctx: &Ctx, m: &mut String, r: &sotto_wire::content::Report) {
     let mut dl = String::new();
+    // `value` is HTML already escaped.
+    let mut row = |key: &str, value: &str| {
+        let _ = write!(dl, "<dt>{}</dt><dd>{value}</dd>", ctx.t(key));
+    };
     if r.urgent {
-        let _ = write!(dl, "<dt>{}</dt><dd>✓</dd>", ctx.t("status.field.urgent"));
+        row("status.field.urgent", "✓");
     }
     if r.record_only {
-        let _ = write!(
-            dl,
-            "<dt>{}</dt><dd>✓</dd>",
-            ctx.t("status.field.record_only")
-        );
+        row("status.field.record_only", "✓");
     }
     if sotto_wire::content::CATEGORIES.contains(&r.category.as_str()) {
-        let _ = write!(
-            dl,
-            "<dt>{}</dt><dd>{}</dd>",
-            ctx.t("status.field.category"),
-            ctx.t(&format!("category.{}", r.category))
+        row(
+            "status.field.category",
+            &ctx.t(&format!("category.{}", r.category)),
         );
     }
     if !r.when.is_empty() {
-        let _ = write!(
-            dl,
-            "<dt>{}</dt><dd>{}</dd>",
-            ctx.t("status.field.when"),
-            esc(&r.when)
-        );
+        row("status.field.when", &esc(&r.when));
     }
     if !r.involved.is_empty() {
-        let _ = write!(
-            dl,
-            "<dt>{}</dt><dd>{}</dd>",
-            ctx.t("status.field.involved"),
-            esc(&r.involved)
-        );
+        row("status.field.involved", &esc(&r.involved));
     }
     if !r.links.is_empty() {
         let links: Vec<String> = r.links.iter().map(|l| esc(l)).collect();
-        let _ = write!(
-            dl,
-            "<dt>{}</dt><dd>{}</dd>",
-            ctx.t("status.field.links"),
-            links.join("<br>")
-        );
+        row("status.field.links", &links.join("<br>"));
     }
     if !dl.is_empty() {
         let _ = writeln!(m, "<dl class=\"fields\">{dl}</dl>");

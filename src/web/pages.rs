@@ -200,17 +200,6 @@ pub fn desks(ctx: &Ctx, desks: &[DeskChoice]) -> HttpResponse {
     )
 }
 
-/// A reader of a desk, as the form lists them.
-#[derive(Debug, Clone)]
-pub struct Reader {
-    /// Recipient id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Fingerprint, five groups.
-    pub fingerprint: String,
-}
-
 /// Percent-encodes a path segment.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
@@ -235,7 +224,12 @@ fn field(ctx: &Ctx, id: &str, key: &str, input: &str, help: Option<&str>) -> Str
 }
 
 /// The report form of one desk.
-pub fn report(ctx: &Ctx, desk: &str, description: &str, readers: &[Reader]) -> HttpResponse {
+pub fn report(
+    ctx: &Ctx,
+    desk: &str,
+    description: &str,
+    readers: &[sotto_wire::api::RecipientInfo],
+) -> HttpResponse {
     let mut m = String::new();
     let title = ctx.lang.fill("report.title", &[("desk", desk)]);
     let _ = writeln!(
