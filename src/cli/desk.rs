@@ -537,11 +537,9 @@ fn from_template(
 ) -> Result<String, CliError> {
     let name = a.template.as_deref().unwrap_or("");
     let all = Templates::load(a.templates.as_deref())?;
-    let view = desk::show(api, me, case)?;
-    let reporter_lang = view.messages.first().and_then(|m| match &m.content {
-        Ok(sotto_wire::content::Content::Report(r)) if !r.lang.is_empty() => Some(r.lang.clone()),
-        _ => None,
-    });
+    // The reply itself reads and checks the whole case before sending.
+    let (dc, report) = desk::opened_report(api, me, case)?;
+    let reporter_lang = report.map(|r| r.lang).filter(|l| !l.is_empty());
     let wanted = a
         .lang
         .clone()
@@ -551,13 +549,13 @@ fn from_template(
     if lang != wanted {
         eprintln!("No {name:?} template in {wanted}; using {lang}.");
     }
-    let update_days = api.desk(&view.case.desk)?.deadlines.update_days;
+    let update_days = api.desk(&dc.desk)?.deadlines.update_days;
     let filled = templates::render(
         text,
         &[
             ("handler", me.name().to_string()),
-            ("desk", view.case.desk.clone()),
-            ("case", view.case.case.get(..8).unwrap_or("").to_owned()),
+            ("desk", dc.desk.clone()),
+            ("case", dc.case.get(..8).unwrap_or("").to_owned()),
             ("update_days", update_days.to_string()),
             ("next_update", super::today().plus(update_days).to_string()),
         ],

@@ -187,13 +187,7 @@ pub fn triage(
 ) -> Result<Vec<Triaged>, ClientError> {
     let mut out = Vec::new();
     for entry in api.inbox(me)?.cases {
-        let id = case_id(&entry.case)?;
-        let dc = api.desk_case(me, &entry.case)?;
-        let report = dc
-            .messages
-            .first()
-            .and_then(|m| sealed_report(me, &id, m))
-            .map(|s| s.report);
+        let (dc, report) = opened_report(api, me, &entry.case)?;
         let open = entry.state.is_open();
         let due = entry.next_update_due.is_some_and(|d| d <= today);
         let priority = if open && report.as_ref().is_some_and(|r| r.urgent) {
@@ -225,6 +219,26 @@ pub fn triage(
         ))
     });
     Ok(out)
+}
+
+/// A case as the server gives it, with its report opened and its
+/// signature checked under the key sealed inside it (`None` when it cannot
+/// be: erased, or not verifiable). Lighter than [`show`]: no log check and
+/// no other message is read, so it suits sorting and filling templates, not
+/// answering.
+pub fn opened_report(
+    api: &Api,
+    me: &DeskIdentity,
+    case: &str,
+) -> Result<(DeskCase, Option<sotto_wire::content::Report>), ClientError> {
+    let id = case_id(case)?;
+    let dc = api.desk_case(me, case)?;
+    let report = dc
+        .messages
+        .first()
+        .and_then(|m| sealed_report(me, &id, m))
+        .map(|s| s.report);
+    Ok((dc, report))
 }
 
 /// Fetches, checks and decrypts a case.
