@@ -13,7 +13,7 @@
 -- of the transparency log (docs/transparency.md): the triggers stop mistakes,
 -- the signed checkpoints make any other change show.
 --
--- Version: PRAGMA user_version = 2.
+-- Version: PRAGMA user_version = 3.
 
 -- A desk: one group of ombudspersons that reports can be addressed to
 -- (e.g. "default", "moderation team", "independent ombudsperson").
@@ -26,6 +26,21 @@ CREATE TABLE desks (
     description TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 280),
     -- UTC day the desk was created. Day granularity only.
     created_on  TEXT NOT NULL CHECK (created_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
+) STRICT;
+
+-- A desk's own deadlines, set by the operator (`sotto admin set-deadlines`).
+-- A desk without a row works to the server's defaults (the EU Whistleblower
+-- Directive's: acknowledge within 7 days, feedback within 3 months) and
+-- updates every 7 days. Configuration, public by design.
+CREATE TABLE desk_deadlines (
+    -- The desk.
+    desk_id          INTEGER PRIMARY KEY REFERENCES desks(id),
+    -- Days to acknowledge a new report.
+    acknowledge_days INTEGER NOT NULL CHECK (acknowledge_days BETWEEN 1 AND 90),
+    -- Days between updates owed to the reporter while a case is open.
+    update_days      INTEGER NOT NULL CHECK (update_days BETWEEN 1 AND 90),
+    -- Months, from the acknowledgement, to tell the reporter what was done.
+    feedback_months  INTEGER NOT NULL CHECK (feedback_months BETWEEN 1 AND 12)
 ) STRICT;
 
 -- An ombudsperson registered on a desk. Their private key never reaches
@@ -74,6 +89,44 @@ CREATE TABLE case_recipients (
     -- A recipient id (fingerprint digits) of the case's desk. Public.
     recipient_id TEXT NOT NULL CHECK (length(recipient_id) = 25),
     PRIMARY KEY (case_id, recipient_id)
+) STRICT, WITHOUT ROWID;
+
+-- Recipients the reporter left out: active on the desk when the case
+-- opened (or offered by the desk it was escalated to) but not chosen. They
+-- can never be added to the case, whoever asks.
+CREATE TABLE case_excluded (
+    -- The case.
+    case_id      BLOB NOT NULL REFERENCES cases(id),
+    -- A recipient id (fingerprint digits). Public.
+    recipient_id TEXT NOT NULL CHECK (length(recipient_id) = 25),
+    PRIMARY KEY (case_id, recipient_id)
+) STRICT, WITHOUT ROWID;
+
+-- A case handed on to one more reader after it opened, by one of its
+-- readers (an escalation) or by the reporter (when the desk missed its
+-- acknowledgement deadline): the thread so far, re-encrypted. The reader
+-- then reads and answers the case like those it was first sealed to.
+CREATE TABLE case_shares (
+    -- The case.
+    case_id      BLOB NOT NULL REFERENCES cases(id),
+    -- The new reader (fingerprint digits). Public.
+    recipient_id TEXT NOT NULL CHECK (length(recipient_id) = 25),
+    -- The desk the new reader reads for: the case's own or another.
+    desk_id      INTEGER NOT NULL,
+    -- Who shared: a reader's recipient id, or NULL for the reporter.
+    shared_by    TEXT CHECK (length(shared_by) = 25),
+    -- How many messages of the thread the envelope holds (seq 0 to upto-1).
+    upto         INTEGER NOT NULL CHECK (upto >= 1),
+    -- The age v1 file: the thread so far, sealed to the new reader and the
+    -- reporter.
+    envelope     BLOB NOT NULL CHECK (substr(envelope, 1, 21) = CAST('age-encryption.org/v1' AS BLOB)),
+    -- Ed25519 signature by the sharer over context ‖ case ‖ reader ‖ upto ‖
+    -- SHA-256(envelope).
+    signature    BLOB NOT NULL CHECK (length(signature) = 64),
+    -- UTC day shared. Day granularity only.
+    shared_on    TEXT NOT NULL CHECK (shared_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    PRIMARY KEY (case_id, recipient_id),
+    FOREIGN KEY (desk_id, recipient_id) REFERENCES recipients(desk_id, id)
 ) STRICT, WITHOUT ROWID;
 
 -- Every envelope of a case: the report (seq 0), follow-ups and replies.
@@ -159,6 +212,7 @@ CREATE TABLE checkpoints (
 
 CREATE INDEX events_by_case ON events (case_id, seq) WHERE case_id IS NOT NULL;
 CREATE INDEX case_recipients_by_recipient ON case_recipients (recipient_id, case_id);
+CREATE INDEX case_shares_by_recipient ON case_shares (recipient_id, case_id);
 
 CREATE TRIGGER messages_are_append_only_update BEFORE UPDATE ON messages
 BEGIN SELECT RAISE(ABORT, 'messages are append-only'); END;
@@ -177,6 +231,15 @@ CREATE TRIGGER checkpoints_are_append_only_update BEFORE UPDATE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 CREATE TRIGGER checkpoints_are_append_only_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER case_shares_are_append_only_update BEFORE UPDATE ON case_shares
+BEGIN SELECT RAISE(ABORT, 'case shares are append-only'); END;
+CREATE TRIGGER case_shares_are_append_only_delete BEFORE DELETE ON case_shares
+WHEN NOT EXISTS (SELECT 1 FROM events WHERE case_id = OLD.case_id AND kind = 'case-erased')
+BEGIN SELECT RAISE(ABORT, 'case shares are append-only until their case is erased'); END;
+CREATE TRIGGER case_excluded_is_fixed_update BEFORE UPDATE ON case_excluded
+BEGIN SELECT RAISE(ABORT, 'a case''s excluded recipients are fixed'); END;
+CREATE TRIGGER case_excluded_is_fixed_delete BEFORE DELETE ON case_excluded
+BEGIN SELECT RAISE(ABORT, 'a case''s excluded recipients are fixed'); END;
 CREATE TRIGGER cases_are_fixed BEFORE UPDATE ON cases
 BEGIN SELECT RAISE(ABORT, 'a case row is fixed when the case opens'); END;
 CREATE TRIGGER case_recipients_are_fixed_update BEFORE UPDATE ON case_recipients

@@ -173,7 +173,7 @@ fn server() {
         20,
         || {
             let v = sotto::client::log::verifier(&api, None).unwrap();
-            sotto::client::log::follow(&api, &v, None, 7).unwrap()
+            sotto::client::log::follow(&api, &v, None, sotto_tlog::Replay::new(7)).unwrap()
         },
     );
     println!(

@@ -39,6 +39,12 @@ pub struct Settings {
     #[arg(long, env = "SOTTO_UPDATE_DAYS", default_value_t = 7)]
     pub update_days: i64,
 
+    /// Months, from the acknowledgement, by which the reporter is told what
+    /// was done (the EU Whistleblower Directive's 3 by default).
+    #[arg(long, env = "SOTTO_FEEDBACK_MONTHS", default_value_t = 3,
+          value_parser = clap::value_parser!(i64).range(1..=12))]
+    pub feedback_months: i64,
+
     /// Seconds a signed ombudsperson request stays valid (clock skew allowed).
     #[arg(long, env = "SOTTO_REQUEST_WINDOW", default_value_t = 120)]
     pub request_window_seconds: u64,
@@ -77,6 +83,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The deadlines of a desk that has none of its own.
+    pub fn deadlines(&self) -> sotto_wire::api::Deadlines {
+        sotto_wire::api::Deadlines {
+            acknowledge_days: self.acknowledge_days,
+            update_days: self.update_days,
+            feedback_months: self.feedback_months,
+        }
+    }
+
     /// Today, by the server's (possibly shifted) calendar.
     pub fn today(&self) -> sotto_wire::Day {
         sotto_wire::Day::today(self.clock_offset_days)
@@ -92,6 +107,7 @@ impl Settings {
             max_envelope_bytes: 16 * 1024 * 1024,
             acknowledge_days: 7,
             update_days: 7,
+            feedback_months: 3,
             request_window_seconds: 120,
             log_origin: "localhost/sotto".into(),
             checkpoint_interval_seconds: 300,

@@ -24,6 +24,8 @@ pub enum AdminCommand {
     ListRecipients(ListArgs),
     /// Create another desk.
     AddDesk(AddDeskArgs),
+    /// Set a desk's own deadlines (the server's defaults otherwise).
+    SetDeadlines(SetDeadlinesArgs),
     /// A desk's referral directory of support organisations.
     #[command(subcommand)]
     Resources(ResourcesCommand),
@@ -100,6 +102,27 @@ pub struct AddDeskArgs {
     description: String,
 }
 
+#[derive(Debug, Args)]
+pub struct SetDeadlinesArgs {
+    #[command(flatten)]
+    data: Data,
+    /// The desk.
+    #[arg(long, default_value = DEFAULT_DESK)]
+    desk: String,
+    /// Days to acknowledge a new report (1 to 90).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=90))]
+    acknowledge_days: Option<i64>,
+    /// Days between updates owed to the reporter (1 to 90).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=90))]
+    update_days: Option<i64>,
+    /// Months from the acknowledgement to feedback on what was done (1 to 12).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=12))]
+    feedback_months: Option<i64>,
+    /// Go back to the server's defaults.
+    #[arg(long, conflicts_with_all = ["acknowledge_days", "update_days", "feedback_months"])]
+    reset: bool,
+}
+
 /// Runs an operator command.
 pub fn run(cmd: AdminCommand) -> CliResult {
     match cmd {
@@ -107,6 +130,7 @@ pub fn run(cmd: AdminCommand) -> CliResult {
         AdminCommand::RemoveRecipient(a) => remove_recipient(a),
         AdminCommand::ListRecipients(a) => list(a),
         AdminCommand::AddDesk(a) => add_desk(a),
+        AdminCommand::SetDeadlines(a) => set_deadlines(a),
         AdminCommand::Resources(ResourcesCommand::Import(a)) => import_resources(a),
     }
 }
@@ -258,6 +282,12 @@ fn list(a: ListArgs) -> CliResult {
                 format!(": {}", d.description)
             }
         );
+        if let Some(x) = store.desk_deadlines(d.id)? {
+            println!(
+                "  deadlines: acknowledge {} days, update every {} days, feedback {} months",
+                x.acknowledge_days, x.update_days, x.feedback_months
+            );
+        }
         let mine: Vec<_> = rows.iter().filter(|r| r.desk == d.name).collect();
         if mine.is_empty() {
             println!("  (no recipients: reports cannot be sent here yet)");
@@ -269,6 +299,61 @@ fn list(a: ListArgs) -> CliResult {
             };
             println!("  {:<24}  {}  {}", r.name, r.fingerprint, status);
         }
+    }
+    Ok(())
+}
+
+/// A server default, as `sotto serve` would read it from the environment.
+fn server_default(var: &str, eu: i64) -> i64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(eu)
+}
+
+fn set_deadlines(a: SetDeadlinesArgs) -> CliResult {
+    let mut store = open(&a.data)?;
+    let d = desk(&store, &a.desk)?;
+    if a.reset {
+        store.clear_desk_deadlines(d.id)?;
+        println!(
+            "Desk {} works to the server's default deadlines again.",
+            d.name
+        );
+        return Ok(());
+    }
+    if a.acknowledge_days.is_none() && a.update_days.is_none() && a.feedback_months.is_none() {
+        return Err(CliError(
+            "give --acknowledge-days, --update-days or --feedback-months (or --reset)".into(),
+        ));
+    }
+    // Unset values keep the desk's own, else the server's default.
+    let before = store.desk_deadlines(d.id)?;
+    let new = sotto_store::DeskDeadlines {
+        acknowledge_days: a.acknowledge_days.unwrap_or(before.map_or_else(
+            || server_default("SOTTO_ACKNOWLEDGE_DAYS", 7),
+            |b| b.acknowledge_days,
+        )),
+        update_days: a.update_days.unwrap_or(
+            before.map_or_else(|| server_default("SOTTO_UPDATE_DAYS", 7), |b| b.update_days),
+        ),
+        feedback_months: a.feedback_months.unwrap_or(before.map_or_else(
+            || server_default("SOTTO_FEEDBACK_MONTHS", 3),
+            |b| b.feedback_months,
+        )),
+    };
+    store.set_desk_deadlines(d.id, &new).map_err(|e| match e {
+        sotto_store::StoreError::Sqlite(_) => CliError(
+            "deadlines out of range: days 1 to 90, months 1 to 12 (check SOTTO_* defaults)".into(),
+        ),
+        other => other.into(),
+    })?;
+    println!(
+        "Desk {}: acknowledge within {} days, update the reporter every {} days, feedback within {} months. Open cases follow the new deadlines from now on.",
+        d.name, new.acknowledge_days, new.update_days, new.feedback_months
+    );
+    if new.acknowledge_days > 7 || new.feedback_months > 3 {
+        println!("Note: longer than the EU Whistleblower Directive's 7 days and 3 months.");
     }
     Ok(())
 }

@@ -138,8 +138,10 @@ fn audit_log(a: LogArgs) -> CliResult {
         (None, None) => (log::verifier(&api, None)?, "trusted-on-first-use"),
     };
     let info = api.log_info()?;
-    let followed = log::follow(&api, &v, from, info.acknowledge_days)
-        .map_err(|e| CliError(format!("INCONSISTENT: {e}")))?;
+    let fresh =
+        sotto_tlog::Replay::with_desks(info.acknowledge_days, info.desk_acknowledge_days.clone());
+    let followed =
+        log::follow(&api, &v, from, fresh).map_err(|e| CliError(format!("INCONSISTENT: {e}")))?;
     let mut findings = followed.problems.clone();
     let replay = &followed.state.replay;
 
@@ -168,6 +170,7 @@ fn audit_log(a: LogArgs) -> CliResult {
     // (Compared only when both count the same entries with the same deadline.)
     if published.size == followed.checkpoint.size
         && published.acknowledge_days == replay.acknowledge_days
+        && published.desk_acknowledge_days == replay.desk_acknowledge_days
         && replay.figures() != published.months
     {
         findings.push(

@@ -243,6 +243,7 @@ fn inbox(a: InboxArgs) -> CliResult {
             lang: &'a str,
             first_line: String,
             next_update_due: Option<sotto_wire::Day>,
+            feedback_due: Option<sotto_wire::Day>,
             late: bool,
             messages: u64,
             erased: bool,
@@ -260,7 +261,8 @@ fn inbox(a: InboxArgs) -> CliResult {
                 lang: r.map_or("", |r| r.lang.as_str()),
                 first_line: t.first_line(200),
                 next_update_due: t.entry.next_update_due,
-                late: t.entry.next_update_due.is_some_and(|d| d < today),
+                feedback_due: t.entry.feedback_due,
+                late: t.entry.next_deadline().is_some_and(|d| d < today),
                 messages: t.entry.messages,
                 erased: t.entry.erased.is_some(),
             }
@@ -299,7 +301,7 @@ fn inbox(a: InboxArgs) -> CliResult {
     for group in &groups {
         let t = &cases[group[0]];
         let r = t.report.as_ref();
-        let due = match t.entry.next_update_due {
+        let due = match t.entry.next_deadline() {
             Some(d) if d < today => format!("{d} LATE"),
             Some(d) => d.to_string(),
             None => "-".into(),
@@ -371,6 +373,7 @@ fn show(a: ShowArgs) -> CliResult {
             opened: sotto_wire::Day,
             updated: sotto_wire::Day,
             next_update_due: Option<sotto_wire::Day>,
+            feedback_due: Option<sotto_wire::Day>,
             recipients: Vec<String>,
             warnings: &'a [String],
             messages: Vec<M>,
@@ -384,6 +387,7 @@ fn show(a: ShowArgs) -> CliResult {
             opened: c.opened,
             updated: c.updated,
             next_update_due: c.next_update_due,
+            feedback_due: c.feedback_due,
             recipients: view.recipients.iter().map(|r| r.name.to_string()).collect(),
             warnings: &view.warnings,
             messages: view.messages.iter().map(message_json).collect(),
@@ -405,8 +409,16 @@ fn show(a: ShowArgs) -> CliResult {
         "State: {} · opened {} · last activity {}",
         c.state, c.opened, c.updated
     );
+    let today = super::today();
+    let late = |d: sotto_wire::Day| if d < today { " (LATE)" } else { "" };
     if let Some(due) = c.next_update_due {
-        println!("Next update to the reporter due by {due}");
+        println!("Next update to the reporter due by {due}{}", late(due));
+    }
+    if let Some(due) = c.feedback_due {
+        println!(
+            "Feedback on what was done due by {due}{} (close the case, or tell the reporter)",
+            late(due)
+        );
     }
     println!(
         "Readers chosen by the reporter: {}",

@@ -583,6 +583,7 @@ fn status(a: StatusArgs) -> CliResult {
             opened: Option<Day>,
             updated: Option<Day>,
             next_update_due: Option<Day>,
+            feedback_due: Option<Day>,
             timeline: &'a [sotto_wire::api::StateEntry],
             messages: Vec<M>,
             erased: Option<sotto_wire::api::Erasure>,
@@ -597,6 +598,7 @@ fn status(a: StatusArgs) -> CliResult {
             opened: s.map(|s| s.opened),
             updated: s.map(|s| s.updated),
             next_update_due: s.and_then(|s| s.next_update_due),
+            feedback_due: s.and_then(|s| s.feedback_due),
             timeline: s.map(|s| s.timeline.as_slice()).unwrap_or_default(),
             messages: view
                 .as_ref()
@@ -641,9 +643,22 @@ fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliRes
     println!("Case {} at desk {}", s.case, s.desk);
     println!("State: {}", s.state.describe());
     println!("Opened {}, last activity {}", s.opened, s.updated);
+    let today = super::today();
     match s.next_update_due {
+        Some(due) if due < today => println!(
+            "The handlers owed you news by {due}: they are late ({} days).",
+            due.days_until(today)
+        ),
         Some(due) => println!("The handlers owe you news by {due}."),
         None => println!("No further update is due."),
+    }
+    match s.feedback_due {
+        Some(due) if due < today => println!(
+            "They owed you feedback on what was done by {due}: they are late ({} days).",
+            due.days_until(today)
+        ),
+        Some(due) => println!("They owe you feedback on what was done by {due}."),
+        None => {}
     }
     println!(
         "Readers: {}",

@@ -189,7 +189,7 @@ pub fn triage(
     for entry in api.inbox(me)?.cases {
         let (dc, report) = opened_report(api, me, &entry.case)?;
         let open = entry.state.is_open();
-        let due = entry.next_update_due.is_some_and(|d| d <= today);
+        let due = entry.next_deadline().is_some_and(|d| d <= today);
         let priority = if open && report.as_ref().is_some_and(|r| r.urgent) {
             Priority::Urgent
         } else if open && due && entry.state == CaseState::Received {
@@ -209,7 +209,7 @@ pub fn triage(
     out.sort_by(|a, b| {
         let due = |t: &Triaged| {
             t.entry
-                .next_update_due
+                .next_deadline()
                 .map_or((1, String::new()), |d| (0, d.to_string()))
         };
         (a.priority, due(a), a.entry.opened.to_string()).cmp(&(

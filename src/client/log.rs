@@ -75,12 +75,12 @@ pub fn latest(api: &Api, v: &NoteVerifier) -> Result<(String, Checkpoint), Clien
 
 /// Follows the log from `from` (or from its start) to its latest published
 /// checkpoint, checking the signature with `v`, every leaf, and the root.
-/// `acknowledge_days` is used for a replay that starts from nothing.
+/// `fresh` is the replay to start from when there is no saved state.
 pub fn follow(
     api: &Api,
     v: &NoteVerifier,
     from: Option<&LogState>,
-    acknowledge_days: i64,
+    fresh: Replay,
 ) -> Result<Followed, ClientError> {
     if let Some(s) = from {
         if s.key != v.to_string() {
@@ -107,7 +107,7 @@ pub fn follow(
             }
             (f, s.replay.clone())
         }
-        None => (Frontier::new(), Replay::new(acknowledge_days)),
+        None => (Frontier::new(), fresh),
     };
     let start = frontier.size();
     let mut leaves = Vec::new();

@@ -199,7 +199,7 @@ pub fn check(
     let remembered_server = known.as_ref().and_then(|k| k.servers.get(server));
     let from = remembered_server.map(|s| &s.log);
     let v = log::verifier(api, from)?;
-    let followed = log::follow(api, &v, from, acknowledge_days)?;
+    let followed = log::follow(api, &v, from, sotto_tlog::Replay::new(acknowledge_days))?;
     let roster = Roster::compare(&followed.state.replay, desk, offered);
     let unlogged: Vec<RecipientInfo> = readers
         .iter()

@@ -199,12 +199,11 @@ pub async fn open(
         }
             })?;
         let row = store.case_by_id(&case.0)?;
-        let opened = day(&row.opened_on)?;
         Ok(CaseOpened {
             case: case.to_string(),
             state: initial,
-            opened,
-            next_update_due: st.next_update_due(initial, opened, None),
+            opened: day(&row.opened_on)?,
+            next_update_due: st.case_due(store, &row)?.next_update,
             receipt: st.log.receipt(store, index)?,
         })
     })

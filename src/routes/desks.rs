@@ -7,7 +7,7 @@ use sotto_envelope::pow::Challenge;
 use sotto_envelope::sign::CaseId;
 use sotto_store::{RecipientRow, StoreError};
 use sotto_wire::api::{
-    ChallengeResponse, Deadlines, DeskInfo, DeskList, DeskSummary, Limits, PowParams, RecipientInfo,
+    ChallengeResponse, DeskInfo, DeskList, DeskSummary, Limits, PowParams, RecipientInfo,
 };
 
 use super::{with_store, AppState};
@@ -83,10 +83,7 @@ pub async fn info(
                 difficulty: st.settings.pow_difficulty,
                 challenge_ttl_seconds: st.settings.challenge_ttl_seconds,
             },
-            deadlines: Deadlines {
-                acknowledge_days: st.settings.acknowledge_days,
-                update_days: st.settings.update_days,
-            },
+            deadlines: st.deadlines(store, desk.id)?,
             web_bundle_sha256: crate::web::assets::bundle_sha256().to_owned(),
         })
     })

@@ -64,17 +64,16 @@ fn addressed_case(store: &Store, who: &RecipientRow, case: &CaseId) -> Result<Ca
     Ok(row)
 }
 
-fn entry(st: &AppState, row: &CaseRow) -> Result<InboxEntry, ApiError> {
-    let state = state_of(&row.state)?;
-    let opened = day(&row.opened_on)?;
-    let desk_updated = row.desk_updated_on.as_deref().map(day).transpose()?;
+fn entry(store: &Store, st: &AppState, row: &CaseRow) -> Result<InboxEntry, ApiError> {
+    let due = st.case_due(store, row)?;
     Ok(InboxEntry {
         case: CaseId(row.id).to_string(),
         desk: row.desk.clone(),
-        state,
-        opened,
+        state: state_of(&row.state)?,
+        opened: day(&row.opened_on)?,
         updated: day(&row.updated_on)?,
-        next_update_due: st.next_update_due(state, opened, desk_updated),
+        next_update_due: due.next_update,
+        feedback_due: due.feedback,
         messages: row.message_count,
         erased: erasure(row)?,
     })
@@ -97,7 +96,7 @@ pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             .inbox(&who.id)?
             .iter()
             .filter(|row| my_desks.contains(&row.desk))
-            .map(|row| entry(st, row))
+            .map(|row| entry(store, st, row))
             .collect::<Result<_, _>>()?;
         Ok(Inbox { cases })
     })
@@ -118,7 +117,7 @@ pub async fn case(
     let out = with_store(&state, move |store, st| {
         let who = signer(store, st, &signed, &[])?;
         let row = addressed_case(store, &who, &case)?;
-        let e = entry(st, &row)?;
+        let e = entry(store, st, &row)?;
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
         Ok(DeskCase {
@@ -128,6 +127,7 @@ pub async fn case(
             opened: e.opened,
             updated: e.updated,
             next_update_due: e.next_update_due,
+            feedback_due: e.feedback_due,
             reporter_x25519: row.reporter_x25519.clone(),
             reporter_ed25519: URL_SAFE_NO_PAD.encode(&row.reporter_ed25519),
             opened_entry: store
@@ -263,7 +263,7 @@ pub async fn set_state(
         Ok(StateChanged {
             case: case.to_string(),
             state: change.state,
-            next_update_due: st.next_update_due(change.state, day(&row.opened_on)?, Some(today)),
+            next_update_due: st.case_due(store, &store.case_by_id(&case.0)?)?.next_update,
         })
     })
     .await?;

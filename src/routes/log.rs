@@ -89,13 +89,17 @@ pub async fn tile(
 
 /// `GET /v1/log`.
 pub async fn info(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let size = with_store(&state, |store, _| Ok(Log::published_size(store)?)).await?;
+    let (size, (acknowledge_days, desk_acknowledge_days)) = with_store(&state, |store, st| {
+        Ok((Log::published_size(store)?, st.figure_deadlines(store)?))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(LogInfo {
         origin: state.log.origin().to_owned(),
         key: state.log.verifier().to_string(),
         size,
         checkpoint_interval_seconds: state.settings.checkpoint_interval_seconds,
-        acknowledge_days: state.settings.acknowledge_days,
+        acknowledge_days,
+        desk_acknowledge_days,
         prefix: PREFIX.to_owned(),
     }))
 }

@@ -11,7 +11,8 @@ use actix_web::web;
 use ring::hmac;
 use sotto_envelope::pow::ChallengeKey;
 use sotto_store::Store;
-use sotto_wire::Day;
+use sotto_wire::api::Deadlines;
+use sotto_wire::{CaseState, Day};
 
 use crate::auth::ReplayGuard;
 use crate::config::Settings;
@@ -53,23 +54,85 @@ impl AppState {
         self.settings.today()
     }
 
-    /// When the handlers owe news on a case, if they do: an acknowledgement
-    /// within `acknowledge_days` of opening, then an update every
-    /// `update_days` after a handler last acted.
-    pub fn next_update_due(
-        &self,
-        state: sotto_wire::CaseState,
-        opened: Day,
-        desk_updated: Option<Day>,
-    ) -> Option<Day> {
-        if !state.is_open() {
-            return None;
-        }
-        Some(match (state, desk_updated) {
-            (sotto_wire::CaseState::Received, None) => opened.plus(self.settings.acknowledge_days),
-            (_, Some(d)) => d.plus(self.settings.update_days),
-            (_, None) => opened.plus(self.settings.update_days),
+    /// The deadlines of a desk: its own, or the server's defaults.
+    pub fn deadlines(&self, store: &Store, desk_id: i64) -> Result<Deadlines, ApiError> {
+        Ok(match store.desk_deadlines(desk_id)? {
+            Some(d) => Deadlines {
+                acknowledge_days: d.acknowledge_days,
+                update_days: d.update_days,
+                feedback_months: d.feedback_months,
+            },
+            None => self.settings.deadlines(),
         })
+    }
+
+    /// The acknowledgement deadlines the public figures use: the default,
+    /// and each desk's own.
+    pub fn figure_deadlines(
+        &self,
+        store: &Store,
+    ) -> Result<(i64, std::collections::BTreeMap<String, i64>), ApiError> {
+        let desks = store
+            .all_desk_deadlines()?
+            .into_iter()
+            .map(|(name, d)| (name, d.acknowledge_days))
+            .collect();
+        Ok((self.settings.acknowledge_days, desks))
+    }
+
+    /// What the handlers owe on a stored case.
+    pub fn case_due(&self, store: &Store, row: &sotto_store::CaseRow) -> Result<Due, ApiError> {
+        let deadlines = self.deadlines(store, row.desk_id)?;
+        Ok(Due::of(
+            &deadlines,
+            state_of(&row.state)?,
+            day(&row.opened_on)?,
+            row.desk_first_on.as_deref().map(day).transpose()?,
+            row.desk_updated_on.as_deref().map(day).transpose()?,
+        ))
+    }
+}
+
+/// What the handlers owe the reporter of an open case, and by when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The next news: the acknowledgement within `acknowledge_days` of
+    /// opening, then an update every `update_days` after a handler last
+    /// acted.
+    pub next_update: Option<Day>,
+    /// Feedback on what was done, `feedback_months` after the
+    /// acknowledgement (or after its deadline, when it came late or not at
+    /// all), as the EU Whistleblower Directive counts it.
+    pub feedback: Option<Day>,
+}
+
+impl Due {
+    /// The deadlines of a case in `state`, opened on `opened`, whose
+    /// handlers first acted on `desk_first` and last on `desk_updated`.
+    pub fn of(
+        d: &Deadlines,
+        state: CaseState,
+        opened: Day,
+        desk_first: Option<Day>,
+        desk_updated: Option<Day>,
+    ) -> Self {
+        if !state.is_open() {
+            return Self {
+                next_update: None,
+                feedback: None,
+            };
+        }
+        let acknowledge_by = opened.plus(d.acknowledge_days);
+        let next_update = match (state, desk_updated) {
+            (CaseState::Received, None) => acknowledge_by,
+            (_, Some(last)) => last.plus(d.update_days),
+            (_, None) => opened.plus(d.update_days),
+        };
+        let acknowledged = desk_first.map_or(acknowledge_by, |f| f.min(acknowledge_by));
+        Self {
+            next_update: Some(next_update),
+            feedback: Some(acknowledged.plus_months(d.feedback_months)),
+        }
     }
 }
 

@@ -48,16 +48,15 @@ pub async fn status(
     let hash = handle_hash(&state.pepper, &handle_from(&req)?);
     let status = with_store(&state, move |store, st| {
         let row = by_handle(store, &hash)?;
-        let case_state = state_of(&row.state)?;
-        let opened = day(&row.opened_on)?;
-        let desk_updated = row.desk_updated_on.as_deref().map(day).transpose()?;
+        let due = st.case_due(store, &row)?;
         Ok(ReporterStatus {
             case: CaseId(row.id).to_string(),
             desk: row.desk.clone(),
-            state: case_state,
-            opened,
+            state: state_of(&row.state)?,
+            opened: day(&row.opened_on)?,
             updated: day(&row.updated_on)?,
-            next_update_due: st.next_update_due(case_state, opened, desk_updated),
+            next_update_due: due.next_update,
+            feedback_due: due.feedback,
             timeline: timeline(store, &row.id)?,
             messages: thread(store, &row.id)?,
             erased: erasure(&row)?,

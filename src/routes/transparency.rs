@@ -25,7 +25,16 @@ pub async fn figures(state: &web::Data<AppState>) -> Result<Transparency, ApiErr
             .0
             .lock()
             .map_err(|_| ApiError::internal(&"figures lock poisoned"))?;
-        let replay = cache.get_or_insert_with(|| Replay::new(st.settings.acknowledge_days));
+        // Deadlines are settings: when the operator changes one, the figures
+        // are replayed again from the start with the new ones.
+        let (default_days, desk_days) = st.figure_deadlines(store)?;
+        if cache
+            .as_ref()
+            .is_some_and(|r| r.desk_acknowledge_days != desk_days)
+        {
+            *cache = None;
+        }
+        let replay = cache.get_or_insert_with(|| Replay::with_desks(default_days, desk_days));
         if replay.size < published {
             for leaf in store.leaves(replay.size, published)? {
                 match Leaf::decode(&leaf) {
@@ -39,6 +48,7 @@ pub async fn figures(state: &web::Data<AppState>) -> Result<Transparency, ApiErr
             origin: st.log.origin().to_owned(),
             size: replay.size,
             acknowledge_days: replay.acknowledge_days,
+            desk_acknowledge_days: replay.desk_acknowledge_days.clone(),
             months: replay.figures(),
         })
     })

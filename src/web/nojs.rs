@@ -533,6 +533,18 @@ fn case_page(
             let _ = writeln!(m, "<p>{}</p>", ctx.t("status.no_update_due"));
         }
     }
+    if let Some(due) = s.feedback_due {
+        let (class, key) = if due < state.today() {
+            (" class=\"problem\"", "status.feedback_late")
+        } else {
+            ("", "status.feedback_due")
+        };
+        let _ = writeln!(
+            m,
+            "<p{class}>{}</p>",
+            ctx.f(key, &[("day", &due.to_string())])
+        );
+    }
     if let Some(e) = s.erased {
         let _ = writeln!(
             m,

@@ -673,3 +673,175 @@ fn a_report_cannot_drive_the_handlers_terminal() {
         "{said:?}"
     );
 }
+
+/// Runs `sotto admin ARGS --data DIR`; returns success and what it said.
+fn admin(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let mut all: Vec<&str> = vec!["admin"];
+    all.extend_from_slice(args);
+    let data = app.data_dir();
+    all.extend_from_slice(&["--data", data.to_str().unwrap()]);
+    let out = app.sotto(&all);
+    (out.status.success(), text(&out))
+}
+
+#[test]
+fn each_desk_keeps_its_own_deadlines_and_the_reporter_is_told_when_they_pass() {
+    let mut app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let (ok, said) = admin(&app, &["add-desk", "--name", "volunteers"]);
+    assert!(ok, "{said}");
+    let bob = app.add_recipient_to("volunteers", "Bob");
+
+    // Bad settings are refused in one line, and change nothing.
+    for bad in [
+        vec!["set-deadlines", "--desk", "volunteers"],
+        vec![
+            "set-deadlines",
+            "--desk",
+            "volunteers",
+            "--acknowledge-days",
+            "0",
+        ],
+        vec![
+            "set-deadlines",
+            "--desk",
+            "volunteers",
+            "--feedback-months",
+            "13",
+        ],
+        vec!["set-deadlines", "--desk", "nowhere", "--update-days", "3"],
+        vec!["set-deadlines", "--reset", "--update-days", "3"],
+    ] {
+        let (ok, said) = admin(&app, &bad);
+        assert!(!ok, "{bad:?}: {said}");
+        assert!(!said.contains("panicked"), "{said}");
+    }
+    assert_eq!(
+        app.api
+            .desk("volunteers")
+            .unwrap()
+            .deadlines
+            .acknowledge_days,
+        7
+    );
+    let (ok, said) = admin(
+        &app,
+        &[
+            "set-deadlines",
+            "--desk",
+            "volunteers",
+            "--acknowledge-days",
+            "14",
+            "--update-days",
+            "14",
+            "--feedback-months",
+            "6",
+        ],
+    );
+    assert!(ok && said.contains("longer than the EU"), "{said}");
+    let d = app.api.desk("volunteers").unwrap().deadlines;
+    assert_eq!(
+        (d.acknowledge_days, d.update_days, d.feedback_months),
+        (14, 14, 6)
+    );
+    let d = app.api.desk("default").unwrap().deadlines;
+    assert_eq!(
+        (d.acknowledge_days, d.update_days, d.feedback_months),
+        (7, 7, 3)
+    );
+    let (_, listed) = admin(&app, &["list-recipients"]);
+    assert!(
+        listed.contains("acknowledge 14 days, update every 14 days, feedback 6 months"),
+        "{listed}"
+    );
+
+    let here = report(&app, "At the default desk.", false, "en");
+    let there = reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "volunteers".into(),
+            text: "At the volunteers' desk.".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let opened = here.opened.opened;
+    let s = reporter::status(&app.api, &here.token).unwrap().status;
+    assert_eq!(s.next_update_due, Some(opened.plus(7)));
+    assert_eq!(s.feedback_due, Some(opened.plus(7).plus_months(3)));
+    let s = reporter::status(&app.api, &there.token).unwrap().status;
+    assert_eq!(s.next_update_due, Some(opened.plus(14)));
+    assert_eq!(s.feedback_due, Some(opened.plus(14).plus_months(6)));
+
+    // Acknowledged on the day: feedback runs from the acknowledgement.
+    sotto::client::desk::set_state(
+        &app.api,
+        &bob,
+        &there.opened.case,
+        CaseState::Acknowledged,
+        None,
+    )
+    .unwrap();
+    let s = reporter::status(&app.api, &there.token).unwrap().status;
+    assert_eq!(s.feedback_due, Some(opened.plus_months(6)));
+
+    // Ten days on, the default desk is late and says so to its reporter and
+    // its handler; the volunteers' acknowledgement is not due yet.
+    let clock = [("SOTTO_CLOCK_OFFSET_DAYS", "10")];
+    app.restart_with(&clock);
+    let status = |token: &str| {
+        let out = app.sotto_with(
+            &["report", "status"],
+            None,
+            &[("SOTTO_TOKEN", token), clock[0]],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    let late = status(&here.token.to_display());
+    assert!(
+        late.contains(&format!(
+            "owed you news by {}: they are late (3 days)",
+            opened.plus(7)
+        )),
+        "{late}"
+    );
+    assert!(
+        late.contains(&format!(
+            "feedback on what was done by {}",
+            opened.plus(7).plus_months(3)
+        )),
+        "{late}"
+    );
+    let fine = status(&there.token.to_display());
+    assert!(!fine.contains("late"), "{fine}");
+    let shown = desk(
+        &app,
+        &["show", &here.opened.case],
+        &app.identity_file(&alice),
+        &clock,
+    );
+    assert!(
+        shown.contains(&format!("due by {} (LATE)", opened.plus(7))),
+        "{shown}"
+    );
+
+    // The public figures measure each desk against its own deadline.
+    let figures = app.api.transparency().unwrap();
+    assert_eq!(
+        figures.desk_acknowledge_days,
+        std::collections::BTreeMap::from([("volunteers".to_owned(), 14)])
+    );
+
+    // Back to the server's defaults.
+    let (ok, said) = admin(&app, &["set-deadlines", "--desk", "volunteers", "--reset"]);
+    assert!(ok, "{said}");
+    assert_eq!(
+        app.api
+            .desk("volunteers")
+            .unwrap()
+            .deadlines
+            .acknowledge_days,
+        7
+    );
+}

@@ -10756,6 +10756,9 @@ ${JSON.stringify(receipt)}
     if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
     else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));
     else parts.push(el("p", {}, t("status.no_update_due")));
+    const feedback = status.feedback_due;
+    if (feedback && feedback < today) parts.push(el("p", { class: "problem" }, t("status.feedback_late", { day: feedback })));
+    else if (feedback) parts.push(el("p", {}, t("status.feedback_due", { day: feedback })));
     if (status.erased) parts.push(el("p", { class: "problem" }, t("status.erased", { day: status.erased.on })));
     for (const p of receipt.problems ?? []) {
       parts.push(el("p", { class: "problem", role: "alert" }, t("status.receipt.problem", { why: describe(p) })));

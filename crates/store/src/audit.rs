@@ -4,7 +4,7 @@
 //! Every check explains what it found and why it matters. The checks:
 //!
 //! - **schema**: exactly the tables, columns, indexes and triggers of
-//!   `schema.sql` (compared statement by statement), at version 2;
+//!   `schema.sql` (compared statement by statement), at version 3;
 //! - **values**: every value of every table has its column's shape (a hash
 //!   is 32 bytes, a day is a real `YYYY-MM-DD`, an envelope is a complete
 //!   age v1 file with only X25519 stanzas, a card parses…), and no value
@@ -111,7 +111,7 @@ const STATES: &[&str] = &[
     "bad-faith",
 ];
 
-/// Every column of schema version 2: its shape and whether it may be NULL.
+/// Every column of schema version 3: its shape and whether it may be NULL.
 fn shape(table: &str, column: &str) -> Option<(Shape, bool)> {
     use Shape::*;
     Some(match (table, column) {
@@ -123,6 +123,19 @@ fn shape(table: &str, column: &str) -> Option<(Shape, bool)> {
         ("recipients", "card") => (Card, false),
         ("recipients", "added_on") => (Day, false),
         ("recipients", "removed_on") => (Day, true),
+        ("desk_deadlines", "desk_id")
+        | ("desk_deadlines", "acknowledge_days")
+        | ("desk_deadlines", "update_days")
+        | ("desk_deadlines", "feedback_months") => (Int, false),
+        ("case_excluded", "case_id") => (Bytes(16), false),
+        ("case_excluded", "recipient_id") => (Digits25, false),
+        ("case_shares", "case_id") => (Bytes(16), false),
+        ("case_shares", "recipient_id") => (Digits25, false),
+        ("case_shares", "desk_id") | ("case_shares", "upto") => (Int, false),
+        ("case_shares", "shared_by") => (Digits25, true),
+        ("case_shares", "envelope") => (Envelope, false),
+        ("case_shares", "signature") => (Bytes(64), false),
+        ("case_shares", "shared_on") => (Day, false),
         ("cases", "id") => (Bytes(16), false),
         ("cases", "desk_id") => (Int, false),
         ("cases", "handle_hash") => (Bytes(32), false),

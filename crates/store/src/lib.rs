@@ -33,7 +33,7 @@ pub const DB_FILE: &str = "sotto.db";
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
 /// The schema version this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -80,6 +80,17 @@ pub struct Desk {
     pub description: String,
 }
 
+/// A desk's own deadlines (`desk_deadlines`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeskDeadlines {
+    /// Days to acknowledge a new report.
+    pub acknowledge_days: i64,
+    /// Days between updates owed to the reporter.
+    pub update_days: i64,
+    /// Months from the acknowledgement to the reporter's feedback.
+    pub feedback_months: i64,
+}
+
 /// A recipient registered on a desk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientRow {
@@ -117,6 +128,9 @@ pub struct CaseRow {
     /// Day of the latest event by a desk member (a reply or a state change),
     /// if any: deadlines run from it.
     pub desk_updated_on: Option<String>,
+    /// Day of the first reply or state change by a desk member, if any: the
+    /// feedback deadline runs from it.
+    pub desk_first_on: Option<String>,
     /// Number of messages (0 once erased).
     pub message_count: u64,
     /// When and where in the log the case was erased, if it was.
@@ -257,7 +271,11 @@ impl Store {
                 tx.commit()?;
                 Ok(())
             }
-            1 => migrate::v1_to_v2(&self.conn),
+            1 => {
+                migrate::v1_to_v2(&self.conn)?;
+                migrate::v2_to_v3(&self.conn)
+            }
+            2 => migrate::v2_to_v3(&self.conn),
             SCHEMA_VERSION => Ok(()),
             found => Err(StoreError::SchemaVersion {
                 found,
@@ -340,6 +358,66 @@ impl Store {
             Err(StoreError::NotFound) => self.insert_desk(name, description, day),
             other => other,
         }
+    }
+
+    /// A desk's own deadlines, if the operator set them.
+    pub fn desk_deadlines(&self, desk_id: i64) -> Result<Option<DeskDeadlines>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT acknowledge_days, update_days, feedback_months
+                 FROM desk_deadlines WHERE desk_id = ?1",
+            )?
+            .query_row([desk_id], |r| {
+                Ok(DeskDeadlines {
+                    acknowledge_days: r.get(0)?,
+                    update_days: r.get(1)?,
+                    feedback_months: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Takes a desk back to the server's default deadlines.
+    pub fn clear_desk_deadlines(&mut self, desk_id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM desk_deadlines WHERE desk_id = ?1", [desk_id])?;
+            Ok(())
+        })
+    }
+
+    /// Every desk with deadlines of its own, by name.
+    pub fn all_desk_deadlines(&self) -> Result<Vec<(String, DeskDeadlines)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.name, x.acknowledge_days, x.update_days, x.feedback_months
+             FROM desk_deadlines x JOIN desks d ON d.id = x.desk_id ORDER BY d.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                DeskDeadlines {
+                    acknowledge_days: r.get(1)?,
+                    update_days: r.get(2)?,
+                    feedback_months: r.get(3)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Sets a desk's deadlines, replacing those before. They apply to every
+    /// open case of the desk from now on (they are settings, not history).
+    pub fn set_desk_deadlines(&mut self, desk_id: i64, d: &DeskDeadlines) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO desk_deadlines (desk_id, acknowledge_days, update_days, feedback_months)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (desk_id) DO UPDATE SET acknowledge_days = ?2, update_days = ?3,
+                                                     feedback_months = ?4",
+                params![desk_id, d.acknowledge_days, d.update_days, d.feedback_months],
+            )?;
+            Ok(())
+        })
     }
 
     // ---- recipients ----
@@ -465,6 +543,16 @@ impl Store {
                     params![&c.id[..], r],
                 )?;
             }
+            // Whoever the desk offered and the reporter did not choose can
+            // never be added later.
+            tx.execute(
+                "INSERT INTO case_excluded (case_id, recipient_id)
+                 SELECT ?1, r.id FROM recipients r
+                 WHERE r.desk_id = ?2 AND r.removed_on IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM case_recipients cr
+                                   WHERE cr.case_id = ?1 AND cr.recipient_id = r.id)",
+                params![&c.id[..], c.desk_id],
+            )?;
             let index = log::append(
                 tx,
                 &log::NewEvent {
@@ -508,6 +596,15 @@ impl Store {
     pub fn case_recipients(&self, id: &[u8; 16]) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT recipient_id FROM case_recipients WHERE case_id = ?1 ORDER BY recipient_id",
+        )?;
+        let rows = stmt.query_map([&id[..]], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Recipient ids the reporter left out of a case: never to be added.
+    pub fn case_excluded(&self, id: &[u8; 16]) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT recipient_id FROM case_excluded WHERE case_id = ?1 ORDER BY recipient_id",
         )?;
         let rows = stmt.query_map([&id[..]], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -668,7 +765,9 @@ const CASE_COLUMNS: &str =
                   ORDER BY e.seq DESC LIMIT 1),
                (SELECT on_day FROM events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1),
                (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
-                  ORDER BY e.seq DESC LIMIT 1),
+                  AND e.kind IN ('message-posted', 'state-changed') ORDER BY e.seq DESC LIMIT 1),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
+                  AND e.kind IN ('message-posted', 'state-changed') ORDER BY e.seq LIMIT 1),
                (SELECT count(*) FROM messages m WHERE m.case_id = c.id),
                (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased'),
                (SELECT seq - 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')";
@@ -702,15 +801,16 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         state: r.get(6)?,
         updated_on: r.get(7)?,
         desk_updated_on: r.get(8)?,
-        message_count: get_u64(r, 9)?,
+        desk_first_on: r.get(9)?,
+        message_count: get_u64(r, 10)?,
         erased: match (
-            r.get::<_, Option<String>>(10)?,
-            r.get::<_, Option<i64>>(11)?,
+            r.get::<_, Option<String>>(11)?,
+            r.get::<_, Option<i64>>(12)?,
         ) {
             (Some(on_day), Some(entry)) => Some(Erasure {
                 on_day,
                 entry: u64::try_from(entry)
-                    .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(11, entry))?,
+                    .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(12, entry))?,
             }),
             _ => None,
         },

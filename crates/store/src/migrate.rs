@@ -5,7 +5,10 @@
 //! `leaf` column to `events`, the `log_nodes` and `checkpoints` tables and
 //! their triggers, and lets a case's messages be deleted once its erasure is
 //! logged. The old events are replayed in order into the new table, so the
-//! log starts with the whole history. Every new object is created from its
+//! log starts with the whole history. Version 3 adds per-desk deadlines,
+//! the recipients each case's reporter left out, and shared cases; the
+//! left-out recipients of older cases are worked out from the desk's roster
+//! on the day each opened (see [`v2_to_v3`]). Every new object is created from its
 //! own statement in `schema.sql`, so a migrated database has exactly the
 //! schema of a new one (`sotto audit db` checks that).
 
@@ -139,6 +142,52 @@ pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
     }
     tx.execute_batch("DROP TABLE events_v1;")?;
     tx.pragma_update(None, "user_version", 2)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Objects that version 3 creates, in creation order.
+const V3_OBJECTS: &[&str] = &[
+    "desk_deadlines",
+    "case_excluded",
+    "case_shares",
+    "case_shares_by_recipient",
+    "case_shares_are_append_only_update",
+    "case_shares_are_append_only_delete",
+    "case_excluded_is_fixed_update",
+    "case_excluded_is_fixed_delete",
+];
+
+/// Version 2 did not record whom a reporter left out. The migration counts
+/// as left out every recipient of the case's desk who was on it on the day
+/// the case opened and is not among its readers. The roster keeps only a
+/// recipient's latest addition and removal, so this errs towards leaving
+/// out: a recipient added or removed that very day counts as offered.
+pub(crate) fn v2_to_v3(conn: &Connection) -> Result<()> {
+    let schema = Connection::open_in_memory()?;
+    schema.execute_batch(SCHEMA)?;
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 2 {
+        return Ok(());
+    }
+    for name in V3_OBJECTS {
+        let sql: String = schema.query_row(
+            "SELECT sql FROM sqlite_master WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(&sql)?;
+    }
+    tx.execute_batch(
+        "INSERT INTO case_excluded (case_id, recipient_id)
+         SELECT c.id, r.id FROM cases c JOIN recipients r ON r.desk_id = c.desk_id
+         WHERE r.added_on <= c.opened_on
+           AND (r.removed_on IS NULL OR r.removed_on >= c.opened_on)
+           AND NOT EXISTS (SELECT 1 FROM case_recipients cr
+                           WHERE cr.case_id = c.id AND cr.recipient_id = r.id);",
+    )?;
+    tx.pragma_update(None, "user_version", 3)?;
     tx.commit()?;
     Ok(())
 }

@@ -585,3 +585,75 @@ fn schema_of(path: &std::path::Path) -> Vec<(String, String, String)> {
         .collect::<rusqlite::Result<_>>()
         .unwrap()
 }
+
+#[test]
+fn a_version_2_database_migrates_and_keeps_left_out_recipients_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v2.db");
+    {
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        conn.execute_batch(include_str!("testdata/schema_v2.sql"))
+            .unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        // A and B were on the desk when the case opened; the reporter chose
+        // A only. C joined the day after and was never offered.
+        conn.execute_batch(&format!(
+            "INSERT INTO desks (name, description, created_on) VALUES ('default', '', '{DAY}');
+             INSERT INTO recipients (desk_id, id, card, added_on) VALUES (1, '{A}', 'card a', '{DAY}');
+             INSERT INTO recipients (desk_id, id, card, added_on) VALUES (1, '{B}', 'card b', '{DAY}');
+             INSERT INTO recipients (desk_id, id, card, added_on)
+                 VALUES (1, '3333333333333333333333333', 'card c', '2026-11-23');"
+        ))
+        .unwrap();
+        conn.execute(
+            "INSERT INTO cases (id, desk_id, handle_hash, reporter_x25519, reporter_ed25519, opened_on)
+             VALUES (?1, 1, ?2, 'age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25', ?3, ?4)",
+            rusqlite::params![&[5u8; 16][..], &[5u8; 32][..], &[9u8; 32][..], DAY],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)",
+            rusqlite::params![&[5u8; 16][..], A],
+        )
+        .unwrap();
+    }
+    let migrated = Store::open(&old).unwrap();
+    assert_eq!(
+        migrated.case_excluded(&[5; 16]).unwrap(),
+        vec![B.to_owned()]
+    );
+    assert_eq!(migrated.desk_deadlines(1).unwrap(), None);
+    drop(migrated);
+    let fresh_path = dir.path().join("new.db");
+    drop(Store::open(&fresh_path).unwrap());
+    assert_eq!(schema_of(&old), schema_of(&fresh_path));
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    assert!(conn.execute("DELETE FROM case_excluded", []).is_err());
+}
+
+#[test]
+fn a_new_case_records_whom_the_reporter_left_out_and_desks_keep_their_deadlines() {
+    let (_d, mut store) = open();
+    with_recipients(&mut store);
+    let case = open_case(&mut store, 7, &[A.to_owned()]);
+    assert_eq!(store.case_excluded(&case).unwrap(), vec![B.to_owned()]);
+    let desk = store.desk_by_name("default").unwrap();
+    let d = sotto_store::DeskDeadlines {
+        acknowledge_days: 3,
+        update_days: 14,
+        feedback_months: 2,
+    };
+    store.set_desk_deadlines(desk.id, &d).unwrap();
+    assert_eq!(store.desk_deadlines(desk.id).unwrap(), Some(d));
+    let later = sotto_store::DeskDeadlines {
+        acknowledge_days: 5,
+        ..d
+    };
+    store.set_desk_deadlines(desk.id, &later).unwrap();
+    assert_eq!(store.desk_deadlines(desk.id).unwrap(), Some(later));
+    let zero = sotto_store::DeskDeadlines {
+        acknowledge_days: 0,
+        ..d
+    };
+    assert!(store.set_desk_deadlines(desk.id, &zero).is_err());
+}

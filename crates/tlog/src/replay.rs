@@ -47,6 +47,10 @@ pub struct Month {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct CaseTrack {
     opened: Day,
+    /// Days its desk had to acknowledge it (`None` in states saved before
+    /// desks had deadlines of their own: the replay's default).
+    #[serde(default)]
+    deadline: Option<i64>,
     /// No acknowledgement is owed (opened as record-only).
     record_only: bool,
     /// Whether the report's own initial state was seen.
@@ -64,6 +68,9 @@ pub struct Replay {
     pub size: u64,
     /// Days handlers have to acknowledge a case.
     pub acknowledge_days: i64,
+    /// Desks with an acknowledgement deadline of their own: name → days.
+    #[serde(default)]
+    pub desk_acknowledge_days: BTreeMap<String, i64>,
     /// The last day seen.
     last_day: Option<Day>,
     /// Per desk (commitment, base64), its current readers (recipient
@@ -92,6 +99,24 @@ impl Replay {
             acknowledge_days,
             ..Self::default()
         }
+    }
+
+    /// An empty replay, for a default deadline of `acknowledge_days` and
+    /// the desks' own deadlines (name → days).
+    pub fn with_desks(acknowledge_days: i64, desks: BTreeMap<String, i64>) -> Self {
+        Self {
+            acknowledge_days,
+            desk_acknowledge_days: desks,
+            ..Self::default()
+        }
+    }
+
+    /// The acknowledgement deadline of the desk with this commitment.
+    fn deadline_of(&self, desk: &Hash) -> i64 {
+        self.desk_acknowledge_days
+            .iter()
+            .find(|(name, _)| crate::leaf::desk_commitment(name) == *desk)
+            .map_or(self.acknowledge_days, |(_, d)| *d)
     }
 
     /// The readers of the desk with this commitment, with the day each was
@@ -147,7 +172,6 @@ impl Replay {
             .or_default()
             .entry(month(day))
             .or_default() += 1;
-        let deadline = self.acknowledge_days;
         match &leaf.event {
             Event::DeskCreated { desk } => {
                 if self.rosters.insert(key(desk), BTreeMap::new()).is_some() {
@@ -175,6 +199,7 @@ impl Replay {
                 if !self.rosters.contains_key(&key(desk)) {
                     problem("a case is opened at a desk that was never created".into());
                 }
+                let deadline = self.deadline_of(desk);
                 match self.cases.entry(key(case)) {
                     std::collections::btree_map::Entry::Occupied(_) => {
                         problem("a case is opened twice".into());
@@ -182,6 +207,7 @@ impl Replay {
                     std::collections::btree_map::Entry::Vacant(v) => {
                         v.insert(CaseTrack {
                             opened: day,
+                            deadline: Some(deadline),
                             record_only: false,
                             initial_seen: false,
                             acknowledged: false,
@@ -236,7 +262,7 @@ impl Replay {
                     t.acknowledged = true;
                     if !t.record_only {
                         let opened = self.months.entry(month(t.opened)).or_default();
-                        if t.opened.days_until(day) <= deadline {
+                        if t.opened.days_until(day) <= t.deadline.unwrap_or(self.acknowledge_days) {
                             opened.acknowledged_in_time += 1;
                         } else {
                             opened.acknowledged_late += 1;
@@ -373,6 +399,44 @@ mod tests {
             }
         );
         assert_eq!(r.kinds["state-changed"]["2026-02"], 5);
+    }
+
+    #[test]
+    fn each_case_is_measured_against_its_own_desks_deadline() {
+        let fast = desk_commitment("fast");
+        let open_at = |d: &str, desk: Hash, c: u8| {
+            leaf(
+                d,
+                Event::CaseOpened {
+                    desk,
+                    case: case_commitment(&[c; 16]),
+                    report: [0; 32],
+                    readers: [0; 32],
+                    reporter: [0; 32],
+                },
+            )
+        };
+        let mut r = Replay::with_desks(7, BTreeMap::from([("fast".to_owned(), 2)]));
+        for l in [
+            leaf(
+                "2026-01-01",
+                Event::DeskCreated {
+                    desk: desk_commitment("default"),
+                },
+            ),
+            leaf("2026-01-01", Event::DeskCreated { desk: fast }),
+            opened("2026-01-05", 1),
+            state("2026-01-05", 1, CaseState::Received),
+            open_at("2026-01-05", fast, 2),
+            state("2026-01-05", 2, CaseState::Received),
+            // Four days: in time at the default desk, late at the fast one.
+            state("2026-01-09", 1, CaseState::Acknowledged),
+            state("2026-01-09", 2, CaseState::Acknowledged),
+        ] {
+            assert_eq!(r.apply(&l), Vec::<String>::new());
+        }
+        let jan = r.months["2026-01"];
+        assert_eq!((jan.acknowledged_in_time, jan.acknowledged_late), (1, 1));
     }
 
     #[test]

@@ -110,6 +110,10 @@ pub struct Deadlines {
     pub acknowledge_days: i64,
     /// Days between updates to the reporter while a case is open.
     pub update_days: i64,
+    /// Months from the acknowledgement (or its deadline, if missed) by which
+    /// the reporter is told what was done: the case is closed, or the
+    /// reporter is owed an explanation.
+    pub feedback_months: i64,
 }
 
 /// `POST /v1/desks/{desk}/challenge`.
@@ -199,6 +203,9 @@ pub struct LogInfo {
     pub checkpoint_interval_seconds: u64,
     /// Days handlers have to acknowledge a report (for the statistics).
     pub acknowledge_days: i64,
+    /// Desks with an acknowledgement deadline of their own: name → days.
+    #[serde(default)]
+    pub desk_acknowledge_days: std::collections::BTreeMap<String, i64>,
     /// Where the C2SP tlog-tiles resources are: `<prefix>/checkpoint`,
     /// `<prefix>/tile/…`.
     pub prefix: String,
@@ -296,6 +303,10 @@ pub struct ReporterStatus {
     pub updated: Day,
     /// When the handlers owe news, if they do.
     pub next_update_due: Option<Day>,
+    /// The day the reporter must be told what was done, while the case is
+    /// open.
+    #[serde(default)]
+    pub feedback_due: Option<Day>,
     /// Every state the case went through.
     pub timeline: Vec<StateEntry>,
     /// The whole thread, the report first (empty once erased).
@@ -367,10 +378,25 @@ pub struct InboxEntry {
     pub updated: Day,
     /// When the handlers owe news, if they do.
     pub next_update_due: Option<Day>,
+    /// The day the reporter must be told what was done, while the case is
+    /// open.
+    #[serde(default)]
+    pub feedback_due: Option<Day>,
     /// Messages in the thread.
     pub messages: u64,
     /// Set once the case's envelopes were erased.
     pub erased: Option<Erasure>,
+}
+
+impl InboxEntry {
+    /// The earliest of what the handlers owe: the next update or the
+    /// feedback.
+    pub fn next_deadline(&self) -> Option<Day> {
+        match (self.next_update_due, self.feedback_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// `GET /v1/inbox`.
@@ -397,6 +423,10 @@ pub struct DeskCase {
     pub updated: Day,
     /// When the handlers owe news, if they do.
     pub next_update_due: Option<Day>,
+    /// The day the reporter must be told what was done, while the case is
+    /// open.
+    #[serde(default)]
+    pub feedback_due: Option<Day>,
     /// The reporter's X25519 recipient (`age1…`): replies are encrypted to it.
     pub reporter_x25519: String,
     /// The reporter's Ed25519 key (base64url): their messages are signed by it.
@@ -431,8 +461,12 @@ pub struct Transparency {
     pub origin: String,
     /// Leaves of the published checkpoint the figures are derived from.
     pub size: u64,
-    /// The acknowledgement deadline the figures use, in days.
+    /// The acknowledgement deadline the figures use, in days, for desks
+    /// without one of their own.
     pub acknowledge_days: i64,
+    /// Desks with an acknowledgement deadline of their own: name → days.
+    #[serde(default)]
+    pub desk_acknowledge_days: std::collections::BTreeMap<String, i64>,
     /// One row per month with activity, oldest first.
     pub months: Vec<MonthFigures>,
 }

@@ -29,6 +29,16 @@ impl Day {
         Self(self.0 + n)
     }
 
+    /// The same day of the month `n` months later, or the month's last day
+    /// when it is shorter (31 January plus one month is 28 or 29 February):
+    /// never later than the calendar says, as a legal deadline needs.
+    pub fn plus_months(self, n: i64) -> Self {
+        let (y, m, d) = self.civil();
+        let months = y * 12 + (m - 1) + n;
+        let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+        Self(days_from_civil(y, m, d.min(days_in_month(y, m))))
+    }
+
     /// Days from `self` to `later`.
     pub fn days_until(self, later: Day) -> i64 {
         later.0 - self.0
@@ -140,6 +150,17 @@ mod tests {
             let d = start.plus(i);
             assert_eq!(Day::parse(&d.to_string()), Some(d));
         }
+    }
+
+    #[test]
+    fn months_end_on_the_same_day_or_the_months_last() {
+        let d = |s: &str| Day::parse(s).unwrap();
+        assert_eq!(d("2026-11-22").plus_months(3), d("2027-02-22"));
+        assert_eq!(d("2026-11-30").plus_months(3), d("2027-02-28"));
+        assert_eq!(d("2027-11-30").plus_months(3), d("2028-02-29"));
+        assert_eq!(d("2026-01-31").plus_months(1), d("2026-02-28"));
+        assert_eq!(d("2026-12-15").plus_months(12), d("2027-12-15"));
+        assert_eq!(d("2026-05-31").plus_months(0), d("2026-05-31"));
     }
 
     #[test]
