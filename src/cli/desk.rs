@@ -29,6 +29,9 @@ pub enum DeskCommand {
     Reply(ReplyArgs),
     /// Change a case's state, optionally with a note (text on stdin with --note).
     SetState(SetStateArgs),
+    /// Hand a case on to another recipient or desk: its thread, re-encrypted
+    /// here to them.
+    Share(ShareArgs),
     /// List the response templates, or print one.
     Templates(TemplatesArgs),
     /// De-identified statistics of your cases (cells under 5 left out).
@@ -176,6 +179,27 @@ pub struct SetStateArgs {
     template: TemplateArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// The case id.
+    case: String,
+    #[command(flatten)]
+    conn: Conn,
+    /// The recipient card of whom to share with (a line `sotto desk card`
+    /// printed; they must be a recipient of a desk of this server).
+    #[arg(long)]
+    card: String,
+    /// The desk they read for, when they are on several.
+    #[arg(long)]
+    desk: Option<String>,
+    /// A word to them: why you share it.
+    #[arg(long, default_value = "")]
+    note: String,
+    /// Leave the files out (their names stay), when the thread is too large.
+    #[arg(long)]
+    without_attachments: bool,
+}
+
 /// Runs an ombudsperson command.
 pub fn run(cmd: DeskCommand) -> CliResult {
     match cmd {
@@ -188,9 +212,35 @@ pub fn run(cmd: DeskCommand) -> CliResult {
         DeskCommand::Show(a) => show(a),
         DeskCommand::Reply(a) => reply(a),
         DeskCommand::SetState(a) => set_state(a),
+        DeskCommand::Share(a) => share(a),
         DeskCommand::Templates(a) => templates(a),
         DeskCommand::Stats(a) => stats(a),
     }
+}
+
+fn share(a: ShareArgs) -> CliResult {
+    let card = sotto_envelope::keys::RecipientCard::parse(a.card.trim())
+        .map_err(|e| CliError(format!("--card: {e}")))?;
+    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let me = load_identity(&a.conn.identity)?;
+    let case = resolve_case(&api, &me, &a.case)?;
+    let done = desk::share(
+        &api,
+        &me,
+        &case,
+        &card,
+        a.desk.as_deref(),
+        &a.note,
+        !a.without_attachments,
+    )?;
+    println!(
+        "Shared case {} with {} ({}): they can read the thread so far and answer from now on. Logged as entry {}; the reporter sees it.",
+        done.case,
+        super::printable(card.name.as_str()),
+        card.fingerprint(),
+        done.entry
+    );
+    Ok(())
 }
 
 /// Reads an identity file.
@@ -428,6 +478,17 @@ fn show(a: ShowArgs) -> CliResult {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    for s in &view.shared {
+        println!(
+            "Shared on {} by {} with {} ({}, desk {})",
+            s.on,
+            s.by.as_deref()
+                .map_or("the reporter".to_owned(), super::printable),
+            super::printable(s.card.name.as_str()),
+            s.card.fingerprint(),
+            super::printable(&s.desk)
+        );
+    }
     match &view.log {
         LogCheck::Verified { entry, size } => println!(
             "Log: the opening is entry {entry} of the public log, as shown here (checked against its checkpoint of {size} entries)"

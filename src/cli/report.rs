@@ -438,6 +438,8 @@ struct MessageJson<'a> {
     text: Option<&'a str>,
     attachments: Vec<&'a str>,
     problem: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vouched_by: Option<&'a str>,
 }
 
 /// A message as JSON, shared with `sotto desk show`.
@@ -455,6 +457,7 @@ pub(crate) fn message_json(m: &ReadMessage) -> impl Serialize + '_ {
             .map(|c| c.attachments().iter().map(|a| a.name.as_str()).collect())
             .unwrap_or_default(),
         problem: m.content.as_ref().err().map(String::as_str),
+        vouched_by: m.vouched_by.as_deref(),
     }
 }
 
@@ -475,7 +478,15 @@ pub(crate) fn print_thread(
         let kind = if m.seq == 0 { " (the report)" } else { "" };
         match &m.content {
             Ok(content) => {
-                println!("#{} {} from {who}{kind}, signature verified", m.seq, m.on);
+                match &m.vouched_by {
+                    Some(by) => println!(
+                        "#{} {} from {who}{kind}, signature verified; text as {} shared it with you",
+                        m.seq,
+                        m.on,
+                        super::printable(by)
+                    ),
+                    None => println!("#{} {} from {who}{kind}, signature verified", m.seq, m.on),
+                }
                 if let Content::Report(r) = content {
                     if r.urgent {
                         println!("    [urgent]");
@@ -668,6 +679,19 @@ fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliRes
             .collect::<Vec<_>>()
             .join(", ")
     );
+    for sh in &view.shared {
+        println!(
+            "Shared on {} by {} with {} ({}, desk {}): they read your case from then on.",
+            sh.on,
+            sh.by.as_deref().map_or("you".to_owned(), super::printable),
+            super::printable(sh.card.name.as_str()),
+            sh.card.fingerprint(),
+            super::printable(&sh.desk)
+        );
+    }
+    for w in &view.warnings {
+        eprintln!("WARNING: {w}");
+    }
     println!();
     println!("Timeline:");
     for t in &s.timeline {

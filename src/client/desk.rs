@@ -10,7 +10,7 @@ use sotto_wire::content::{Attachment, Content};
 use sotto_wire::CaseState;
 
 use super::log as tlog;
-use super::thread::{self, ReadMessage};
+use super::thread::{self, ReadMessage, SharedReader};
 use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
 /// A case as the ombudsperson sees it.
@@ -26,6 +26,9 @@ pub struct DeskView {
     /// The recipients the reporter chose, from the sealed report (falling
     /// back to the server's list if the report cannot be read).
     pub recipients: Vec<RecipientCard>,
+    /// Readers the case was shared with since, each share signed by the
+    /// reporter or by a reader before them.
+    pub shared: Vec<SharedReader>,
     /// The reporter's X25519 key as sealed in the report; None when the
     /// report cannot be verified, or the log does not confirm it, and then
     /// nobody can reply.
@@ -233,11 +236,13 @@ pub fn opened_report(
 ) -> Result<(DeskCase, Option<sotto_wire::content::Report>), ClientError> {
     let id = case_id(case)?;
     let dc = api.desk_case(me, case)?;
-    let report = dc
-        .messages
-        .first()
-        .and_then(|m| sealed_report(me, &id, m))
-        .map(|s| s.report);
+    let my_id = me.card().fingerprint().id();
+    let report = match dc.shares.iter().find(|s| s.reader.id == my_id) {
+        // Shared with this reader: the report is in the share's copy.
+        Some(s) => open_share(me, s).and_then(|t| shared_report(&id, &dc, &t)),
+        None => dc.messages.first().and_then(|m| sealed_report(me, &id, m)),
+    }
+    .map(|s| s.report);
     Ok((dc, report))
 }
 
@@ -257,7 +262,18 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
         .collect();
     let mut warnings = Vec::new();
     let mut log = LogCheck::NotChecked;
-    let sealed = dc.messages.first().and_then(|m| sealed_report(me, &id, m));
+    let my_id = me.card().fingerprint().id();
+    // A reader the case was shared with cannot open the report's own
+    // envelope: they read it from the share sealed to them.
+    let my_share = dc
+        .shares
+        .iter()
+        .find(|s| s.reader.id == my_id)
+        .and_then(|s| open_share(me, s));
+    let sealed = match &my_share {
+        Some(thread) => shared_report(&id, &dc, thread),
+        None => dc.messages.first().and_then(|m| sealed_report(me, &id, m)),
+    };
     let (recipients, reporter_key, reporter) = match sealed {
         Some(sealed) => {
             for c in &server_cards {
@@ -304,15 +320,136 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
             (server_cards, key, None)
         }
     };
-    let messages = thread::read(&id, &dc.messages, me.identity(), &reporter_key, &recipients);
+    let shared = thread::trusted_shares(&id, &dc.shares, &recipients, &reporter_key, &mut warnings);
+    let mut readers = recipients.clone();
+    readers.extend(shared.iter().map(|s| s.card.clone()));
+    let mut messages = thread::read(&id, &dc.messages, me.identity(), &reporter_key, &readers);
+    if let Some(thread) = my_share {
+        let mine = shared.iter().find(|s| s.card.fingerprint().id() == my_id);
+        match mine {
+            Some(s) => {
+                let by = s.by.clone().unwrap_or_else(|| "the reporter".into());
+                read_shared(&id, &dc, &thread, &reporter_key, &readers, &by, &mut messages);
+            }
+            None => warnings.push(
+                "the share that gave you this case is not signed by the reporter or one of its readers: \
+                 its copy of the thread is not shown"
+                    .into(),
+            ),
+        }
+    }
     Ok(DeskView {
         case: dc,
         messages,
         warnings,
         recipients,
+        shared,
         reporter,
         log,
     })
+}
+
+/// Opens the share sealed to this reader.
+fn open_share(
+    me: &DeskIdentity,
+    s: &sotto_wire::api::Share,
+) -> Option<sotto_wire::content::SharedThread> {
+    let padded = zeroize::Zeroizing::new(
+        sotto_envelope::decrypt(std::slice::from_ref(me.identity()), &s.envelope).ok()?,
+    );
+    sotto_wire::content::SharedThread::from_padded(&padded).ok()
+}
+
+/// The report as a share carries it, checked as far as a reader who cannot
+/// open the report's own envelope can: it must name the envelope the
+/// server holds as message 0, and the reporter key it names must have
+/// signed that envelope. (Its text is the sharer's word; the log check
+/// then binds its readers and keys.)
+fn shared_report(
+    id: &CaseId,
+    dc: &DeskCase,
+    thread: &sotto_wire::content::SharedThread,
+) -> Option<Sealed> {
+    let first = thread.messages.first()?;
+    let m = dc.messages.first()?;
+    let Content::Report(r) = &first.content else {
+        return None;
+    };
+    let digest = sotto_envelope::sha256(&m.envelope);
+    if first.seq != 0 || first.envelope_sha256 != hex(&digest) || first.signature != m.signature {
+        return None;
+    }
+    let signing_key = VerifyingKey::parse(&r.reporter_ed25519).ok()?;
+    let sig = sotto_envelope::sign::Signature::parse(&m.signature)?;
+    signing_key
+        .verify_envelope_digest(id, 0, Direction::FromReporter, &digest, &sig)
+        .ok()?;
+    Some(Sealed {
+        recipients: r
+            .recipients
+            .iter()
+            .filter_map(|c| RecipientCard::parse(c).ok())
+            .collect(),
+        recipient: Recipient::parse(&r.reporter_x25519).ok()?,
+        report: (**r).clone(),
+        signing_key,
+    })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Fills the messages sealed before this reader's share from the share's
+/// copy: each must name the envelope the server holds at its place, and its
+/// author's signature must verify over that envelope.
+fn read_shared(
+    id: &CaseId,
+    dc: &DeskCase,
+    thread: &sotto_wire::content::SharedThread,
+    reporter_key: &VerifyingKey,
+    readers: &[RecipientCard],
+    by: &str,
+    messages: &mut [ReadMessage],
+) {
+    for (i, out) in messages.iter_mut().enumerate() {
+        let Some(copy) = thread.messages.get(i) else {
+            break;
+        };
+        let m = &dc.messages[i];
+        let digest = sotto_envelope::sha256(&m.envelope);
+        out.vouched_by = Some(by.to_owned());
+        out.content = (|| {
+            if copy.seq != m.seq || copy.direction != m.direction || copy.author != m.author {
+                return Err("refused: the shared copy is of another message".to_owned());
+            }
+            if copy.envelope_sha256 != hex(&digest) || copy.signature != m.signature {
+                return Err(
+                    "refused: the shared copy names another envelope than the server holds"
+                        .to_owned(),
+                );
+            }
+            let sig = sotto_envelope::sign::Signature::parse(&m.signature)
+                .ok_or("refused: malformed signature")?;
+            let direction = Direction::parse(&m.direction).ok_or("refused: unknown direction")?;
+            let key = match direction {
+                Direction::FromReporter => *reporter_key,
+                Direction::FromDesk => {
+                    let card = readers
+                        .iter()
+                        .find(|c| Some(c.fingerprint().id()) == m.author)
+                        .ok_or("refused: signed by a key that is not one of this case's readers")?;
+                    out.author = Some(card.name.to_string());
+                    card.verifying_key
+                }
+            };
+            key.verify_envelope_digest(id, m.seq, direction, &digest, &sig)
+                .map_err(|_| {
+                    "refused: the signature does not verify (altered or forged)".to_owned()
+                })?;
+            Ok(copy.content.clone())
+        })();
+    }
 }
 
 /// What the reporter sealed inside their report.
@@ -364,7 +501,12 @@ fn seal(
 ) -> Result<PostMessage, ClientError> {
     let id = case_id(&view.case.case)?;
     let padded = padded_note(text, attachments)?;
-    let mut recipients: Vec<Recipient> = view.recipients.iter().map(|c| c.recipient).collect();
+    let mut recipients: Vec<Recipient> = view
+        .recipients
+        .iter()
+        .chain(view.shared.iter().map(|s| &s.card))
+        .map(|c| c.recipient)
+        .collect();
     if let Some(e) = view.case.erased {
         return Err(ClientError::Usage(format!(
             "cannot reply: this case was erased on {} under the retention policy",
@@ -426,4 +568,141 @@ pub fn set_state(
         };
         api.set_state(me, case, &SetState { state, note })
     })
+}
+
+/// Shares a case's thread with one more recipient of this server (an
+/// escalation): every message is decrypted here, and the thread so far is
+/// sealed to that recipient and the reporter, and signed. The server
+/// refuses a recipient the reporter left out. `desk` names the desk the
+/// recipient reads for when they are on several. Retries if another
+/// message landed meanwhile.
+pub fn share(
+    api: &Api,
+    me: &DeskIdentity,
+    case: &str,
+    card: &RecipientCard,
+    desk: Option<&str>,
+    note: &str,
+    with_attachments: bool,
+) -> Result<sotto_wire::api::CaseShared, ClientError> {
+    let reader = card.fingerprint().id();
+    let desk = match desk {
+        Some(d) => d.to_owned(),
+        None => {
+            let mut on = Vec::new();
+            for d in api.desks()?.desks {
+                if api.desk(&d.name)?.recipients.iter().any(|r| r.id == reader) {
+                    on.push(d.name);
+                }
+            }
+            match on.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(ClientError::Usage(format!(
+                        "{} ({}) is not an active recipient of any desk of this server: the operator adds them first",
+                        card.name,
+                        card.fingerprint()
+                    )))
+                }
+                _ => {
+                    return Err(ClientError::Usage(format!(
+                        "{} reads for several desks ({}): say which with --desk",
+                        card.name,
+                        on.join(", ")
+                    )))
+                }
+            }
+        }
+    };
+    let limit = api.desk(&desk)?.limits.max_envelope_bytes;
+    retry_on_stale_seq(|| {
+        let view = show(api, me, case)?;
+        let id = case_id(&view.case.case)?;
+        if let Some(e) = view.case.erased {
+            return Err(ClientError::Usage(format!(
+                "cannot share: this case was erased on {}",
+                e.on
+            )));
+        }
+        let reporter = view.reporter.ok_or_else(|| {
+            ClientError::Crypto(
+                "cannot share: the report could not be verified, against itself or the public log"
+                    .into(),
+            )
+        })?;
+        if view
+            .recipients
+            .iter()
+            .chain(view.shared.iter().map(|s| &s.card))
+            .any(|c| c.fingerprint().id() == reader)
+        {
+            return Err(ClientError::Usage(format!(
+                "{} already reads this case",
+                card.name
+            )));
+        }
+        let mut messages = Vec::new();
+        for (m, read) in view.case.messages.iter().zip(&view.messages) {
+            let mut content = read.content.clone().map_err(|why| {
+                ClientError::Crypto(format!(
+                    "cannot share: message {} of the thread cannot be read here ({why}), so the copy would be incomplete",
+                    m.seq
+                ))
+            })?;
+            if !with_attachments {
+                strip_attachments(&mut content);
+            }
+            messages.push(sotto_wire::content::SharedMessage {
+                seq: m.seq,
+                direction: m.direction.clone(),
+                author: m.author.clone(),
+                envelope_sha256: hex(&sotto_envelope::sha256(&m.envelope)),
+                signature: m.signature.clone(),
+                content,
+            });
+        }
+        let upto = messages.len() as u64;
+        let mut thread = sotto_wire::content::SharedThread {
+            v: sotto_wire::content::CONTENT_VERSION,
+            note: note.to_owned(),
+            messages,
+        };
+        let padded = thread.to_padded();
+        thread.wipe();
+        let padded = padded.map_err(|e| ClientError::Usage(e.to_string()))?;
+        let envelope = encrypt(&[card.recipient, reporter], &padded)
+            .map_err(|e| ClientError::Crypto(e.to_string()))?;
+        if envelope.len() > limit {
+            return Err(ClientError::Usage(format!(
+                "the thread is {} bytes sealed, more than this server's limit of {limit}: share it with --without-attachments and send the files another way",
+                envelope.len()
+            )));
+        }
+        let signature = me.signing_key().sign_share(&id, &reader, upto, &envelope);
+        api.share(
+            me,
+            case,
+            &sotto_wire::api::ShareCase {
+                reader: reader.clone(),
+                desk: desk.clone(),
+                upto,
+                envelope,
+                signature: signature.to_string(),
+            },
+        )
+    })
+}
+
+/// Keeps each attachment's name, and says the file was left out.
+fn strip_attachments(content: &mut Content) {
+    let list = match content {
+        Content::Report(r) => &mut r.attachments,
+        Content::Message(n) => &mut n.attachments,
+    };
+    for a in list.iter_mut() {
+        use zeroize::Zeroize;
+        a.data.zeroize();
+        a.data = Vec::new();
+        a.name = format!("{} (left out of the share)", a.name);
+    }
 }

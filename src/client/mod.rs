@@ -379,6 +379,22 @@ impl Api {
         self.get(&path, &self.signed_headers(signer, "GET", &path, b""))
     }
 
+    /// `POST /v1/cases/{case}/shares`, signed.
+    pub fn share(
+        &self,
+        signer: &DeskIdentity,
+        case: &str,
+        share: &sotto_wire::api::ShareCase,
+    ) -> Result<sotto_wire::api::CaseShared, ClientError> {
+        let path = format!("/v1/cases/{}/shares", path_segment(case));
+        let body = Self::json(share)?;
+        self.post(
+            &path,
+            &body,
+            &self.signed_headers(signer, "POST", &path, &body),
+        )
+    }
+
     /// `POST /v1/cases/{case}/messages`, signed.
     pub fn desk_post(
         &self,

@@ -474,6 +474,11 @@ pub struct ReporterView {
     pub messages: Vec<ReadMessage>,
     /// The cards the reporter chose, from their own sealed report.
     pub recipients: Vec<RecipientCard>,
+    /// Readers the case was shared with since, each share signed by the
+    /// reporter or by a reader before them.
+    pub shared: Vec<thread::SharedReader>,
+    /// Shares the server lists that no reader signed (ignored).
+    pub warnings: Vec<String>,
 }
 
 impl ReporterView {
@@ -502,6 +507,8 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
             status,
             messages: Vec::new(),
             recipients: Vec::new(),
+            shared: Vec::new(),
+            warnings: Vec::new(),
         });
     }
     // First the report alone: it names the recipients the reporter chose.
@@ -525,11 +532,18 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
         }
         _ => return Err(ClientError::Protocol("the case has no report".into())),
     };
-    let messages = thread::read(&case, &status.messages, &identity, &own_key, &recipients);
+    let mut warnings = Vec::new();
+    let shared =
+        thread::trusted_shares(&case, &status.shares, &recipients, &own_key, &mut warnings);
+    let mut readers = recipients.clone();
+    readers.extend(shared.iter().map(|s| s.card.clone()));
+    let messages = thread::read(&case, &status.messages, &identity, &own_key, &readers);
     Ok(ReporterView {
         status,
         messages,
         recipients,
+        shared,
+        warnings,
     })
 }
 
@@ -567,8 +581,8 @@ fn check_erasure(
     Ok(Vec::new())
 }
 
-/// Sends a follow-up, encrypted to the recipients the reporter chose and to
-/// the reporter's own key. Seals again if a reply arrived meanwhile.
+/// Sends a follow-up, encrypted to the recipients the reporter chose, the
+/// readers the case was shared with by them, and the reporter's own key. Seals again if a reply arrived meanwhile.
 pub fn reply(
     api: &Api,
     token: &Token,
@@ -586,7 +600,12 @@ pub fn reply(
         }
         let case = CaseId::parse(&view.status.case)
             .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
-        let mut recipients: Vec<Recipient> = view.recipients.iter().map(|c| c.recipient).collect();
+        let mut recipients: Vec<Recipient> = view
+            .recipients
+            .iter()
+            .chain(view.shared.iter().map(|s| &s.card))
+            .map(|c| c.recipient)
+            .collect();
         recipients.push(token.identity().recipient());
         let envelope =
             encrypt(&recipients, &padded).map_err(|e| ClientError::Crypto(e.to_string()))?;

@@ -22,6 +22,9 @@ pub struct ReadMessage {
     pub on: Day,
     /// The content, or why it is refused.
     pub content: Result<Content, String>,
+    /// For a message sealed before the case was shared with this reader:
+    /// the name of the reader who shared it, who vouches for its text.
+    pub vouched_by: Option<String>,
 }
 
 /// Checks and decrypts every message. `desk_cards` are the only keys
@@ -55,6 +58,7 @@ fn read_one(
         author: None,
         on: m.on,
         content: Err(String::new()),
+        vouched_by: None,
     };
     out.content = (|| {
         if Direction::parse(&m.direction).is_none() {
@@ -87,5 +91,75 @@ fn read_one(
         );
         Content::from_padded(&padded).map_err(|e| format!("cannot read: {e}"))
     })();
+    out
+}
+
+/// A reader a case was shared with, whose share checks out.
+#[derive(Debug, Clone)]
+pub struct SharedReader {
+    /// Their card.
+    pub card: RecipientCard,
+    /// The desk they read for.
+    pub desk: String,
+    /// Who shared: a reader's name, or `None` for the reporter.
+    pub by: Option<String>,
+    /// Day shared.
+    pub on: sotto_wire::Day,
+}
+
+/// The shares whose signature verifies under the reporter's key or a
+/// reader trusted before them (those the reporter chose, then earlier
+/// shares), in order. Any other is named in a warning and ignored.
+pub fn trusted_shares(
+    id: &CaseId,
+    shares: &[sotto_wire::api::Share],
+    chosen: &[RecipientCard],
+    reporter_key: &VerifyingKey,
+    warnings: &mut Vec<String>,
+) -> Vec<SharedReader> {
+    let mut trusted: Vec<RecipientCard> = chosen.to_vec();
+    let mut out = Vec::new();
+    for s in shares {
+        let card = match RecipientCard::parse(&s.reader.card) {
+            Ok(c) if c.fingerprint().id() == s.reader.id => c,
+            _ => {
+                warnings.push(format!("a share names a malformed card ({})", s.reader.id));
+                continue;
+            }
+        };
+        let sig = sotto_envelope::sign::Signature::parse(&s.signature);
+        let by = match (&s.shared_by, sig) {
+            (None, Some(sig)) => reporter_key
+                .verify_share(id, &s.reader.id, s.upto, &s.envelope, &sig)
+                .ok()
+                .map(|()| None),
+            (Some(by), Some(sig)) => trusted
+                .iter()
+                .find(|c| c.fingerprint().id() == *by)
+                .filter(|c| {
+                    c.verifying_key
+                        .verify_share(id, &s.reader.id, s.upto, &s.envelope, &sig)
+                        .is_ok()
+                })
+                .map(|c| Some(c.name.to_string())),
+            (_, None) => None,
+        };
+        match by {
+            Some(by) => {
+                trusted.push(card.clone());
+                out.push(SharedReader {
+                    card,
+                    desk: s.desk.clone(),
+                    by,
+                    on: s.on,
+                });
+            }
+            None => warnings.push(format!(
+                "the server says the case was shared with {} ({}), but no reader of the case signed that share: ignored",
+                card.name,
+                card.fingerprint()
+            )),
+        }
+    }
     out
 }

@@ -10,7 +10,7 @@ use sotto_envelope::pow;
 use sotto_envelope::sign::{Direction, Signature, VerifyingKey};
 use sotto_envelope::{sha256, Recipient};
 use sotto_store::{MessageRow, NewCase, NewMessage, StoreError};
-use sotto_wire::api::{CaseOpened, Message, OpenCase};
+use sotto_wire::api::{CaseOpened, Message, OpenCase, Share};
 use sotto_wire::CaseState;
 
 use super::desks::desk_by_name;
@@ -68,6 +68,27 @@ pub fn message_json(m: MessageRow) -> Result<Message, ApiError> {
 /// A case's whole thread as sent to clients.
 pub fn thread(store: &sotto_store::Store, id: &[u8; 16]) -> Result<Vec<Message>, ApiError> {
     store.messages(id)?.into_iter().map(message_json).collect()
+}
+
+/// The readers a case was shared with, as sent to clients.
+pub fn shares(store: &sotto_store::Store, id: &[u8; 16]) -> Result<Vec<Share>, ApiError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    store
+        .case_shares(id)?
+        .into_iter()
+        .map(|s| {
+            Ok(Share {
+                reader: super::desks::recipient_info(&s.reader)?,
+                desk: s.reader.desk.clone(),
+                shared_by: s.shared_by,
+                upto: s.upto,
+                on: day(&s.shared_on)?,
+                envelope: s.envelope,
+                signature: URL_SAFE_NO_PAD.encode(&s.signature),
+            })
+        })
+        .collect()
 }
 
 /// `POST /v1/cases`.

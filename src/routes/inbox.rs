@@ -8,10 +8,11 @@ use sotto_envelope::keys::RecipientCard;
 use sotto_envelope::sign::{CaseId, Direction};
 use sotto_store::{CaseRow, NewMessage, RecipientRow, Store, StoreError};
 use sotto_wire::api::{
-    DeskCase, Inbox, InboxEntry, MessagePosted, PostMessage, SetState, StateChanged,
+    CaseShared, DeskCase, Inbox, InboxEntry, MessagePosted, PostMessage, SetState, ShareCase,
+    StateChanged,
 };
 
-use super::cases::{check_envelope, signature_field, thread};
+use super::cases::{check_envelope, shares, signature_field, thread};
 use super::desks::recipient_info;
 use super::reporter::{post, stale_seq, timeline};
 use super::{day, erasure, state_of, with_store, AppState};
@@ -47,18 +48,26 @@ fn signer(
     )
 }
 
-/// The case, if it was addressed to `who` and `who` is still active on its desk.
+/// The case, if it was addressed to `who` and `who` is still active on its
+/// desk, or it was shared with `who` and they are still active on the desk
+/// it was shared to.
 fn addressed_case(store: &Store, who: &RecipientRow, case: &CaseId) -> Result<CaseRow, ApiError> {
     let row = store.case_by_id(&case.0).map_err(|e| match e {
         StoreError::NotFound => unknown_case(),
         other => other.into(),
     })?;
-    let addressed = store.case_recipients(&case.0)?.contains(&who.id);
-    let active_on_desk = store
-        .active_recipients(row.desk_id)?
-        .iter()
-        .any(|r| r.id == who.id);
-    if !addressed || !active_on_desk {
+    let addressed = store.case_recipients(&case.0)?.contains(&who.id)
+        && store
+            .active_recipients(row.desk_id)?
+            .iter()
+            .any(|r| r.id == who.id);
+    let shared = || -> Result<bool, ApiError> {
+        Ok(store
+            .case_shares(&case.0)?
+            .iter()
+            .any(|s| s.reader.id == who.id && s.reader.removed_on.is_none()))
+    };
+    if !addressed && !shared()? {
         return Err(unknown_case());
     }
     Ok(row)
@@ -95,8 +104,8 @@ pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         let cases = store
             .inbox(&who.id)?
             .iter()
-            .filter(|row| my_desks.contains(&row.desk))
-            .map(|row| entry(store, st, row))
+            .filter(|(_, through)| my_desks.contains(through))
+            .map(|(row, _)| entry(store, st, row))
             .collect::<Result<_, _>>()?;
         Ok(Inbox { cases })
     })
@@ -141,6 +150,7 @@ pub async fn case(
                 .map(recipient_info)
                 .collect::<Result<_, _>>()?,
             timeline: timeline(store, &row.id)?,
+            shares: shares(store, &row.id)?,
             messages: thread(store, &row.id)?,
             erased: e.erased,
         })
@@ -181,7 +191,7 @@ fn verify_desk_message(
                 "the message's signature does not verify with your card's key",
             )
         })?;
-    let recipients = store.case_recipients(&case.0)?.len();
+    let recipients = store.case_readers(&case.0)?.len();
     check_envelope(
         &msg.envelope,
         recipients + 1,
@@ -268,4 +278,106 @@ pub async fn set_state(
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// `POST /v1/cases/{case}/shares`: a reader of the case hands its thread on
+/// to one more recipient of this server (an escalation). Never to one the
+/// reporter left out.
+pub async fn share(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = SignedRequest::from_request(&req, state.settings.request_window_seconds)?;
+    let case = case_id(&path)?;
+    let out = with_store(&state, move |store, st| {
+        let who = signer(store, st, &signed, &body)?;
+        let row = addressed_case(store, &who, &case)?;
+        let s: ShareCase = parse_json(&body)?;
+        let signature = signature_field(&s.signature)?;
+        let card = RecipientCard::parse(&who.card)
+            .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
+        card.verifying_key
+            .verify_share(&case, &s.reader, s.upto, &s.envelope, &signature)
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "bad_signature",
+                    "the share's signature does not verify with your card's key",
+                )
+            })?;
+        let entry = record_share(store, st, &row, &s, Some(&who.id), &signature.0)?;
+        Ok(CaseShared {
+            case: case.to_string(),
+            reader: s.reader,
+            entry,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Checks and stores a share whose signature was verified: the reader must
+/// be active on the named desk and not left out by the reporter, and the
+/// envelope sealed to exactly the reader and the reporter.
+pub fn record_share(
+    store: &mut Store,
+    st: &AppState,
+    row: &CaseRow,
+    s: &ShareCase,
+    shared_by: Option<&str>,
+    signature: &[u8; 64],
+) -> Result<u64, ApiError> {
+    if row.erased.is_some() {
+        return Err(StoreError::Erased.into());
+    }
+    let desk = super::desks::desk_by_name(store, &s.desk)?;
+    if store.case_excluded(&row.id)?.contains(&s.reader) {
+        return Err(ApiError::forbidden(
+            "excluded_by_reporter",
+            "the reporter left this recipient out of the case: it is never shared with them, whoever asks",
+        ));
+    }
+    if !store
+        .active_recipients(desk.id)?
+        .iter()
+        .any(|r| r.id == s.reader)
+    {
+        return Err(ApiError::not_found(
+            "unknown_recipient",
+            "no active recipient of that desk has that id",
+        ));
+    }
+    if store.case_readers(&row.id)?.contains(&s.reader) {
+        return Err(ApiError::conflict(
+            "already_reader",
+            "that recipient already reads this case",
+        ));
+    }
+    check_envelope(&s.envelope, 2, st.settings.max_envelope_bytes)?;
+    let today = st.today();
+    store
+        .insert_share(
+            &row.id,
+            &sotto_store::NewShare {
+                reader: &s.reader,
+                desk_id: desk.id,
+                shared_by,
+                upto: s.upto,
+                envelope: &s.envelope,
+                signature,
+            },
+            &today.to_string(),
+        )
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::conflict(
+                "stale_seq",
+                "upto is not the thread's length: fetch the thread, then share again",
+            ),
+            StoreError::Invalid(_) => ApiError::forbidden(
+                "excluded_by_reporter",
+                "the reporter left this recipient out of the case",
+            ),
+            other => other.into(),
+        })
 }

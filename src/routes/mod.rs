@@ -249,6 +249,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/cases/{case}/messages").route(web::post().to(inbox::post_message)),
             )
-            .service(web::resource("/cases/{case}/state").route(web::post().to(inbox::set_state))),
+            .service(web::resource("/cases/{case}/state").route(web::post().to(inbox::set_state)))
+            .service(web::resource("/cases/{case}/shares").route(web::post().to(inbox::share))),
     );
 }

@@ -58,6 +58,7 @@ pub async fn status(
             next_update_due: due.next_update,
             feedback_due: due.feedback,
             timeline: timeline(store, &row.id)?,
+            shares: super::cases::shares(store, &row.id)?,
             messages: thread(store, &row.id)?,
             erased: erasure(&row)?,
         })
@@ -119,7 +120,7 @@ pub async fn post_message(
         .map_err(|_| {
             ApiError::bad_request("bad_signature", "the message's signature does not verify")
         })?;
-        let recipients = store.case_recipients(&row.id)?.len();
+        let recipients = store.case_readers(&row.id)?.len();
         check_envelope(
             &msg.envelope,
             recipients + 1,

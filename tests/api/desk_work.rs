@@ -845,3 +845,153 @@ fn each_desk_keeps_its_own_deadlines_and_the_reporter_is_told_when_they_pass() {
         7
     );
 }
+
+#[test]
+fn a_case_is_shared_onward_but_never_with_a_reader_the_reporter_left_out() {
+    let app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let bob = app.add_recipient("Bob");
+    let (ok, said) = admin(&app, &["add-desk", "--name", "independent"]);
+    assert!(ok, "{said}");
+    let carol = app.add_recipient_to("independent", "Carol");
+    let (alice_key, bob_key, carol_key) = (
+        app.identity_file(&alice),
+        app.identity_file(&bob),
+        app.identity_file(&carol),
+    );
+    // The reporter leaves Bob out: he is the one they report.
+    let done = reporter::submit(
+        &app.api,
+        &reporter::Submission {
+            desk: "default".into(),
+            text: "Bob deleted my answers after I disagreed with him.".into(),
+            exclude: vec!["Bob".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let case = done.opened.case.clone();
+    sotto::client::desk::reply(
+        &app.api,
+        &alice,
+        &case,
+        "We are looking into it.",
+        Vec::new(),
+    )
+    .unwrap();
+
+    // Nobody can hand the case to Bob, not even a reader of it.
+    let bob_card = bob.card().to_string();
+    let refused = desk_fails(
+        &app,
+        &["share", &case, "--card", &bob_card],
+        &alice_key,
+        &[],
+    );
+    assert!(refused.contains("left this recipient out"), "{refused}");
+    assert_eq!(refused.trim().lines().count(), 1, "{refused}");
+    // Carol, of another desk, cannot share what she cannot read.
+    let carol_card = carol.card().to_string();
+    let not_hers = desk_fails(
+        &app,
+        &["share", &case, "--card", &carol_card],
+        &carol_key,
+        &[],
+    );
+    assert!(not_hers.contains("no case with that id"), "{not_hers}");
+
+    // Alice escalates to Carol.
+    let shared = desk(
+        &app,
+        &[
+            "share",
+            &case[..8],
+            "--card",
+            &carol_card,
+            "--note",
+            "Needs someone outside the team.",
+        ],
+        &alice_key,
+        &[],
+    );
+    assert!(
+        shared.contains("Shared case") && shared.contains("Carol"),
+        "{shared}"
+    );
+    let again = desk_fails(
+        &app,
+        &["share", &case, "--card", &carol_card],
+        &alice_key,
+        &[],
+    );
+    assert!(again.contains("already reads"), "{again}");
+
+    // Carol finds it in her inbox and reads the thread so far, as Alice
+    // shared it, with the authors' signatures checked.
+    let inbox = desk(&app, &["inbox"], &carol_key, &[]);
+    assert!(
+        inbox.contains(&case[..8]) && inbox.contains("Bob deleted"),
+        "{inbox}"
+    );
+    let shown = desk(&app, &["show", &case], &carol_key, &[]);
+    assert!(shown.contains("Bob deleted my answers"), "{shown}");
+    assert!(shown.contains("We are looking into it."), "{shown}");
+    assert!(
+        shown.contains("text as Alice shared it with you"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Shared on") && shown.contains("by Alice with Carol"),
+        "{shown}"
+    );
+    assert!(!shown.contains("NOT SHOWN"), "{shown}");
+
+    // Carol answers; the reporter reads her (her share was signed by a
+    // reader they chose) and sees the share; their follow-up reaches
+    // Alice and Carol, and still not Bob.
+    sotto::client::desk::reply(
+        &app.api,
+        &carol,
+        &case,
+        "I handle this from now on.",
+        Vec::new(),
+    )
+    .unwrap();
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert!(view.warnings.is_empty(), "{:?}", view.warnings);
+    assert_eq!(view.shared.len(), 1);
+    assert_eq!(view.shared[0].by.as_deref(), Some("Alice"));
+    let last = view.messages.last().unwrap();
+    assert_eq!(last.author.as_deref(), Some("Carol"));
+    assert_eq!(
+        last.content.as_ref().unwrap().text(),
+        "I handle this from now on."
+    );
+    let out = app.sotto_with(
+        &["report", "status"],
+        None,
+        &[("SOTTO_TOKEN", &done.token.to_display())],
+    );
+    assert!(text(&out).contains("by Alice with Carol"), "{}", text(&out));
+    reporter::reply(&app.api, &done.token, "Thank you both.", Vec::new()).unwrap();
+    for key in [&alice_key, &carol_key] {
+        let shown = desk(&app, &["show", &case], key, &[]);
+        assert!(shown.contains("Thank you both."), "{shown}");
+    }
+    desk_fails(&app, &["show", &case], &bob_key, &[]);
+
+    // The share is one logged event, and the database still holds only
+    // what the schema allows, every row matching the log.
+    app.wait_for_checkpoint();
+    let audit = app.sotto(&["audit", "db", app.data_dir().to_str().unwrap()]);
+    assert!(audit.status.success(), "{}", text(&audit));
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let shares: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'case-shared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(shares, 1);
+}

@@ -84,6 +84,10 @@ fn deterministic() -> Value {
     let signature = token
         .signing_key()
         .sign_envelope(&case, 3, Direction::FromReporter, &envelope);
+    let share_reader = "1234512345123451234512345";
+    let share = token
+        .signing_key()
+        .sign_share(&case, share_reader, 4, &envelope);
 
     let padding: Vec<Value> = [
         0usize, 1, 1004, 1005, 2000, 4096, 65_536, 100_000, 1_000_000,
@@ -163,6 +167,11 @@ fn deterministic() -> Value {
             "direction": 1,
             "envelope": STANDARD.encode(&envelope),
             "signature": signature.to_string(),
+        },
+        "share": {
+            "reader": share_reader,
+            "upto": 4,
+            "signature": share.to_string(),
         },
         "padding": padding,
         "padded_sample": {

@@ -9430,6 +9430,7 @@
     tokenHrp: "sotto-token-v1",
     fingerprint: "sotto/v1/recipient/fingerprint",
     sigEnvelope: "sotto/v1/sig/envelope",
+    sigShare: "sotto/v1/sig/share",
     pow: "sotto/v1/pow",
     padded: "sotto/v1/padded\n",
     logLeaf: "sotto/v1/log/leaf",
@@ -9602,6 +9603,21 @@
       return ed25519.verify(sig, envelopeMessage(caseId, seq, direction, envelope), pk, {
         zip215: false
       });
+    } catch {
+      return false;
+    }
+  }
+  function shareMessage(caseId, reader, upto, envelope) {
+    const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
+    if (id.length !== 16) throw new Error("a case id is 16 bytes");
+    return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
+  }
+  function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
+    try {
+      const pk = typeof publicKey === "string" ? b64url.decode(publicKey) : publicKey;
+      const sig = b64url.decode(signature);
+      if (pk.length !== 32 || sig.length !== 64) return false;
+      return ed25519.verify(sig, shareMessage(caseId, reader, upto, envelope), pk, { zip215: false });
     } catch {
       return false;
     }
@@ -10327,6 +10343,22 @@
         cards.push({ ...c, id: fingerprint(c).id });
       } catch {
       }
+    }
+    for (const s of status.shares ?? []) {
+      let card;
+      let envelope;
+      try {
+        card = parseCard(s.reader.card);
+        card = { ...card, id: fingerprint(card).id };
+        envelope = b64.decode(s.envelope);
+      } catch {
+        continue;
+      }
+      if (card.id !== s.reader.id) continue;
+      const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
+      const key = s.shared_by == null ? ownKey : sharer?.ed25519;
+      if (!key || !verifyShare(key, status.case, s.reader.id, s.upto, envelope, s.signature)) continue;
+      cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
     }
     const messages = [first];
     for (let i = 1; i < status.messages.length; i++) {

@@ -16,6 +16,7 @@ import {
   fromPadded,
   open,
   parseCard,
+  verifyShare,
   sealWithProgress,
   sha256,
   toPadded,
@@ -453,6 +454,24 @@ export async function readCase(token, status) {
       // A card the reporter's own client sealed always parses; skip junk.
     }
   }
+  // Readers the case was shared with: each share must be signed by the
+  // reporter or a reader trusted before it; any other is ignored.
+  for (const s of status.shares ?? []) {
+    let card;
+    let envelope;
+    try {
+      card = parseCard(s.reader.card);
+      card = { ...card, id: fingerprint(card).id };
+      envelope = b64.decode(s.envelope);
+    } catch {
+      continue;
+    }
+    if (card.id !== s.reader.id) continue;
+    const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
+    const key = s.shared_by == null ? ownKey : sharer?.ed25519;
+    if (!key || !verifyShare(key, status.case, s.reader.id, s.upto, envelope, s.signature)) continue;
+    cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
+  }
   const messages = [first];
   for (let i = 1; i < status.messages.length; i++) {
     messages.push(await readOne(status.case, i, status.messages[i], identity, ownKey, cards));
@@ -503,7 +522,7 @@ async function readOne(caseId, expected, m, identity, ownKey, cards) {
   return out;
 }
 
-/** Posts a follow-up, encrypted to the sealed cards and the reporter's own key. */
+/** Posts a follow-up, encrypted to the sealed cards, the readers shared with since, and the reporter's own key. */
 export async function postFollowUp(api, token, status, cards, text, attachments = [], hooks = {}) {
   if (status.erased) throw new Problem("status.erased.write", { day: status.erased.on });
   const padded = toPadded({ kind: "message", v: CONTENT_VERSION, text, attachments });

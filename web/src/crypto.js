@@ -23,6 +23,7 @@ export const LABELS = {
   tokenHrp: "sotto-token-v1",
   fingerprint: "sotto/v1/recipient/fingerprint",
   sigEnvelope: "sotto/v1/sig/envelope",
+  sigShare: "sotto/v1/sig/share",
   pow: "sotto/v1/pow",
   padded: "sotto/v1/padded\n",
   logLeaf: "sotto/v1/log/leaf",
@@ -236,6 +237,25 @@ export function verifyEnvelope(publicKey, caseId, seq, direction, envelope, sign
     return ed25519.verify(sig, envelopeMessage(caseId, seq, direction, envelope), pk, {
       zip215: false,
     });
+  } catch {
+    return false;
+  }
+}
+
+/** The message a share signature covers (protocol §7): case, reader id, upto, SHA-256 of the age file. */
+export function shareMessage(caseId, reader, upto, envelope) {
+  const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
+  if (id.length !== 16) throw new Error("a case id is 16 bytes");
+  return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
+}
+
+/** Checks a share signature (strict RFC 8032). */
+export function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
+  try {
+    const pk = typeof publicKey === "string" ? b64url.decode(publicKey) : publicKey;
+    const sig = b64url.decode(signature);
+    if (pk.length !== 32 || sig.length !== 64) return false;
+    return ed25519.verify(sig, shareMessage(caseId, reader, upto, envelope), pk, { zip215: false });
   } catch {
     return false;
   }

@@ -24,6 +24,7 @@ import {
   powValid,
   unpad,
   verifyEnvelope,
+  verifyShare,
 } from "../src/crypto.js";
 import {
   caseCommitment,
@@ -90,6 +91,12 @@ test("a Rust signature verifies, and this code makes the same one", () => {
   assert.ok(verifyEnvelope(t.verifyingKey(), s.case, s.seq, s.direction, envelope, s.signature));
   assert.ok(!verifyEnvelope(t.verifyingKey(), s.case, s.seq + 1, s.direction, envelope, s.signature));
   assert.ok(!verifyEnvelope(t.verifyingKey(), s.case, s.seq, 2, envelope, s.signature));
+  // A share signature by the same key over the same bytes: bound to its reader and length.
+  const sh = rust.share;
+  assert.ok(verifyShare(t.verifyingKey(), s.case, sh.reader, sh.upto, envelope, sh.signature));
+  assert.ok(!verifyShare(t.verifyingKey(), s.case, sh.reader, sh.upto + 1, envelope, sh.signature));
+  assert.ok(!verifyShare(t.verifyingKey(), s.case, "1234512345123451234512346", sh.upto, envelope, sh.signature));
+  assert.ok(!verifyEnvelope(t.verifyingKey(), s.case, sh.upto, 2, envelope, sh.signature));
 });
 
 test("padding: the same lengths and the same bytes", () => {

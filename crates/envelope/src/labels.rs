@@ -21,6 +21,8 @@ pub const FINGERPRINT: &[u8] = b"sotto/v1/recipient/fingerprint";
 
 /// Signature context: an envelope posted to a case.
 pub const SIG_ENVELOPE: &[u8] = b"sotto/v1/sig/envelope";
+/// Signature context: a case's thread shared with one more reader.
+pub const SIG_SHARE: &[u8] = b"sotto/v1/sig/share";
 /// Signature context: an ombudsperson's HTTP request.
 pub const SIG_REQUEST: &[u8] = b"sotto/v1/sig/request";
 

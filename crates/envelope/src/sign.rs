@@ -5,6 +5,11 @@
 //! it binds an envelope to one case, one place in the thread and one author
 //! side, so the server can neither replay, reorder nor move it.
 //!
+//! Share signature, over
+//! `"sotto/v1/sig/share" ‖ 0x00 ‖ case id (16) ‖ new reader's recipient id (25 ASCII digits) ‖ upto (u64 BE) ‖ SHA-256(age file)`:
+//! the sharer vouches that the age file holds the case's first `upto`
+//! messages, for that reader alone.
+//!
 //! Request signature (ombudsperson authentication), over
 //! `"sotto/v1/sig/request" ‖ 0x00 ‖ len(method) (u16 BE) ‖ method ‖ len(path) (u32 BE) ‖ path ‖ timestamp (u64 BE) ‖ nonce (16) ‖ SHA-256(body)`.
 //! Ed25519 is deterministic, so the random nonce is what makes two
@@ -25,7 +30,7 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
-use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_REQUEST};
+use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_REQUEST, SIG_SHARE};
 use crate::{hkdf_sha256, sha256};
 
 /// A signature that does not verify. Deliberately says nothing more.
@@ -179,6 +184,34 @@ impl VerifyingKey {
         self.verify(&envelope_message(case, seq, direction, envelope), signature)
     }
 
+    /// Checks an envelope signature given only the envelope's SHA-256 (for
+    /// a reader who holds the hash of a message sealed to others).
+    pub fn verify_envelope_digest(
+        &self,
+        case: &CaseId,
+        seq: u64,
+        direction: Direction,
+        envelope_sha256: &[u8; 32],
+        signature: &Signature,
+    ) -> Result<(), BadSignature> {
+        self.verify(
+            &envelope_digest_message(case, seq, direction, envelope_sha256),
+            signature,
+        )
+    }
+
+    /// Checks a share signature (see the module docs).
+    pub fn verify_share(
+        &self,
+        case: &CaseId,
+        reader: &str,
+        upto: u64,
+        envelope: &[u8],
+        signature: &Signature,
+    ) -> Result<(), BadSignature> {
+        self.verify(&share_message(case, reader, upto, envelope), signature)
+    }
+
     /// Checks the signature of a C2SP signed note's text (see the module docs).
     pub fn verify_note(&self, text: &[u8], signature: &Signature) -> Result<(), BadSignature> {
         self.verify(text, signature)
@@ -269,6 +302,11 @@ impl SigningKey {
         self.sign(&envelope_message(case, seq, direction, envelope))
     }
 
+    /// Signs a case's thread shared with one more reader.
+    pub fn sign_share(&self, case: &CaseId, reader: &str, upto: u64, envelope: &[u8]) -> Signature {
+        self.sign(&share_message(case, reader, upto, envelope))
+    }
+
     /// Signs the text of a C2SP signed note (a checkpoint). Only the log key
     /// signs notes; see the module docs.
     pub fn sign_note(&self, text: &[u8]) -> Signature {
@@ -296,12 +334,32 @@ impl fmt::Debug for SigningKey {
 }
 
 fn envelope_message(case: &CaseId, seq: u64, direction: Direction, envelope: &[u8]) -> Vec<u8> {
+    envelope_digest_message(case, seq, direction, &sha256(envelope))
+}
+
+fn envelope_digest_message(
+    case: &CaseId,
+    seq: u64,
+    direction: Direction,
+    digest: &[u8; 32],
+) -> Vec<u8> {
     let mut m = Vec::with_capacity(SIG_ENVELOPE.len() + 1 + 16 + 8 + 1 + 32);
     m.extend_from_slice(SIG_ENVELOPE);
     m.push(0);
     m.extend_from_slice(&case.0);
     m.extend_from_slice(&seq.to_be_bytes());
     m.push(direction.byte());
+    m.extend_from_slice(digest);
+    m
+}
+
+fn share_message(case: &CaseId, reader: &str, upto: u64, envelope: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIG_SHARE.len() + 1 + 16 + 25 + 8 + 32);
+    m.extend_from_slice(SIG_SHARE);
+    m.push(0);
+    m.extend_from_slice(&case.0);
+    m.extend_from_slice(reader.as_bytes());
+    m.extend_from_slice(&upto.to_be_bytes());
     m.extend_from_slice(&sha256(envelope));
     m
 }
@@ -333,6 +391,28 @@ mod tests {
 
     fn key(byte: u8) -> SigningKey {
         SigningKey::from_seed(Zeroizing::new([byte; 32]))
+    }
+
+    #[test]
+    fn a_share_signature_is_bound_to_its_reader_and_length_and_is_no_envelope_signature() {
+        let k = key(9);
+        let case = CaseId([3; 16]);
+        let reader = "1234512345123451234512345";
+        let sig = k.sign_share(&case, reader, 4, b"age file");
+        let v = k.verifying_key();
+        assert!(v.verify_share(&case, reader, 4, b"age file", &sig).is_ok());
+        assert!(v.verify_share(&case, reader, 3, b"age file", &sig).is_err());
+        assert!(v
+            .verify_share(&case, "1234512345123451234512346", 4, b"age file", &sig)
+            .is_err());
+        assert!(v.verify_share(&case, reader, 4, b"age filf", &sig).is_err());
+        assert!(v
+            .verify_envelope(&case, 4, Direction::FromDesk, b"age file", &sig)
+            .is_err());
+        let e = k.sign_envelope(&case, 2, Direction::FromReporter, b"x");
+        assert!(v
+            .verify_envelope_digest(&case, 2, Direction::FromReporter, &sha256(b"x"), &e)
+            .is_ok());
     }
 
     #[test]

@@ -662,6 +662,31 @@ fn check_cases_and_messages(conn: &Connection, a: &mut Audit) -> Result<(), Stor
         .prepare("SELECT case_id, count(*) FROM case_recipients GROUP BY case_id")?
         .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?
         .collect::<rusqlite::Result<_>>()?;
+    let shares: Shares = conn
+        .prepare(
+            "SELECT case_id, recipient_id, desk_id, shared_by, upto, envelope, signature
+             FROM case_shares",
+        )?
+        .query_map([], |r| {
+            Ok((
+                (r.get(0)?, r.get(1)?),
+                (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?),
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    // The card of a reader of a case: on its desk, or on the desk it was
+    // shared to them through.
+    let card_of = |case: &Vec<u8>, desk_id: i64, id: &String| -> Option<RecipientCard> {
+        cards
+            .get(&(desk_id, id.clone()))
+            .or_else(|| {
+                shares
+                    .get(&(case.clone(), id.clone()))
+                    .and_then(|s| cards.get(&(s.0, id.clone())))
+            })
+            .and_then(|c| RecipientCard::parse(c).ok())
+    };
+    check_shares(conn, a, &shares, &cases, &erased, &card_of)?;
     let mut stmt = conn.prepare(
         "SELECT case_id, seq, direction, author, envelope, signature FROM messages ORDER BY case_id, seq",
     )?;
@@ -692,6 +717,11 @@ fn check_cases_and_messages(conn: &Connection, a: &mut Audit) -> Result<(), Stor
         }
         if let Ok(h) = sotto_envelope::inspect(&envelope) {
             if let Some(n) = readers.get(&case) {
+                // Those it was sealed to, and those it was shared with before.
+                let n = n + shares
+                    .iter()
+                    .filter(|((c, _), s)| *c == case && s.2 <= seq)
+                    .count();
                 if h.x25519_stanzas != n + 1 {
                     a.add(
                         "messages",
@@ -711,10 +741,9 @@ fn check_cases_and_messages(conn: &Connection, a: &mut Audit) -> Result<(), Stor
         };
         let key = match (Direction::parse(&direction), &author) {
             (Some(Direction::FromReporter), _) => VerifyingKey::from_slice(reporter_key).ok(),
-            (Some(Direction::FromDesk), Some(id)) => cards
-                .get(&(*desk_id, id.clone()))
-                .and_then(|c| RecipientCard::parse(c).ok())
-                .map(|c| c.verifying_key),
+            (Some(Direction::FromDesk), Some(id)) => {
+                card_of(&case, *desk_id, id).map(|c| c.verifying_key)
+            }
             _ => None,
         };
         let verified = match (
@@ -762,6 +791,98 @@ fn check_cases_and_messages(conn: &Connection, a: &mut Audit) -> Result<(), Stor
             "a reader who is no recipient of the case's desk",
             WHY_READERS,
         );
+    }
+    Ok(())
+}
+
+/// Shares: (case, reader) → (desk, sharer, upto, envelope, signature).
+type Shares = BTreeMap<(Vec<u8>, String), (i64, Option<String>, i64, Vec<u8>, Vec<u8>)>;
+/// The card of a case's reader: (case, case's desk, recipient id).
+type CardOf<'a> = dyn Fn(&Vec<u8>, i64, &String) -> Option<RecipientCard> + 'a;
+
+/// Each share must be the one the log recorded (reader, length and the
+/// envelope's hash), signed by the reporter or a reader of the case, and
+/// never to a recipient the reporter left out; each logged share must still
+/// be there unless its case was erased.
+fn check_shares(
+    conn: &Connection,
+    a: &mut Audit,
+    shares: &Shares,
+    cases: &BTreeMap<Vec<u8>, (Vec<u8>, i64)>,
+    erased: &BTreeSet<Vec<u8>>,
+    card_of: &CardOf<'_>,
+) -> Result<(), StoreError> {
+    type Logged = BTreeMap<(Vec<u8>, String), (Option<i64>, Option<Vec<u8>>)>;
+    let mut logged: Logged = conn
+        .prepare(
+            "SELECT case_id, recipient_id, message_seq, envelope_hash FROM events
+             WHERE kind = 'case-shared'",
+        )?
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
+        .filter_map(|r| r.ok())
+        .collect();
+    let excluded: BTreeSet<(Vec<u8>, String)> = conn
+        .prepare("SELECT case_id, recipient_id FROM case_excluded")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    const WHY_SHARE: &str = "a case is read only by those the reporter chose and those a reader handed it on to, openly; a share the log did not record, or one to a recipient the reporter left out, gives the case to someone behind their back";
+    for ((case, reader), (_, by, upto, envelope, signature)) in shares {
+        let place = format!("case_shares, case {} reader {reader}", hex(case));
+        let hash = sotto_envelope::sha256(envelope);
+        match logged.remove(&(case.clone(), reader.clone())) {
+            Some((Some(n), Some(h))) if n == *upto && h == hash => {}
+            Some(_) => a.add(
+                "cases",
+                &place,
+                "the share is not the one the log recorded",
+                WHY_SHARE,
+            ),
+            None => a.add("cases", &place, "a share the log never recorded", WHY_SHARE),
+        }
+        if excluded.contains(&(case.clone(), reader.clone())) {
+            a.add(
+                "cases",
+                &place,
+                "shared with a recipient the reporter left out",
+                WHY_SHARE,
+            );
+        }
+        let Some((reporter_key, desk_id)) = cases.get(case) else {
+            continue;
+        };
+        let key = match by {
+            None => VerifyingKey::from_slice(reporter_key).ok(),
+            Some(id) => card_of(case, *desk_id, id).map(|c| c.verifying_key),
+        };
+        let verified = match (
+            key,
+            <[u8; 16]>::try_from(case.as_slice()),
+            u64::try_from(*upto),
+        ) {
+            (Some(k), Ok(c), Ok(n)) => Signature::from_slice(signature).is_some_and(|sig| {
+                k.verify_share(&CaseId(c), reader, n, envelope, &sig)
+                    .is_ok()
+            }),
+            _ => false,
+        };
+        if !verified {
+            a.add(
+                "cases",
+                &place,
+                "the share's signature does not verify with its sharer's key",
+                WHY_SHARE,
+            );
+        }
+    }
+    for ((case, reader), _) in logged {
+        if !erased.contains(&case) {
+            a.add(
+                "cases",
+                format!("case {} reader {reader}", hex(&case)),
+                "the log recorded this share, but it is gone and the case was not erased",
+                WHY_SHARE,
+            );
+        }
     }
     Ok(())
 }

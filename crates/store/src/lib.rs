@@ -191,6 +191,40 @@ pub struct StateRow {
     pub recipient_id: Option<String>,
 }
 
+/// A share to record: a case's thread so far, sealed to one more reader.
+#[derive(Debug, Clone)]
+pub struct NewShare<'a> {
+    /// The new reader's recipient id.
+    pub reader: &'a str,
+    /// The desk they read for (they must be active on it).
+    pub desk_id: i64,
+    /// Who shared: a reader of the case, or `None` for the reporter.
+    pub shared_by: Option<&'a str>,
+    /// The thread's length the share holds; must be the thread's length now.
+    pub upto: u64,
+    /// The age file.
+    pub envelope: &'a [u8],
+    /// 64 bytes.
+    pub signature: &'a [u8],
+}
+
+/// A recorded share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareRow {
+    /// The new reader, as registered on the desk they read for.
+    pub reader: RecipientRow,
+    /// Who shared: a recipient id, or `None` for the reporter.
+    pub shared_by: Option<String>,
+    /// Messages the share holds.
+    pub upto: u64,
+    /// The age file.
+    pub envelope: Vec<u8>,
+    /// 64 bytes.
+    pub signature: Vec<u8>,
+    /// Day shared.
+    pub shared_on: String,
+}
+
 /// A case to open.
 #[derive(Debug, Clone)]
 pub struct NewCase<'a> {
@@ -601,6 +635,104 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Shares a case with one more reader (and logs it as `case-shared`).
+    /// Refused: `Erased`; `Conflict` when the thread moved on, or the reader
+    /// already reads the case; `Invalid` when the reporter left the reader
+    /// out, or the reader is not active on `desk_id`. Returns the leaf
+    /// index.
+    pub fn insert_share(&mut self, case: &[u8; 16], s: &NewShare<'_>, day: &str) -> Result<u64> {
+        self.write(|tx| {
+            let case_desk_id = case_desk(tx, case)?;
+            let (excluded, reading, active, messages): (bool, bool, bool, u64) = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM case_excluded WHERE case_id = ?1 AND recipient_id = ?2),
+                        EXISTS (SELECT 1 FROM case_recipients WHERE case_id = ?1 AND recipient_id = ?2)
+                        OR EXISTS (SELECT 1 FROM case_shares WHERE case_id = ?1 AND recipient_id = ?2),
+                        EXISTS (SELECT 1 FROM recipients WHERE desk_id = ?3 AND id = ?2
+                                AND removed_on IS NULL),
+                        (SELECT count(*) FROM messages WHERE case_id = ?1)",
+                params![&case[..], s.reader, s.desk_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, get_u64(r, 3)?)),
+            )?;
+            if excluded {
+                return Err(StoreError::Invalid("the reporter left this recipient out"));
+            }
+            if reading {
+                return Err(StoreError::Conflict("that recipient already reads this case"));
+            }
+            if !active {
+                return Err(StoreError::Invalid("that recipient is not active on that desk"));
+            }
+            if s.upto != messages {
+                return Err(StoreError::Conflict(
+                    "the thread has moved on: fetch it and share again",
+                ));
+            }
+            let upto = i64::try_from(s.upto)
+                .map_err(|_| StoreError::Conflict("sequence number out of range"))?;
+            tx.execute(
+                "INSERT INTO case_shares (case_id, recipient_id, desk_id, shared_by, upto, envelope,
+                                          signature, shared_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    &case[..],
+                    s.reader,
+                    s.desk_id,
+                    s.shared_by,
+                    upto,
+                    s.envelope,
+                    s.signature,
+                    day
+                ],
+            )?;
+            log::append(
+                tx,
+                &log::NewEvent {
+                    kind: Kind::CaseShared,
+                    day,
+                    desk_id: case_desk_id,
+                    case_id: Some(case),
+                    recipient_id: Some(s.reader),
+                    state: None,
+                    message_seq: Some(s.upto),
+                    envelope_hash: Some(&sotto_envelope::sha256(s.envelope)),
+                },
+            )
+        })
+    }
+
+    /// The readers a case was shared with, oldest first.
+    pub fn case_shares(&self, id: &[u8; 16]) -> Result<Vec<ShareRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, d.name, r.card, r.added_on, r.removed_on,
+                    s.shared_by, s.upto, s.envelope, s.signature, s.shared_on
+             FROM case_shares s
+             JOIN recipients r ON r.desk_id = s.desk_id AND r.id = s.recipient_id
+             JOIN desks d ON d.id = s.desk_id
+             WHERE s.case_id = ?1
+             ORDER BY (SELECT e.seq FROM events e WHERE e.case_id = s.case_id
+                       AND e.kind = 'case-shared' AND e.recipient_id = s.recipient_id)",
+        )?;
+        let rows = stmt.query_map([&id[..]], |r| {
+            Ok(ShareRow {
+                reader: recipient_row(r)?,
+                shared_by: r.get(5)?,
+                upto: get_u64(r, 6)?,
+                envelope: r.get(7)?,
+                signature: r.get(8)?,
+                shared_on: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every reader of a case: those it was sealed to when it opened, then
+    /// those it was shared with. Replies must be sealed to all of them.
+    pub fn case_readers(&self, id: &[u8; 16]) -> Result<Vec<String>> {
+        let mut out = self.case_recipients(id)?;
+        out.extend(self.case_shares(id)?.into_iter().map(|s| s.reader.id));
+        Ok(out)
+    }
+
     /// Recipient ids the reporter left out of a case: never to be added.
     pub fn case_excluded(&self, id: &[u8; 16]) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
@@ -708,6 +840,7 @@ impl Store {
                 },
             )?;
             tx.execute("DELETE FROM messages WHERE case_id = ?1", [&case[..]])?;
+            tx.execute("DELETE FROM case_shares WHERE case_id = ?1", [&case[..]])?;
             Ok(index)
         })
     }
@@ -735,17 +868,24 @@ impl Store {
         Ok(out)
     }
 
-    /// Cases addressed to a recipient, newest first.
-    pub fn inbox(&self, recipient_id: &str) -> Result<Vec<CaseRow>> {
+    /// Cases addressed or shared to a recipient, newest first, each with
+    /// the desk through which they read it (the case's own, or the one they
+    /// were shared to).
+    pub fn inbox(&self, recipient_id: &str) -> Result<Vec<(CaseRow, String)>> {
         let sql = format!(
-            "{CASE_COLUMNS} FROM case_recipients cr
+            "{CASE_COLUMNS}, d.name FROM case_recipients cr
              JOIN cases c ON c.id = cr.case_id
              JOIN desks d ON d.id = c.desk_id
              WHERE cr.recipient_id = ?1
-             ORDER BY c.opened_on DESC, c.id"
+             UNION ALL
+             {CASE_COLUMNS}, (SELECT name FROM desks WHERE id = s.desk_id) FROM case_shares s
+             JOIN cases c ON c.id = s.case_id
+             JOIN desks d ON d.id = c.desk_id
+             WHERE s.recipient_id = ?1
+             ORDER BY 6 DESC, 1"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([recipient_id], case_row)?;
+        let rows = stmt.query_map([recipient_id], |r| Ok((case_row(r)?, r.get(13)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

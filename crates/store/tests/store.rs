@@ -203,8 +203,18 @@ fn the_inbox_lists_only_cases_addressed_to_the_recipient() {
     let rs = with_recipients(&mut store);
     let both = open_case(&mut store, 1, &rs);
     let only_a = open_case(&mut store, 2, &[A.to_owned()]);
-    let a: Vec<_> = store.inbox(A).unwrap().into_iter().map(|c| c.id).collect();
-    let b: Vec<_> = store.inbox(B).unwrap().into_iter().map(|c| c.id).collect();
+    let a: Vec<_> = store
+        .inbox(A)
+        .unwrap()
+        .into_iter()
+        .map(|(c, _)| c.id)
+        .collect();
+    let b: Vec<_> = store
+        .inbox(B)
+        .unwrap()
+        .into_iter()
+        .map(|(c, _)| c.id)
+        .collect();
     assert_eq!(a.len(), 2);
     assert!(a.contains(&both) && a.contains(&only_a));
     assert_eq!(b, vec![both]);

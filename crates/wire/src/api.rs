@@ -277,6 +277,59 @@ pub struct Message {
     pub signature: String,
 }
 
+/// A reader a case was shared with after it opened: `shares` in
+/// [`ReporterStatus`] and [`DeskCase`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Share {
+    /// The new reader.
+    pub reader: RecipientInfo,
+    /// The desk they read for.
+    pub desk: String,
+    /// Who shared: a reader's recipient id, or null for the reporter.
+    pub shared_by: Option<String>,
+    /// How many messages the share holds (seq 0 to upto-1).
+    pub upto: u64,
+    /// Day shared.
+    pub on: Day,
+    /// The thread so far, sealed to the new reader and the reporter.
+    #[serde(with = "crate::b64")]
+    pub envelope: Vec<u8>,
+    /// The sharer's share signature (base64url).
+    pub signature: String,
+}
+
+/// `POST /v1/cases/{case}/shares`: share a case's thread with one more
+/// reader.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareCase {
+    /// The new reader's recipient id (fingerprint digits).
+    pub reader: String,
+    /// The desk they read for.
+    pub desk: String,
+    /// The thread's length now: the share holds messages 0 to upto-1.
+    pub upto: u64,
+    /// The [`crate::content::SharedThread`], sealed to the new reader and
+    /// the reporter.
+    #[serde(with = "crate::b64")]
+    pub envelope: Vec<u8>,
+    /// The sharer's share signature (base64url).
+    pub signature: String,
+}
+
+/// The answer to a share.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseShared {
+    /// The case.
+    pub case: String,
+    /// The new reader.
+    pub reader: String,
+    /// The `case-shared` leaf's index in the log.
+    pub entry: u64,
+}
+
 /// A case's erasure under the retention policy.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -309,6 +362,9 @@ pub struct ReporterStatus {
     pub feedback_due: Option<Day>,
     /// Every state the case went through.
     pub timeline: Vec<StateEntry>,
+    /// Readers the case was shared with after it opened, oldest first.
+    #[serde(default)]
+    pub shares: Vec<Share>,
     /// The whole thread, the report first (empty once erased).
     pub messages: Vec<Message>,
     /// Set once the case's envelopes were erased.
@@ -437,6 +493,9 @@ pub struct DeskCase {
     pub recipients: Vec<RecipientInfo>,
     /// Every state the case went through.
     pub timeline: Vec<StateEntry>,
+    /// Readers the case was shared with after it opened, oldest first.
+    #[serde(default)]
+    pub shares: Vec<Share>,
     /// The whole thread (empty once erased).
     pub messages: Vec<Message>,
     /// Set once the case's envelopes were erased.

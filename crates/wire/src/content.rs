@@ -106,6 +106,69 @@ pub struct Note {
     pub attachments: Vec<Attachment>,
 }
 
+/// What a share's envelope holds: the thread so far, as the sharer read
+/// it, for a reader the case was not first sealed to. Padded like
+/// [`Content`], with `"kind": "shared-thread"`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename = "shared-thread")]
+pub struct SharedThread {
+    /// [`CONTENT_VERSION`].
+    pub v: u8,
+    /// The sharer's word to the new reader: why (optional).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// Messages `0..upto`, in order.
+    pub messages: Vec<SharedMessage>,
+}
+
+/// One message of a [`SharedThread`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SharedMessage {
+    /// Position in the thread.
+    pub seq: u64,
+    /// `reporter` or `desk`.
+    pub direction: String,
+    /// For desk messages, the author's recipient id.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// SHA-256 (hex) of the message's own envelope: the new reader checks it
+    /// against the thread the server holds, and the author's signature
+    /// against it.
+    pub envelope_sha256: String,
+    /// The author's signature over that envelope (base64url).
+    pub signature: String,
+    /// What it said, as the sharer decrypted it. The sharer vouches for
+    /// this text; the author's signature covers the envelope, which the
+    /// new reader cannot open.
+    pub content: Content,
+}
+
+impl SharedThread {
+    /// The padded plaintext to seal, in a buffer wiped on drop.
+    pub fn to_padded(&self) -> Result<Zeroizing<Vec<u8>>, ContentError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(self).map_err(|_| ContentError("content does not serialize"))?,
+        );
+        pad(&json).map_err(|_| ContentError("the shared thread is too large"))
+    }
+
+    /// Reads a padded plaintext.
+    pub fn from_padded(padded: &[u8]) -> Result<Self, ContentError> {
+        let json = unpad(padded).map_err(|_| ContentError("the share is not correctly padded"))?;
+        serde_json::from_slice(json)
+            .map_err(|_| ContentError("the share is not a valid Sotto shared thread"))
+    }
+
+    /// Overwrites every text and attachment held here.
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.note.zeroize();
+        for m in &mut self.messages {
+            m.content.wipe();
+        }
+    }
+}
+
 /// A file carried inside an envelope.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Attachment {
