@@ -18,8 +18,11 @@
 //! - **cases**, **messages**, **recipients**: every case has its opening
 //!   event and every opening its case; every message has its event with the
 //!   envelope's hash, and a signature that verifies; every message event
-//!   has its message unless the case was erased; each desk's active
-//!   recipients are exactly those the log added and did not remove.
+//!   has its message unless the case was erased; each share matches its
+//!   logged `case-shared` event, is signed by the reporter or a reader of
+//!   the case, and never goes to a recipient the reporter left out; each
+//!   desk's active recipients are exactly those the log added and did not
+//!   remove.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
