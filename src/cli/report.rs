@@ -31,6 +31,32 @@ pub enum ReportCommand {
     /// Get a new signed receipt for your case, if you kept none. The token
     /// comes from SOTTO_TOKEN or a prompt.
     Receipt(ReceiptArgs),
+    /// Hand your case to another desk when nobody acknowledged it in time.
+    /// The token comes from SOTTO_TOKEN or a prompt.
+    Escalate(EscalateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EscalateArgs {
+    #[command(flatten)]
+    server: Server,
+    /// The other desk.
+    #[arg(long)]
+    desk: String,
+    /// Someone of that desk who must not read your case: a name or a
+    /// fingerprint. Repeatable.
+    #[arg(long, value_name = "NAME_OR_FINGERPRINT")]
+    exclude: Vec<String>,
+    /// Leave your files out of the copy (their names stay), if the thread
+    /// is too large.
+    #[arg(long)]
+    without_attachments: bool,
+    /// Escalate even if the log check names readers you have not seen
+    /// before (for scripts; in a terminal you are asked instead).
+    #[arg(long)]
+    accept_readers: bool,
+    #[command(flatten)]
+    memory: Memory,
 }
 
 #[derive(Debug, Args)]
@@ -168,7 +194,53 @@ pub fn run(cmd: ReportCommand) -> CliResult {
         ReportCommand::Status(a) => status(a),
         ReportCommand::Reply(a) => reply(a),
         ReportCommand::Receipt(a) => receipt(a),
+        ReportCommand::Escalate(a) => escalate(a),
     }
+}
+
+fn escalate(a: EscalateArgs) -> CliResult {
+    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let token = token()?;
+    let accept = a.accept_readers;
+    let done = reporter::escalate_with(
+        &api,
+        &token,
+        &reporter::Escalation {
+            desk: a.desk,
+            exclude: a.exclude,
+            without_attachments: a.without_attachments,
+            known: a.memory.path(),
+        },
+        super::today(),
+        &mut |check| confirm_readers(check, accept),
+    )?;
+    let names = |list: &[RecipientInfo]| {
+        list.iter()
+            .map(|r| format!("{} ({})", super::printable(&r.name), r.fingerprint))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "Escalated your case to desk {}: {} can now read it and answer you. Logged as entries {}.",
+        super::printable(&done.done.desk),
+        names(&done.readers),
+        done.done
+            .entries
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !done.excluded.is_empty() {
+        println!(
+            "Left out, and never to be added: {}.",
+            names(&done.excluded)
+        );
+    }
+    for w in &done.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    Ok(())
 }
 
 fn receipt(a: ReceiptArgs) -> CliResult {

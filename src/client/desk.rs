@@ -376,7 +376,10 @@ fn shared_report(
         return None;
     };
     let digest = sotto_envelope::sha256(&m.envelope);
-    if first.seq != 0 || first.envelope_sha256 != hex(&digest) || first.signature != m.signature {
+    if first.seq != 0
+        || first.envelope_sha256 != thread::hex(&digest)
+        || first.signature != m.signature
+    {
         return None;
     }
     let signing_key = VerifyingKey::parse(&r.reporter_ed25519).ok()?;
@@ -394,10 +397,6 @@ fn shared_report(
         report: (**r).clone(),
         signing_key,
     })
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Fills the messages sealed before this reader's share from the share's
@@ -423,7 +422,7 @@ fn read_shared(
             if copy.seq != m.seq || copy.direction != m.direction || copy.author != m.author {
                 return Err("refused: the shared copy is of another message".to_owned());
             }
-            if copy.envelope_sha256 != hex(&digest) || copy.signature != m.signature {
+            if copy.envelope_sha256 != thread::hex(&digest) || copy.signature != m.signature {
                 return Err(
                     "refused: the shared copy names another envelope than the server holds"
                         .to_owned(),
@@ -641,32 +640,9 @@ pub fn share(
                 card.name
             )));
         }
-        let mut messages = Vec::new();
-        for (m, read) in view.case.messages.iter().zip(&view.messages) {
-            let mut content = read.content.clone().map_err(|why| {
-                ClientError::Crypto(format!(
-                    "cannot share: message {} of the thread cannot be read here ({why}), so the copy would be incomplete",
-                    m.seq
-                ))
-            })?;
-            if !with_attachments {
-                strip_attachments(&mut content);
-            }
-            messages.push(sotto_wire::content::SharedMessage {
-                seq: m.seq,
-                direction: m.direction.clone(),
-                author: m.author.clone(),
-                envelope_sha256: hex(&sotto_envelope::sha256(&m.envelope)),
-                signature: m.signature.clone(),
-                content,
-            });
-        }
-        let upto = messages.len() as u64;
-        let mut thread = sotto_wire::content::SharedThread {
-            v: sotto_wire::content::CONTENT_VERSION,
-            note: note.to_owned(),
-            messages,
-        };
+        let mut thread =
+            thread::shared_thread(&view.case.messages, &view.messages, note, with_attachments)?;
+        let upto = thread.messages.len() as u64;
         let padded = thread.to_padded();
         thread.wipe();
         let padded = padded.map_err(|e| ClientError::Usage(e.to_string()))?;
@@ -691,18 +667,4 @@ pub fn share(
             },
         )
     })
-}
-
-/// Keeps each attachment's name, and says the file was left out.
-fn strip_attachments(content: &mut Content) {
-    let list = match content {
-        Content::Report(r) => &mut r.attachments,
-        Content::Message(n) => &mut n.attachments,
-    };
-    for a in list.iter_mut() {
-        use zeroize::Zeroize;
-        a.data.zeroize();
-        a.data = Vec::new();
-        a.name = format!("{} (left out of the share)", a.name);
-    }
 }

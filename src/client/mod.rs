@@ -354,6 +354,19 @@ impl Api {
         self.get("/v1/reporter/case/receipt", &[Self::handle_header(handle)])
     }
 
+    /// `POST /v1/reporter/case/escalate`.
+    pub fn escalate(
+        &self,
+        handle: &Handle,
+        e: &sotto_wire::api::Escalate,
+    ) -> Result<sotto_wire::api::Escalated, ClientError> {
+        self.post(
+            "/v1/reporter/case/escalate",
+            &Self::json(e)?,
+            &[Self::handle_header(handle)],
+        )
+    }
+
     /// `POST /v1/reporter/case/messages`.
     pub fn reporter_post(
         &self,

@@ -624,3 +624,134 @@ pub fn reply(
         )
     })
 }
+
+/// Where to escalate a case.
+#[derive(Debug, Clone, Default)]
+pub struct Escalation {
+    /// The other desk.
+    pub desk: String,
+    /// Names or fingerprints of that desk's recipients who must not read it.
+    pub exclude: Vec<String>,
+    /// Leave the files out of the copy (their names stay).
+    pub without_attachments: bool,
+    /// As for [`Submission::known`].
+    pub known: Option<PathBuf>,
+}
+
+/// An escalation done.
+#[derive(Debug)]
+pub struct Escalated {
+    /// The server's answer.
+    pub done: sotto_wire::api::Escalated,
+    /// Who can now read the case at the other desk.
+    pub readers: Vec<RecipientInfo>,
+    /// Who was left out there.
+    pub excluded: Vec<RecipientInfo>,
+    /// Problems after it was done (the desk's readers not remembered).
+    pub warnings: Vec<String>,
+}
+
+/// The reporter hands their case to another desk, once the desk it went
+/// to let the acknowledgement deadline pass with nobody acting on it
+/// (`today` is this machine's day; the server checks by its own). The
+/// thread is decrypted here and sealed, one share per chosen reader of the
+/// other desk, each signed with the token's key. The readers are checked
+/// against the log first, as for a report.
+pub fn escalate_with(
+    api: &Api,
+    token: &Token,
+    e: &Escalation,
+    today: sotto_wire::Day,
+    confirm: &mut dyn FnMut(&ReaderCheck) -> bool,
+) -> Result<Escalated, ClientError> {
+    retry_on_stale_seq(|| {
+        let view = status(api, token)?;
+        let s = &view.status;
+        if let Some(er) = s.erased {
+            return Err(ClientError::Usage(format!(
+                "this case was erased on {}; nothing can be done with it",
+                er.on
+            )));
+        }
+        if s.desk == e.desk {
+            return Err(ClientError::Usage(format!(
+                "your case is already at desk {}: name another desk",
+                e.desk
+            )));
+        }
+        if s.state != sotto_wire::CaseState::Received {
+            return Err(ClientError::Usage(format!(
+                "escalation is for a report nobody has acknowledged; yours is {}",
+                s.state
+            )));
+        }
+        if let Some(due) = s.next_update_due.filter(|d| today <= *d) {
+            return Err(ClientError::Usage(format!(
+                "the desk has until {due} to acknowledge your report; you can escalate from {}",
+                due.plus(1)
+            )));
+        }
+        let case = CaseId::parse(&s.case)
+            .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
+        let desk = api.desk(&e.desk)?;
+        let (chosen, excluded) = choose_recipients(&desk.recipients, &e.exclude)?;
+        let readers: Vec<RecipientInfo> = chosen.iter().map(|(i, _)| i.clone()).collect();
+        let checked = readers::check(api, &desk, &readers, &excluded, e.known.as_deref())?;
+        if checked.check.needs_confirmation() && !confirm(&checked.check) {
+            return Err(ClientError::Usage(
+                "not escalated: you did not accept the readers; leave someone out with --exclude"
+                    .into(),
+            ));
+        }
+        let mut copy =
+            thread::shared_thread(&s.messages, &view.messages, "", !e.without_attachments)?;
+        let upto = copy.messages.len() as u64;
+        let padded = copy.to_padded();
+        copy.wipe();
+        let padded = padded.map_err(|e| ClientError::Usage(e.to_string()))?;
+        let own = token.identity().recipient();
+        let mut shares = Vec::new();
+        let mut total = 0;
+        for (info, card) in &chosen {
+            let envelope = encrypt(&[card.recipient, own], &padded)
+                .map_err(|e| ClientError::Crypto(e.to_string()))?;
+            total += envelope.len();
+            let signature = token
+                .signing_key()
+                .sign_share(&case, &info.id, upto, &envelope);
+            shares.push(sotto_wire::api::ShareCase {
+                reader: info.id.clone(),
+                desk: desk.name.clone(),
+                upto,
+                envelope,
+                signature: signature.to_string(),
+            });
+        }
+        // One request carries a copy per reader: together they must fit
+        // the server's limit for one envelope.
+        if total > desk.limits.max_envelope_bytes {
+            return Err(ClientError::Usage(format!(
+                "your thread sealed for {} readers is {total} bytes, more than this server accepts at once ({}): escalate with --without-attachments",
+                chosen.len(),
+                desk.limits.max_envelope_bytes
+            )));
+        }
+        let done = api.escalate(
+            &token.handle(),
+            &sotto_wire::api::Escalate {
+                desk: desk.name.clone(),
+                shares,
+            },
+        )?;
+        let mut warnings = Vec::new();
+        if let Err(why) = checked.remember() {
+            warnings.push(format!("could not remember this desk's readers: {why}"));
+        }
+        Ok(Escalated {
+            done,
+            readers: readers.clone(),
+            excluded: excluded.clone(),
+            warnings,
+        })
+    })
+}

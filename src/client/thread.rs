@@ -163,3 +163,59 @@ pub fn trusted_shares(
     }
     out
 }
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The thread so far as a share carries it: each message as `read` here,
+/// with its own envelope's hash and its author's signature. Every message
+/// must have been read; without `with_attachments` the files are left out
+/// (their names stay, marked).
+pub fn shared_thread(
+    messages: &[Message],
+    read: &[ReadMessage],
+    note: &str,
+    with_attachments: bool,
+) -> Result<sotto_wire::content::SharedThread, crate::client::ClientError> {
+    let mut out = Vec::new();
+    for (m, r) in messages.iter().zip(read) {
+        let mut content = r.content.clone().map_err(|why| {
+            crate::client::ClientError::Crypto(format!(
+                "cannot share: message {} of the thread cannot be read here ({why}), so the copy would be incomplete",
+                m.seq
+            ))
+        })?;
+        if !with_attachments {
+            strip_attachments(&mut content);
+        }
+        out.push(sotto_wire::content::SharedMessage {
+            seq: m.seq,
+            direction: m.direction.clone(),
+            author: m.author.clone(),
+            envelope_sha256: hex(&sotto_envelope::sha256(&m.envelope)),
+            signature: m.signature.clone(),
+            content,
+        });
+    }
+    Ok(sotto_wire::content::SharedThread {
+        v: sotto_wire::content::CONTENT_VERSION,
+        note: note.to_owned(),
+        messages: out,
+    })
+}
+
+/// Keeps each attachment's name, and says the file was left out.
+fn strip_attachments(content: &mut Content) {
+    let list = match content {
+        Content::Report(r) => &mut r.attachments,
+        Content::Message(n) => &mut n.attachments,
+    };
+    for a in list.iter_mut() {
+        use zeroize::Zeroize;
+        a.data.zeroize();
+        a.data = Vec::new();
+        a.name = format!("{} (left out of the share)", a.name);
+    }
+}

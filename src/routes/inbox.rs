@@ -317,17 +317,16 @@ pub async fn share(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// Checks and stores a share whose signature was verified: the reader must
-/// be active on the named desk and not left out by the reporter, and the
-/// envelope sealed to exactly the reader and the reporter.
-pub fn record_share(
-    store: &mut Store,
+/// Checks a share whose signature was verified, before it is stored: the
+/// case not erased, the reader active on the named desk, not left out by
+/// the reporter, not already a reader, and the envelope sealed to exactly
+/// the reader and the reporter. Returns the desk's id.
+pub fn check_share(
+    store: &Store,
     st: &AppState,
     row: &CaseRow,
     s: &ShareCase,
-    shared_by: Option<&str>,
-    signature: &[u8; 64],
-) -> Result<u64, ApiError> {
+) -> Result<i64, ApiError> {
     if row.erased.is_some() {
         return Err(StoreError::Erased.into());
     }
@@ -355,29 +354,46 @@ pub fn record_share(
         ));
     }
     check_envelope(&s.envelope, 2, st.settings.max_envelope_bytes)?;
-    let today = st.today();
+    Ok(desk.id)
+}
+
+/// A store refusal of a share, for the client.
+pub fn share_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::conflict(
+            "stale_seq",
+            "upto is not the thread's length: fetch the thread, then share again",
+        ),
+        StoreError::Invalid(_) => ApiError::forbidden(
+            "excluded_by_reporter",
+            "the reporter left this recipient out of the case",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Checks and stores a share whose signature was verified.
+fn record_share(
+    store: &mut Store,
+    st: &AppState,
+    row: &CaseRow,
+    s: &ShareCase,
+    shared_by: Option<&str>,
+    signature: &[u8; 64],
+) -> Result<u64, ApiError> {
+    let desk_id = check_share(store, st, row, s)?;
     store
         .insert_share(
             &row.id,
             &sotto_store::NewShare {
                 reader: &s.reader,
-                desk_id: desk.id,
+                desk_id,
                 shared_by,
                 upto: s.upto,
                 envelope: &s.envelope,
                 signature,
             },
-            &today.to_string(),
+            &st.today().to_string(),
         )
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::conflict(
-                "stale_seq",
-                "upto is not the thread's length: fetch the thread, then share again",
-            ),
-            StoreError::Invalid(_) => ApiError::forbidden(
-                "excluded_by_reporter",
-                "the reporter left this recipient out of the case",
-            ),
-            other => other.into(),
-        })
+        .map_err(share_error)
 }

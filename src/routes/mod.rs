@@ -244,6 +244,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/reporter/case/messages")
                     .route(web::post().to(reporter::post_message)),
             )
+            .service(
+                web::resource("/reporter/case/escalate").route(web::post().to(reporter::escalate)),
+            )
             .service(web::resource("/inbox").route(web::get().to(inbox::inbox)))
             .service(web::resource("/cases/{case}").route(web::get().to(inbox::case)))
             .service(

@@ -4,7 +4,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sotto_envelope::sha256;
 use sotto_envelope::sign::{CaseId, Direction, VerifyingKey};
 use sotto_store::{NewMessage, StoreError};
-use sotto_wire::api::{MessagePosted, PostMessage, ReporterStatus, StateEntry};
+use sotto_wire::api::{
+    Escalate, Escalated, MessagePosted, PostMessage, ReporterStatus, StateEntry,
+};
 
 use super::cases::{check_envelope, signature_field, thread};
 use super::{day, erasure, state_of, with_store, AppState};
@@ -142,6 +144,110 @@ pub async fn post_message(
     })
     .await?;
     Ok(HttpResponse::Created().json(posted))
+}
+
+/// `POST /v1/reporter/case/escalate`: once the desk has let the
+/// acknowledgement deadline pass with nobody acting on the case, the
+/// reporter hands it on to readers of another desk, each share signed with
+/// the reporter's key. The other desk's readers they leave out can never be
+/// added later.
+pub async fn escalate(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let hash = handle_hash(&state.pepper, &handle_from(&req)?);
+    let e: Escalate = parse_json(&body)?;
+    let done = with_store(&state, move |store, st| {
+        let row = by_handle(store, &hash)?;
+        if row.erased.is_some() {
+            return Err(StoreError::Erased.into());
+        }
+        if e.desk == row.desk {
+            return Err(ApiError::bad_request(
+                "same_desk",
+                "escalate to another desk than the one the case is at",
+            ));
+        }
+        let target = super::desks::desk_by_name(store, &e.desk)?;
+        let case_state = state_of(&row.state)?;
+        if case_state != sotto_wire::CaseState::Received || row.desk_first_on.is_some() {
+            return Err(ApiError::conflict(
+                "not_escalable",
+                format!(
+                    "escalation is for a report nobody has acknowledged; yours is {case_state}"
+                ),
+            ));
+        }
+        let due = day(&row.opened_on)?.plus(st.deadlines(store, row.desk_id)?.acknowledge_days);
+        if st.today() <= due {
+            return Err(ApiError::conflict(
+                "not_late",
+                format!(
+                    "the desk has until {due} to acknowledge your report; you can escalate from {}",
+                    due.plus(1)
+                ),
+            ));
+        }
+        if e.shares.is_empty() {
+            return Err(ApiError::bad_request(
+                "no_readers",
+                "choose at least one reader of the other desk",
+            ));
+        }
+        let case = CaseId(row.id);
+        let key = VerifyingKey::from_slice(&row.reporter_ed25519)
+            .map_err(|_| ApiError::internal(&"stored reporter key does not parse"))?;
+        let mut signatures = Vec::new();
+        for (i, s) in e.shares.iter().enumerate() {
+            if s.desk != e.desk || e.shares[..i].iter().any(|o| o.reader == s.reader) {
+                return Err(ApiError::bad_request(
+                    "bad_share",
+                    "each share is for a different reader of the desk escalated to",
+                ));
+            }
+            let sig = signature_field(&s.signature)?;
+            key.verify_share(&case, &s.reader, s.upto, &s.envelope, &sig)
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "bad_signature",
+                        "a share's signature does not verify with your case's key",
+                    )
+                })?;
+            super::inbox::check_share(store, st, &row, s)?;
+            signatures.push(sig.0);
+        }
+        let chosen: Vec<&str> = e.shares.iter().map(|s| s.reader.as_str()).collect();
+        let left_out: Vec<String> = store
+            .active_recipients(target.id)?
+            .into_iter()
+            .map(|r| r.id)
+            .filter(|id| !chosen.contains(&id.as_str()))
+            .collect();
+        let shares: Vec<sotto_store::NewShare<'_>> = e
+            .shares
+            .iter()
+            .zip(&signatures)
+            .map(|(s, sig)| sotto_store::NewShare {
+                reader: &s.reader,
+                desk_id: target.id,
+                shared_by: None,
+                upto: s.upto,
+                envelope: &s.envelope,
+                signature: sig,
+            })
+            .collect();
+        let entries = store
+            .escalate(&row.id, &shares, &left_out, &st.today().to_string())
+            .map_err(super::inbox::share_error)?;
+        Ok(Escalated {
+            case: case.to_string(),
+            desk: target.name,
+            entries,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(done))
 }
 
 /// Stores a verified message; a stale `seq` is a 409 the client can retry.

@@ -995,3 +995,146 @@ fn a_case_is_shared_onward_but_never_with_a_reader_the_reporter_left_out() {
         .unwrap();
     assert_eq!(shares, 1);
 }
+
+#[test]
+fn a_reporter_escalates_an_unacknowledged_case_to_another_desk() {
+    let mut app = spawn_app_with(&[]);
+    let alice = app.add_recipient("Alice");
+    let (ok, said) = admin(&app, &["add-desk", "--name", "independent"]);
+    assert!(ok, "{said}");
+    let carol = app.add_recipient_to("independent", "Carol");
+    let dave = app.add_recipient_to("independent", "Dave");
+    let done = report(
+        &app,
+        "The moderators ignore what happened to me.",
+        false,
+        "en",
+    );
+    let token = done.token.to_display();
+
+    // Within the deadline, or to the same desk: refused in one line.
+    let due = done.opened.opened.plus(7);
+    let (ok, said) = escalate(
+        &app,
+        &token,
+        &["--desk", "independent", "--accept-readers"],
+        "0",
+    );
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains(&format!("has until {due}")) && said.contains(&due.plus(1).to_string()),
+        "{said}"
+    );
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    let (ok, said) = escalate(
+        &app,
+        &token,
+        &["--desk", "default", "--accept-readers"],
+        "8",
+    );
+    assert!(!ok && said.contains("already at desk default"), "{said}");
+
+    // A day past the deadline, nobody acted: the reporter hands the case to
+    // Carol, leaving Dave out.
+    app.restart_with(&[("SOTTO_CLOCK_OFFSET_DAYS", "8")]);
+    let (ok, said) = escalate(
+        &app,
+        &token,
+        &[
+            "--desk",
+            "independent",
+            "--exclude",
+            "Dave",
+            "--accept-readers",
+        ],
+        "8",
+    );
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("Escalated your case to desk independent: Carol"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Left out, and never to be added: Dave"),
+        "{said}"
+    );
+
+    // Carol reads the report (as the reporter shared it) and acknowledges.
+    let clock = [("SOTTO_CLOCK_OFFSET_DAYS", "8")];
+    let carol_key = app.identity_file(&carol);
+    let inbox = desk(&app, &["inbox"], &carol_key, &clock);
+    assert!(inbox.contains("The moderators ignore"), "{inbox}");
+    let shown = desk(&app, &["show", &done.opened.case], &carol_key, &clock);
+    assert!(
+        shown.contains("text as the reporter shared it with you"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Shared on") && shown.contains("by the reporter with Carol"),
+        "{shown}"
+    );
+    sotto::client::desk::set_state(
+        &app.api,
+        &carol,
+        &done.opened.case,
+        CaseState::Acknowledged,
+        Some("I received your report and will look into it."),
+    )
+    .unwrap();
+    let view = reporter::status(&app.api, &done.token).unwrap();
+    assert_eq!(view.status.state, CaseState::Acknowledged);
+    let last = view.messages.last().unwrap();
+    assert_eq!(last.author.as_deref(), Some("Carol"));
+    assert!(last.content.is_ok());
+    // Alice, of the first desk, still reads the case and Carol's answer.
+    let alice_sees = desk(
+        &app,
+        &["show", &done.opened.case],
+        &app.identity_file(&alice),
+        &clock,
+    );
+    assert!(
+        alice_sees.contains("I received your report"),
+        "{alice_sees}"
+    );
+
+    // Dave stays out: he cannot read it, and nobody can share it with him.
+    desk_fails(
+        &app,
+        &["show", &done.opened.case],
+        &app.identity_file(&dave),
+        &clock,
+    );
+    let dave_card = dave.card().to_string();
+    let refused = desk_fails(
+        &app,
+        &["share", &done.opened.case, "--card", &dave_card],
+        &carol_key,
+        &clock,
+    );
+    assert!(refused.contains("left this recipient out"), "{refused}");
+    // Once acknowledged, there is nothing to escalate.
+    let (ok, said) = escalate(
+        &app,
+        &token,
+        &["--desk", "independent", "--accept-readers"],
+        "8",
+    );
+    assert!(!ok && said.contains("yours is acknowledged"), "{said}");
+
+    app.wait_for_checkpoint();
+    let audit = app.sotto(&["audit", "db", app.data_dir().to_str().unwrap()]);
+    assert!(audit.status.success(), "{}", text(&audit));
+}
+
+/// Runs `sotto report escalate ARGS` with the token and a clock offset.
+fn escalate(app: &TestApp, token: &str, args: &[&str], clock: &str) -> (bool, String) {
+    let mut all = vec!["report", "escalate"];
+    all.extend_from_slice(args);
+    let out = app.sotto_with(
+        &all,
+        None,
+        &[("SOTTO_TOKEN", token), ("SOTTO_CLOCK_OFFSET_DAYS", clock)],
+    );
+    (out.status.success(), text(&out))
+}

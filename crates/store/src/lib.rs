@@ -641,62 +641,32 @@ impl Store {
     /// out, or the reader is not active on `desk_id`. Returns the leaf
     /// index.
     pub fn insert_share(&mut self, case: &[u8; 16], s: &NewShare<'_>, day: &str) -> Result<u64> {
+        self.write(|tx| insert_share(tx, case, s, day))
+    }
+
+    /// The reporter's escalation: shares a case with readers of another
+    /// desk, and records the readers of that desk they left out (who can
+    /// never be added), in one transaction. Refused like
+    /// [`Store::insert_share`], for any one of them. Returns the leaf
+    /// indexes.
+    pub fn escalate(
+        &mut self,
+        case: &[u8; 16],
+        shares: &[NewShare<'_>],
+        left_out: &[String],
+        day: &str,
+    ) -> Result<Vec<u64>> {
         self.write(|tx| {
-            let case_desk_id = case_desk(tx, case)?;
-            let (excluded, reading, active, messages): (bool, bool, bool, u64) = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM case_excluded WHERE case_id = ?1 AND recipient_id = ?2),
-                        EXISTS (SELECT 1 FROM case_recipients WHERE case_id = ?1 AND recipient_id = ?2)
-                        OR EXISTS (SELECT 1 FROM case_shares WHERE case_id = ?1 AND recipient_id = ?2),
-                        EXISTS (SELECT 1 FROM recipients WHERE desk_id = ?3 AND id = ?2
-                                AND removed_on IS NULL),
-                        (SELECT count(*) FROM messages WHERE case_id = ?1)",
-                params![&case[..], s.reader, s.desk_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, get_u64(r, 3)?)),
-            )?;
-            if excluded {
-                return Err(StoreError::Invalid("the reporter left this recipient out"));
+            for r in left_out {
+                tx.execute(
+                    "INSERT OR IGNORE INTO case_excluded (case_id, recipient_id) VALUES (?1, ?2)",
+                    params![&case[..], r],
+                )?;
             }
-            if reading {
-                return Err(StoreError::Conflict("that recipient already reads this case"));
-            }
-            if !active {
-                return Err(StoreError::Invalid("that recipient is not active on that desk"));
-            }
-            if s.upto != messages {
-                return Err(StoreError::Conflict(
-                    "the thread has moved on: fetch it and share again",
-                ));
-            }
-            let upto = i64::try_from(s.upto)
-                .map_err(|_| StoreError::Conflict("sequence number out of range"))?;
-            tx.execute(
-                "INSERT INTO case_shares (case_id, recipient_id, desk_id, shared_by, upto, envelope,
-                                          signature, shared_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    &case[..],
-                    s.reader,
-                    s.desk_id,
-                    s.shared_by,
-                    upto,
-                    s.envelope,
-                    s.signature,
-                    day
-                ],
-            )?;
-            log::append(
-                tx,
-                &log::NewEvent {
-                    kind: Kind::CaseShared,
-                    day,
-                    desk_id: case_desk_id,
-                    case_id: Some(case),
-                    recipient_id: Some(s.reader),
-                    state: None,
-                    message_seq: Some(s.upto),
-                    envelope_hash: Some(&sotto_envelope::sha256(s.envelope)),
-                },
-            )
+            shares
+                .iter()
+                .map(|s| insert_share(tx, case, s, day))
+                .collect()
         })
     }
 
@@ -1051,4 +1021,71 @@ fn insert_state(
         },
     )?;
     Ok(())
+}
+
+fn insert_share(
+    tx: &rusqlite::Transaction<'_>,
+    case: &[u8; 16],
+    s: &NewShare<'_>,
+    day: &str,
+) -> Result<u64> {
+    let case_desk_id = case_desk(tx, case)?;
+    let (excluded, reading, active, messages): (bool, bool, bool, u64) = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM case_excluded WHERE case_id = ?1 AND recipient_id = ?2),
+                EXISTS (SELECT 1 FROM case_recipients WHERE case_id = ?1 AND recipient_id = ?2)
+                OR EXISTS (SELECT 1 FROM case_shares WHERE case_id = ?1 AND recipient_id = ?2),
+                EXISTS (SELECT 1 FROM recipients WHERE desk_id = ?3 AND id = ?2
+                        AND removed_on IS NULL),
+                (SELECT count(*) FROM messages WHERE case_id = ?1)",
+        params![&case[..], s.reader, s.desk_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, get_u64(r, 3)?)),
+    )?;
+    if excluded {
+        return Err(StoreError::Invalid("the reporter left this recipient out"));
+    }
+    if reading {
+        return Err(StoreError::Conflict(
+            "that recipient already reads this case",
+        ));
+    }
+    if !active {
+        return Err(StoreError::Invalid(
+            "that recipient is not active on that desk",
+        ));
+    }
+    if s.upto != messages {
+        return Err(StoreError::Conflict(
+            "the thread has moved on: fetch it and share again",
+        ));
+    }
+    let upto =
+        i64::try_from(s.upto).map_err(|_| StoreError::Conflict("sequence number out of range"))?;
+    tx.execute(
+        "INSERT INTO case_shares (case_id, recipient_id, desk_id, shared_by, upto, envelope,
+                                  signature, shared_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            &case[..],
+            s.reader,
+            s.desk_id,
+            s.shared_by,
+            upto,
+            s.envelope,
+            s.signature,
+            day
+        ],
+    )?;
+    log::append(
+        tx,
+        &log::NewEvent {
+            kind: Kind::CaseShared,
+            day,
+            desk_id: case_desk_id,
+            case_id: Some(case),
+            recipient_id: Some(s.reader),
+            state: None,
+            message_seq: Some(s.upto),
+            envelope_hash: Some(&sotto_envelope::sha256(s.envelope)),
+        },
+    )
 }

@@ -318,6 +318,30 @@ pub struct ShareCase {
     pub signature: String,
 }
 
+/// `POST /v1/reporter/case/escalate`: the reporter hands their case on to
+/// readers of another desk, once the acknowledgement is late.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    /// The other desk.
+    pub desk: String,
+    /// One share per reader of that desk the reporter chose, each signed
+    /// with the reporter's key (its `desk` must be this desk).
+    pub shares: Vec<ShareCase>,
+}
+
+/// The answer to an escalation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalated {
+    /// The case.
+    pub case: String,
+    /// The desk it was escalated to.
+    pub desk: String,
+    /// The `case-shared` leaves, one per reader, in order.
+    pub entries: Vec<u64>,
+}
+
 /// The answer to a share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
