@@ -533,6 +533,12 @@ fn case_page(
             let _ = writeln!(m, "<p>{}</p>", ctx.t("status.no_update_due"));
         }
     }
+    if s.state == sotto_wire::CaseState::Received
+        && s.erased.is_none()
+        && s.next_update_due.is_some_and(|d| d < state.today())
+    {
+        let _ = writeln!(m, "<p>{}</p>", ctx.t("escalate.nojs"));
+    }
     if let Some(due) = s.feedback_due {
         let (class, key) = if due < state.today() {
             (" class=\"problem\"", "status.feedback_late")

@@ -94,37 +94,37 @@
     abytes(bytes);
     if (hasHexBuiltin)
       return bytes.toHex();
-    let hex = "";
+    let hex2 = "";
     for (let i = 0; i < bytes.length; i++) {
-      hex += hexes[bytes[i]];
+      hex2 += hexes[bytes[i]];
     }
-    return hex;
+    return hex2;
   }
   function asciiToBase16(ch) {
     return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
   }
-  function hexToBytes(hex) {
-    if (typeof hex !== "string")
-      throw new TypeError("hex string expected, got " + typeof hex);
+  function hexToBytes(hex2) {
+    if (typeof hex2 !== "string")
+      throw new TypeError("hex string expected, got " + typeof hex2);
     if (hasHexBuiltin) {
       try {
-        return Uint8Array.fromHex(hex);
+        return Uint8Array.fromHex(hex2);
       } catch (error) {
         if (error instanceof SyntaxError)
           throw new RangeError(error.message);
         throw error;
       }
     }
-    const hl = hex.length;
+    const hl = hex2.length;
     const al = hl / 2;
     if (hl % 2)
       throw new RangeError("hex string expected, got unpadded hex of length " + hl);
     const array = new Uint8Array(al);
     for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-      const n1 = asciiToBase16(hex.charCodeAt(hi));
-      const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+      const n1 = asciiToBase16(hex2.charCodeAt(hi));
+      const n2 = asciiToBase16(hex2.charCodeAt(hi + 1));
       if (n1 === void 0 || n2 === void 0) {
-        const char = hex[hi] + hex[hi + 1];
+        const char = hex2[hi] + hex2[hi + 1];
         throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
       }
       array[ai] = n1 * 16 + n2;
@@ -2321,11 +2321,11 @@
     abytes4(bytes);
     if (hasHexBuiltin2)
       return bytes.toHex();
-    let hex = "";
+    let hex2 = "";
     for (let i = 0; i < bytes.length; i++) {
-      hex += hexes2[bytes[i]];
+      hex2 += hexes2[bytes[i]];
     }
-    return hex;
+    return hex2;
   }
   var asciis = { _0: 48, _9: 57, A: 65, F: 70, a: 97, f: 102 };
   function asciiToBase162(ch) {
@@ -2337,21 +2337,21 @@
       return ch - (asciis.a - 10);
     return;
   }
-  function hexToBytes2(hex) {
-    if (typeof hex !== "string")
-      throw new Error("hex string expected, got " + typeof hex);
+  function hexToBytes2(hex2) {
+    if (typeof hex2 !== "string")
+      throw new Error("hex string expected, got " + typeof hex2);
     if (hasHexBuiltin2)
-      return Uint8Array.fromHex(hex);
-    const hl = hex.length;
+      return Uint8Array.fromHex(hex2);
+    const hl = hex2.length;
     const al = hl / 2;
     if (hl % 2)
       throw new Error("hex string expected, got unpadded hex of length " + hl);
     const array = new Uint8Array(al);
     for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-      const n1 = asciiToBase162(hex.charCodeAt(hi));
-      const n2 = asciiToBase162(hex.charCodeAt(hi + 1));
+      const n1 = asciiToBase162(hex2.charCodeAt(hi));
+      const n2 = asciiToBase162(hex2.charCodeAt(hi + 1));
       if (n1 === void 0 || n2 === void 0) {
-        const char = hex[hi] + hex[hi + 1];
+        const char = hex2[hi] + hex2[hi + 1];
         throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi);
       }
       array[ai] = n1 * 16 + n2;
@@ -2411,13 +2411,13 @@
     return n;
   }
   function numberToHexUnpadded(num) {
-    const hex = abignumber(num).toString(16);
-    return hex.length & 1 ? "0" + hex : hex;
+    const hex2 = abignumber(num).toString(16);
+    return hex2.length & 1 ? "0" + hex2 : hex2;
   }
-  function hexToNumber(hex) {
-    if (typeof hex !== "string")
-      throw new Error("hex string expected, got " + typeof hex);
-    return hex === "" ? _0n : BigInt("0x" + hex);
+  function hexToNumber(hex2) {
+    if (typeof hex2 !== "string")
+      throw new Error("hex string expected, got " + typeof hex2);
+    return hex2 === "" ? _0n : BigInt("0x" + hex2);
   }
   function bytesToNumberBE(bytes) {
     return hexToNumber(bytesToHex2(bytes));
@@ -3451,12 +3451,12 @@
         const { Err: E } = DER;
         if (num < _0n5)
           throw new E("integer: negative integers are not allowed");
-        let hex = numberToHexUnpadded(num);
-        if (Number.parseInt(hex[0], 16) & 8)
-          hex = "00" + hex;
-        if (hex.length & 1)
+        let hex2 = numberToHexUnpadded(num);
+        if (Number.parseInt(hex2[0], 16) & 8)
+          hex2 = "00" + hex2;
+        if (hex2.length & 1)
           throw new E("unexpected DER parsing assertion: unpadded hex");
-        return hex;
+        return hex2;
       },
       decode(data) {
         const { Err: E } = DER;
@@ -3671,8 +3671,8 @@
         P.assertValidity();
         return P;
       }
-      static fromHex(hex) {
-        return Point.fromBytes(hexToBytes2(hex));
+      static fromHex(hex2) {
+        return Point.fromBytes(hexToBytes2(hex2));
       }
       get x() {
         return this.toAffine().x;
@@ -4058,8 +4058,8 @@
         const s = bytes.subarray(L, L * 2);
         return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
       }
-      static fromHex(hex, format) {
-        return this.fromBytes(hexToBytes2(hex), format);
+      static fromHex(hex2, format) {
+        return this.fromBytes(hexToBytes2(hex2), format);
       }
       assertRecovery() {
         const { recovery } = this;
@@ -5835,7 +5835,7 @@
   }
   var bytesToHex3 = bytesToHex;
   var concatBytes3 = (...arrays) => concatBytes(...arrays);
-  var hexToBytes3 = (hex) => hexToBytes(hex);
+  var hexToBytes3 = (hex2) => hexToBytes(hex2);
   var isBytes5 = isBytes;
   var randomBytes5 = (bytesLength) => randomBytes(bytesLength);
   var _0n7 = /* @__PURE__ */ BigInt(0);
@@ -5865,13 +5865,13 @@
     }
   }
   function numberToHexUnpadded2(num) {
-    const hex = abignumber2(num).toString(16);
-    return hex.length & 1 ? "0" + hex : hex;
+    const hex2 = abignumber2(num).toString(16);
+    return hex2.length & 1 ? "0" + hex2 : hex2;
   }
-  function hexToNumber2(hex) {
-    if (typeof hex !== "string")
-      throw new TypeError("hex string expected, got " + typeof hex);
-    return hex === "" ? _0n7 : BigInt("0x" + hex);
+  function hexToNumber2(hex2) {
+    if (typeof hex2 !== "string")
+      throw new TypeError("hex string expected, got " + typeof hex2);
+    return hex2 === "" ? _0n7 : BigInt("0x" + hex2);
   }
   function bytesToNumberBE2(bytes) {
     return hexToNumber2(bytesToHex(bytes));
@@ -5885,10 +5885,10 @@
       throw new Error("zero output length is invalid");
     n = abignumber2(n);
     const expectedLen = len * 2;
-    const hex = n.toString(16);
-    if (hex.length > expectedLen)
+    const hex2 = n.toString(16);
+    if (hex2.length > expectedLen)
       throw new RangeError("number is too large");
-    return hexToBytes(hex.padStart(expectedLen, "0"));
+    return hexToBytes(hex2.padStart(expectedLen, "0"));
   }
   function numberToBytesLE2(n, len) {
     return numberToBytesBE2(n, len).reverse();
@@ -6912,12 +6912,12 @@
         abignumber2(num);
         if (num < _0n10)
           throw new E("integer: negative integers are not allowed");
-        let hex = numberToHexUnpadded2(num);
-        if (Number.parseInt(hex[0], 16) & 8)
-          hex = "00" + hex;
-        if (hex.length & 1)
+        let hex2 = numberToHexUnpadded2(num);
+        if (Number.parseInt(hex2[0], 16) & 8)
+          hex2 = "00" + hex2;
+        if (hex2.length & 1)
           throw new E("unexpected DER parsing assertion: unpadded hex");
-        return hex;
+        return hex2;
       },
       decode(data) {
         const { Err: E } = _DER;
@@ -7174,8 +7174,8 @@
         P.assertValidity();
         return P;
       }
-      static fromHex(hex) {
-        return Point.fromBytes(hexToBytes3(hex));
+      static fromHex(hex2) {
+        return Point.fromBytes(hexToBytes3(hex2));
       }
       get x() {
         return this.toAffine().x;
@@ -7616,8 +7616,8 @@
         const s = bytes.subarray(L, L * 2);
         return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
       }
-      static fromHex(hex, format) {
-        return this.fromBytes(hexToBytes3(hex), format);
+      static fromHex(hex2, format) {
+        return this.fromBytes(hexToBytes3(hex2), format);
       }
       assertRecovery() {
         const { recovery } = this;
@@ -7918,8 +7918,8 @@
           x = Fp2.neg(x);
         return Point.fromAffine({ x, y });
       }
-      static fromHex(hex, zip215 = false) {
-        return Point.fromBytes(hexToBytes3(hex), zip215);
+      static fromHex(hex2, zip215 = false) {
+        return Point.fromBytes(hexToBytes3(hex2), zip215);
       }
       get x() {
         return this.toAffine().x;
@@ -9482,6 +9482,9 @@
     encode: (bytes) => base64urlnopad.encode(bytes),
     decode: (s) => base64urlnopad.decode(s)
   };
+  function hex(bytes) {
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
   function fromHex(s) {
     if (!/^([0-9a-f]{2})*$/.test(s)) throw new Error("not lower-case hex");
     const out = new Uint8Array(s.length / 2);
@@ -9571,6 +9574,13 @@
       return b64url.encode(pk);
     }
     /** Signs an envelope's place in the thread, as the reporter. */
+    /** Signs a share of the case with one more reader (protocol §7). */
+    signShare(caseId, reader, upto, envelope) {
+      const seed = this.signingSeed();
+      const sig = ed25519.sign(shareMessage(caseId, reader, upto, envelope), seed);
+      wipe(seed);
+      return b64url.encode(sig);
+    }
     signEnvelope(caseId, seq, envelope) {
       const seed = this.signingSeed();
       const sig = ed25519.sign(envelopeMessage(caseId, seq, FROM_REPORTER, envelope), seed);
@@ -10425,6 +10435,45 @@
       body: JSON.stringify({ seq, envelope: b64.encode(envelope), signature })
     });
   }
+  async function escalateCase(api, token, status, read2, desk, chosen, hooks = {}) {
+    if (chosen.length === 0) throw new Problem("report.nobody");
+    if (read2.messages.some((m) => m.problem || !m.content)) throw new Problem("escalate.unreadable");
+    const messages = status.messages.map((m, i) => ({
+      seq: m.seq,
+      direction: m.direction,
+      author: m.author ?? null,
+      envelope_sha256: hex(sha256(b64.decode(m.envelope))),
+      signature: m.signature,
+      content: read2.messages[i].content
+    }));
+    const padded = toPadded({ kind: "shared-thread", v: CONTENT_VERSION, messages });
+    const upto = messages.length;
+    const own = await token.recipient();
+    const shares = [];
+    let total = 0;
+    for (const [i, r] of chosen.entries()) {
+      const envelope = await sealWithProgress(
+        [r.parsed.recipient, own],
+        padded,
+        (done, all) => hooks.progress?.("encrypt", (i + done / all) / chosen.length, 1)
+      );
+      total += envelope.length;
+      shares.push({
+        reader: r.id,
+        desk: desk.name,
+        upto,
+        envelope: b64.encode(envelope),
+        signature: token.signShare(status.case, r.id, upto, envelope)
+      });
+    }
+    wipe(padded);
+    if (total > desk.limits.max_envelope_bytes) throw new Problem("escalate.too_large");
+    return api.json("/v1/reporter/case/escalate", {
+      method: "POST",
+      headers: { "content-type": "application/json", "sotto-handle": token.handle() },
+      body: JSON.stringify({ desk: desk.name, shares })
+    });
+  }
 
   // src/app.js
   var SCRIPT = "/static/sotto.js";
@@ -10812,6 +10861,9 @@ ${JSON.stringify(receipt)}
     parts.push(el("h2", {}, t("status.messages")));
     parts.push(el("ol", { class: "thread" }, read2.messages.map((m) => messageItem(m))));
     if (!status.erased) parts.push(replyForm(api, token, status, read2, receiptFile));
+    if (!status.erased && status.state === "received" && due && due < today) {
+      parts.push(escalateForm(api, token, status, read2, receiptFile));
+    }
     const support = el("section", { id: "resources", "aria-labelledby": "resources-title" });
     parts.push(support);
     section.replaceChildren(...parts);
@@ -10952,6 +11004,91 @@ ${JSON.stringify(receipt)}
           }
         });
         await openCase(api, token, receiptFile, t("status.reply.sent"));
+      } catch (e) {
+        problem.textContent = describe(e);
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+  function escalateForm(api, token, status, read2, receiptFile) {
+    const select = el("select", { id: "escalate-desk" }, el("option", { value: "" }, t("escalate.choose")));
+    const readers = el("fieldset", { id: "escalate-readers", hidden: true }, el("legend", {}, t("escalate.readers")));
+    const check = el("div", { id: "escalate-check" });
+    const problem = el("p", { class: "problem", role: "alert" });
+    const bar = el("progress", { id: "p-escalate", max: "1", value: "0", hidden: true, "aria-label": t("progress.encrypt") });
+    const button = el("button", { type: "submit", disabled: true }, t("escalate.send"));
+    const form = el(
+      "form",
+      { id: "escalate-form", "aria-labelledby": "escalate-title" },
+      el("h2", { id: "escalate-title" }, t("escalate.title")),
+      el("p", {}, t("escalate.intro")),
+      el("div", { class: "field" }, el("label", { for: "escalate-desk" }, t("escalate.desk")), select),
+      readers,
+      check,
+      bar,
+      problem,
+      button
+    );
+    let desk = null;
+    let offered = [];
+    api.json("/v1/desks").then((list) => {
+      for (const d of list.desks) {
+        const already = (status.shares ?? []).some((sh) => sh.desk === d.name);
+        if (d.name !== status.desk && !already && d.recipients > 0) select.append(el("option", { value: d.name }, d.name));
+      }
+    }).catch((e) => {
+      problem.textContent = describe(e);
+    });
+    select.addEventListener("change", async () => {
+      button.disabled = true;
+      readers.hidden = true;
+      readers.querySelectorAll("div").forEach((n) => n.remove());
+      check.replaceChildren();
+      problem.textContent = "";
+      if (!select.value) return;
+      try {
+        desk = await api.desk(select.value);
+        offered = checkRecipients(desk.recipients);
+        for (const r of offered) {
+          const id = `escalate-${r.id}`;
+          readers.append(
+            el(
+              "div",
+              { class: "check" },
+              el("input", { type: "checkbox", id, name: "escalate-reader", value: r.id, checked: true }),
+              el("label", { for: id }, `${r.name} (${r.fingerprint})`)
+            )
+          );
+        }
+        readers.hidden = false;
+        button.disabled = false;
+        const c = checkReaders(await followLog(api, loadMemory()), desk.name, offered);
+        for (const r of c.unlogged) check.append(el("p", { class: "problem" }, t("check.unlogged", { names: r.name })));
+        for (const r of c.added) check.append(el("p", { class: "problem" }, t("check.added", { names: r.name, day: r.day })));
+        if (c.unlogged.length === 0) check.append(el("p", { class: "ok" }, t("escalate.check_ok")));
+      } catch (e) {
+        problem.textContent = describe(e);
+      }
+    });
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      problem.textContent = "";
+      const ids = [...form.querySelectorAll("input[name=escalate-reader]:checked")].map((i) => i.value);
+      const chosen = offered.filter((r) => ids.includes(r.id));
+      if (!desk || chosen.length === 0) {
+        problem.textContent = t("report.nobody");
+        return;
+      }
+      button.disabled = true;
+      bar.hidden = false;
+      try {
+        const done = await escalateCase(api, token, status, read2, desk, chosen, {
+          progress: (_, d, total) => {
+            bar.value = total ? d / total : 1;
+          }
+        });
+        await openCase(api, token, receiptFile, t("escalate.done", { desk: done.desk }));
       } catch (e) {
         problem.textContent = describe(e);
         button.disabled = false;

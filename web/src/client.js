@@ -14,6 +14,7 @@ import {
   checkRecipients,
   fingerprint,
   fromPadded,
+  hex,
   open,
   parseCard,
   verifyShare,
@@ -538,6 +539,50 @@ export async function postFollowUp(api, token, status, cards, text, attachments 
     method: "POST",
     headers: { "content-type": "application/json", "sotto-handle": token.handle() },
     body: JSON.stringify({ seq, envelope: b64.encode(envelope), signature }),
+  });
+}
+
+/**
+ * Escalates the case to readers of another desk, once nobody acknowledged
+ * it in time: the thread as read here (every message must have been read),
+ * sealed to each chosen reader and the reporter, one share each, signed
+ * with the token's key. `chosen` are checked cards of that desk.
+ */
+export async function escalateCase(api, token, status, read, desk, chosen, hooks = {}) {
+  if (chosen.length === 0) throw new Problem("report.nobody");
+  if (read.messages.some((m) => m.problem || !m.content)) throw new Problem("escalate.unreadable");
+  const messages = status.messages.map((m, i) => ({
+    seq: m.seq,
+    direction: m.direction,
+    author: m.author ?? null,
+    envelope_sha256: hex(sha256(b64.decode(m.envelope))),
+    signature: m.signature,
+    content: read.messages[i].content,
+  }));
+  const padded = toPadded({ kind: "shared-thread", v: CONTENT_VERSION, messages });
+  const upto = messages.length;
+  const own = await token.recipient();
+  const shares = [];
+  let total = 0;
+  for (const [i, r] of chosen.entries()) {
+    const envelope = await sealWithProgress([r.parsed.recipient, own], padded, (done, all) =>
+      hooks.progress?.("encrypt", (i + done / all) / chosen.length, 1),
+    );
+    total += envelope.length;
+    shares.push({
+      reader: r.id,
+      desk: desk.name,
+      upto,
+      envelope: b64.encode(envelope),
+      signature: token.signShare(status.case, r.id, upto, envelope),
+    });
+  }
+  wipe(padded);
+  if (total > desk.limits.max_envelope_bytes) throw new Problem("escalate.too_large");
+  return api.json("/v1/reporter/case/escalate", {
+    method: "POST",
+    headers: { "content-type": "application/json", "sotto-handle": token.handle() },
+    body: JSON.stringify({ desk: desk.name, shares }),
   });
 }
 

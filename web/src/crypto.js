@@ -199,6 +199,14 @@ export class Token {
   }
 
   /** Signs an envelope's place in the thread, as the reporter. */
+  /** Signs a share of the case with one more reader (protocol §7). */
+  signShare(caseId, reader, upto, envelope) {
+    const seed = this.signingSeed();
+    const sig = ed25519.sign(shareMessage(caseId, reader, upto, envelope), seed);
+    wipe(seed);
+    return b64url.encode(sig);
+  }
+
   signEnvelope(caseId, seq, envelope) {
     const seed = this.signingSeed();
     const sig = ed25519.sign(envelopeMessage(caseId, seq, FROM_REPORTER, envelope), seed);

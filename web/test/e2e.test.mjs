@@ -99,27 +99,34 @@ let alice;
 let bob;
 let carol;
 
-before(async () => {
-  work = mkdtempSync(join(tmpdir(), "sotto-e2e-"));
-  server = spawn(BIN, ["serve", "--data", join(work, "data"), "--listen", "127.0.0.1:0"], {
+/** Starts `sotto serve` on `data` with extra environment; returns the process and its URL. */
+async function serve(data, env = {}) {
+  const proc = spawn(BIN, ["serve", "--data", data, "--listen", "127.0.0.1:0"], {
     env: {
       ...process.env,
       SOTTO_POW_DIFFICULTY: "12",
       SOTTO_CHECKPOINT_INTERVAL: "1",
       SOTTO_LOG: "warn",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  base = await new Promise((ok, fail) => {
+  const url = await new Promise((ok, fail) => {
     let out = "";
-    server.stdout.on("data", (d) => {
+    proc.stdout.on("data", (d) => {
       out += d;
       const m = /listening on (http:\/\/[^/\s]+)\//.exec(out);
       if (m) ok(m[1]);
     });
-    server.on("exit", (code) => fail(new Error(`sotto serve exited with ${code}`)));
+    proc.on("exit", (code) => fail(new Error(`sotto serve exited with ${code}`)));
     setTimeout(() => fail(new Error("sotto serve did not start")), 20000);
   });
+  return { proc, url };
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "sotto-e2e-"));
+  ({ proc: server, url: base } = await serve(join(work, "data")));
   alice = identity("Alice Ombud", "alice.key");
   bob = identity("Bob Team", "bob.key");
   carol = identity("Carol Independent", "carol.key");
@@ -312,6 +319,81 @@ test("the handler's reply shows verified in the browser, and the reporter's repl
   assert.equal(readFileSync(join(work, "from-reporter", "more.txt"), "utf8"), "more evidence");
   tokenNeverSent(page, jsToken);
   assert.deepEqual(page.errors, []);
+});
+
+test("once the desk is late, the reporter hands the case to another desk from the status page", async () => {
+  // A server of its own whose calendar starts 8 days back: the report is
+  // made then, and read today, past the 7 days to acknowledge it.
+  const data = join(work, "data-late");
+  const back = { SOTTO_CLOCK_OFFSET_DAYS: "-8" };
+  const card = (key) => sotto(["desk", "card", "--identity", key]).trim();
+  const dave = identity("Dave Independent", "dave.key");
+  let made;
+  let { proc, url } = await serve(data, back);
+  try {
+    const other = { ...back, SOTTO_SERVER: url };
+    sotto(["admin", "add-recipient", "--data", data, "--card", card(alice)], { env: other });
+    sotto(["admin", "add-desk", "--data", data, "--name", "independent"], { env: other });
+    sotto(["admin", "add-recipient", "--data", data, "--desk", "independent", "--card", card(carol)], { env: other });
+    sotto(["admin", "add-recipient", "--data", data, "--desk", "independent", "--card", card(dave)], { env: other });
+    made = JSON.parse(
+      sotto(["report", "submit", "--json", "--accept-readers"], {
+        input: "Nobody on the team answers me.",
+        env: other,
+      }),
+    );
+  } finally {
+    proc.kill();
+  }
+  ({ proc, url } = await serve(data));
+  try {
+    const page = await newPage();
+    await page.goto(`${url}/status`);
+    await page.fill("#token-input", made.token);
+    await page.click("#status-form button[type=submit]");
+    await page.waitForSelector("#escalate-form", { timeout: 60000 });
+    await page.selectOption("#escalate-desk", "independent");
+    await page.waitForFunction(
+      () =>
+        document.querySelector("#escalate-check p") ||
+        document.querySelector("#escalate-form .problem").textContent,
+    );
+    assert.equal(await page.textContent("#escalate-form .problem"), "", String(page.errors));
+    assert.deepEqual(await axeViolations(page), [], "the escalation form is accessible");
+    const daveBox = await page.getAttribute('#escalate-readers label:has-text("Dave")', "for");
+    await page.uncheck(`#${daveBox}`);
+    await page.click("#escalate-form button[type=submit]");
+    await page.waitForSelector("#case .ok[role=status]", { timeout: 60000 });
+    assert.match(await page.textContent("#case .ok[role=status]"), /independent/);
+    assert.match(await page.textContent("#case"), /Carol Independent/);
+    assert.deepEqual(page.errors, []);
+    tokenNeverSent(page, made.token);
+    await page.screenshot({ path: join(SHOTS, "status-escalated-en-desktop.png"), fullPage: true });
+
+    // Without JavaScript the page cannot seal for the reporter; it says how else.
+    const nojs = await newPage({ javaScriptEnabled: false });
+    await nojs.goto(`${url}/status`);
+    await nojs.fill("#token-input", made.token);
+    await nojs.click("#status-form button[type=submit]");
+    await nojs.waitForSelector("#case");
+    assert.match(await nojs.textContent("body"), /sotto report escalate --desk NAME/);
+    await nojs.context().close();
+
+    // Carol reads it, as the reporter shared it; Dave, left out, cannot.
+    const env = { SOTTO_SERVER: url };
+    const mine = JSON.parse(sotto(["desk", "inbox", "--identity", carol, "--json"], { env }));
+    assert.equal(mine.length, 1);
+    const shown = sotto(["desk", "show", mine[0].case, "--identity", carol], { env });
+    assert.match(shown, /Nobody on the team answers me\./);
+    assert.match(shown, /text as the reporter shared it with you/);
+    assert.equal(JSON.parse(sotto(["desk", "inbox", "--identity", dave, "--json"], { env })).length, 0);
+    assert.match(
+      sottoFails(["desk", "share", mine[0].case, "--card", card(dave), "--identity", carol], { env }),
+      /left this recipient out/,
+    );
+  } finally {
+    proc.kill();
+  }
 });
 
 test("the saved file's receipt is checked on the status page, and a deleted case is a clear warning", async () => {
