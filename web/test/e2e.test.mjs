@@ -327,7 +327,7 @@ test("once the desk is late, the reporter hands the case to another desk from th
   const data = join(work, "data-late");
   const back = { SOTTO_CLOCK_OFFSET_DAYS: "-8" };
   const card = (key) => sotto(["desk", "card", "--identity", key]).trim();
-  const dave = identity("Dave Independent", "dave.key");
+  const dave = identity("Dave Independent", "dave-independent.key");
   let made;
   let { proc, url } = await serve(data, back);
   try {
