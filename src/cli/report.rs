@@ -514,6 +514,22 @@ struct MessageJson<'a> {
     vouched_by: Option<&'a str>,
 }
 
+/// The readers a case was shared with, as JSON (also in `sotto desk show`).
+pub(crate) fn shared_json(shared: &[crate::client::thread::SharedReader]) -> serde_json::Value {
+    shared
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.card.name.to_string(),
+                "fingerprint": s.card.fingerprint().to_string(),
+                "desk": s.desk,
+                "by": s.by,
+                "on": s.on,
+            })
+        })
+        .collect()
+}
+
 /// A message as JSON, shared with `sotto desk show`.
 pub(crate) fn message_json(m: &ReadMessage) -> impl Serialize + '_ {
     MessageJson {
@@ -667,6 +683,7 @@ fn status(a: StatusArgs) -> CliResult {
             updated: Option<Day>,
             next_update_due: Option<Day>,
             feedback_due: Option<Day>,
+            shared: serde_json::Value,
             timeline: &'a [sotto_wire::api::StateEntry],
             messages: Vec<M>,
             erased: Option<sotto_wire::api::Erasure>,
@@ -682,6 +699,11 @@ fn status(a: StatusArgs) -> CliResult {
             updated: s.map(|s| s.updated),
             next_update_due: s.and_then(|s| s.next_update_due),
             feedback_due: s.and_then(|s| s.feedback_due),
+            shared: shared_json(
+                view.as_ref()
+                    .map(|v| v.shared.as_slice())
+                    .unwrap_or_default(),
+            ),
             timeline: s.map(|s| s.timeline.as_slice()).unwrap_or_default(),
             messages: view
                 .as_ref()

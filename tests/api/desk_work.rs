@@ -973,6 +973,15 @@ fn a_case_is_shared_onward_but_never_with_a_reader_the_reporter_left_out() {
         &[("SOTTO_TOKEN", &done.token.to_display())],
     );
     assert!(text(&out).contains("by Alice with Carol"), "{}", text(&out));
+    let out = app.sotto_with(
+        &["report", "status", "--json"],
+        None,
+        &[("SOTTO_TOKEN", &done.token.to_display())],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["shared"][0]["name"], "Carol");
+    assert_eq!(json["shared"][0]["by"], "Alice");
+    assert_eq!(json["shared"][0]["desk"], "independent");
     reporter::reply(&app.api, &done.token, "Thank you both.", Vec::new()).unwrap();
     for key in [&alice_key, &carol_key] {
         let shown = desk(&app, &["show", &case], key, &[]);
