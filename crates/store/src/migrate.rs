@@ -45,9 +45,23 @@ struct OldEvent {
     envelope_hash: Option<Vec<u8>>,
 }
 
-pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
+/// Creates `names`, in order, each from its own statement in `schema.sql`,
+/// so a migrated database has exactly the schema of a new one.
+fn create_objects(tx: &rusqlite::Transaction<'_>, names: &[&str]) -> Result<()> {
     let schema = Connection::open_in_memory()?;
     schema.execute_batch(SCHEMA)?;
+    for name in names {
+        let sql: String = schema.query_row(
+            "SELECT sql FROM sqlite_master WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(&sql)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     // Another process may have migrated while this one waited for the lock.
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -61,14 +75,7 @@ pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
          DROP INDEX events_by_case;
          ALTER TABLE events RENAME TO events_v1;",
     )?;
-    for name in V2_OBJECTS {
-        let sql: String = schema.query_row(
-            "SELECT sql FROM sqlite_master WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )?;
-        tx.execute_batch(&sql)?;
-    }
+    create_objects(&tx, V2_OBJECTS)?;
     let old: Vec<OldEvent> = tx
         .prepare(
             "SELECT seq, kind, on_day, desk_id, case_id, recipient_id, state, message_seq,
@@ -164,21 +171,12 @@ const V3_OBJECTS: &[&str] = &[
 /// recipient's latest addition and removal, so this errs towards leaving
 /// out: a recipient added or removed that very day counts as offered.
 pub(crate) fn v2_to_v3(conn: &Connection) -> Result<()> {
-    let schema = Connection::open_in_memory()?;
-    schema.execute_batch(SCHEMA)?;
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version != 2 {
         return Ok(());
     }
-    for name in V3_OBJECTS {
-        let sql: String = schema.query_row(
-            "SELECT sql FROM sqlite_master WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )?;
-        tx.execute_batch(&sql)?;
-    }
+    create_objects(&tx, V3_OBJECTS)?;
     tx.execute_batch(
         "INSERT INTO case_excluded (case_id, recipient_id)
          SELECT c.id, r.id FROM cases c JOIN recipients r ON r.desk_id = c.desk_id
