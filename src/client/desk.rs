@@ -382,21 +382,7 @@ fn shared_report(
     {
         return None;
     }
-    let signing_key = VerifyingKey::parse(&r.reporter_ed25519).ok()?;
-    let sig = sotto_envelope::sign::Signature::parse(&m.signature)?;
-    signing_key
-        .verify_envelope_digest(id, 0, Direction::FromReporter, &digest, &sig)
-        .ok()?;
-    Some(Sealed {
-        recipients: r
-            .recipients
-            .iter()
-            .filter_map(|c| RecipientCard::parse(c).ok())
-            .collect(),
-        recipient: Recipient::parse(&r.reporter_x25519).ok()?,
-        report: (**r).clone(),
-        signing_key,
-    })
+    Sealed::check((**r).clone(), id, m, &digest)
 }
 
 /// Fills the messages sealed before this reader's share from the share's
@@ -428,24 +414,7 @@ fn read_shared(
                         .to_owned(),
                 );
             }
-            let sig = sotto_envelope::sign::Signature::parse(&m.signature)
-                .ok_or("refused: malformed signature")?;
-            let direction = Direction::parse(&m.direction).ok_or("refused: unknown direction")?;
-            let key = match direction {
-                Direction::FromReporter => *reporter_key,
-                Direction::FromDesk => {
-                    let card = readers
-                        .iter()
-                        .find(|c| Some(c.fingerprint().id()) == m.author)
-                        .ok_or("refused: signed by a key that is not one of this case's readers")?;
-                    out.author = Some(card.name.to_string());
-                    card.verifying_key
-                }
-            };
-            key.verify_envelope_digest(id, m.seq, direction, &digest, &sig)
-                .map_err(|_| {
-                    "refused: the signature does not verify (altered or forged)".to_owned()
-                })?;
+            thread::check_author(id, m, &digest, reporter_key, readers, &mut out.author)?;
             Ok(copy.content.clone())
         })();
     }
@@ -469,25 +438,39 @@ fn sealed_report(me: &DeskIdentity, case: &CaseId, m: &sotto_wire::api::Message)
     let Content::Report(r) = Content::from_padded(&padded).ok()? else {
         return None;
     };
-    let signing_key = VerifyingKey::parse(&r.reporter_ed25519).ok()?;
-    let recipient = Recipient::parse(&r.reporter_x25519).ok()?;
-    let sig = sotto_envelope::sign::Signature::parse(&m.signature)?;
-    if m.seq != 0 || m.direction != Direction::FromReporter.as_str() {
-        return None;
+    Sealed::check(*r, case, m, &sotto_envelope::sha256(&m.envelope))
+}
+
+impl Sealed {
+    /// The report of message `m` (whose envelope hashes to `digest`), if
+    /// `m` is the reporter's message 0 and the reporter key the report
+    /// names signed it.
+    fn check(
+        report: sotto_wire::content::Report,
+        case: &CaseId,
+        m: &sotto_wire::api::Message,
+        digest: &[u8; 32],
+    ) -> Option<Self> {
+        let signing_key = VerifyingKey::parse(&report.reporter_ed25519).ok()?;
+        let recipient = Recipient::parse(&report.reporter_x25519).ok()?;
+        let sig = sotto_envelope::sign::Signature::parse(&m.signature)?;
+        if m.seq != 0 || m.direction != Direction::FromReporter.as_str() {
+            return None;
+        }
+        signing_key
+            .verify_envelope_digest(case, 0, Direction::FromReporter, digest, &sig)
+            .ok()?;
+        Some(Self {
+            recipients: report
+                .recipients
+                .iter()
+                .filter_map(|c| RecipientCard::parse(c).ok())
+                .collect(),
+            report,
+            signing_key,
+            recipient,
+        })
     }
-    signing_key
-        .verify_envelope(case, 0, Direction::FromReporter, &m.envelope, &sig)
-        .ok()?;
-    Some(Sealed {
-        recipients: r
-            .recipients
-            .iter()
-            .filter_map(|c| RecipientCard::parse(c).ok())
-            .collect(),
-        report: *r,
-        signing_key,
-        recipient,
-    })
 }
 
 /// Seals a note to the reporter and the recipients the reporter chose, as
@@ -640,12 +623,8 @@ pub fn share(
                 card.name
             )));
         }
-        let mut thread =
+        let (padded, upto) =
             thread::shared_thread(&view.case.messages, &view.messages, note, with_attachments)?;
-        let upto = thread.messages.len() as u64;
-        let padded = thread.to_padded();
-        thread.wipe();
-        let padded = padded.map_err(|e| ClientError::Usage(e.to_string()))?;
         let envelope = encrypt(&[card.recipient, reporter], &padded)
             .map_err(|e| ClientError::Crypto(e.to_string()))?;
         if envelope.len() > limit {

@@ -703,12 +703,8 @@ pub fn escalate_with(
                     .into(),
             ));
         }
-        let mut copy =
+        let (padded, upto) =
             thread::shared_thread(&s.messages, &view.messages, "", !e.without_attachments)?;
-        let upto = copy.messages.len() as u64;
-        let padded = copy.to_padded();
-        copy.wipe();
-        let padded = padded.map_err(|e| ClientError::Usage(e.to_string()))?;
         let own = token.identity().recipient();
         let mut shares = Vec::new();
         let mut total = 0;

@@ -43,6 +43,36 @@ pub fn read(
         .collect()
 }
 
+/// Checks a message's signature, given its envelope's SHA-256: the
+/// reporter's key for the reporter's messages, and for desk messages the key
+/// of its author's card, which must be among `desk_cards` (its name goes in
+/// `author` once found, even if the signature then fails).
+pub fn check_author(
+    case: &CaseId,
+    m: &Message,
+    envelope_sha256: &[u8; 32],
+    reporter_key: &VerifyingKey,
+    desk_cards: &[RecipientCard],
+    author: &mut Option<String>,
+) -> Result<(), String> {
+    let direction = Direction::parse(&m.direction).ok_or("refused: unknown direction")?;
+    let sig = Signature::parse(&m.signature).ok_or("refused: malformed signature")?;
+    let key = match direction {
+        Direction::FromReporter => *reporter_key,
+        Direction::FromDesk => {
+            let id = m.author.as_deref().unwrap_or("");
+            let card = desk_cards
+                .iter()
+                .find(|c| c.fingerprint().id() == id)
+                .ok_or("refused: signed by a key that is not one of this case's recipients")?;
+            *author = Some(card.name.to_string());
+            card.verifying_key
+        }
+    };
+    key.verify_envelope_digest(case, m.seq, direction, envelope_sha256, &sig)
+        .map_err(|_| "refused: the signature does not verify (altered or forged)".to_owned())
+}
+
 fn read_one(
     case: &CaseId,
     expected_seq: u64,
@@ -70,21 +100,14 @@ fn read_one(
                 m.seq
             ));
         }
-        let sig = Signature::parse(&m.signature).ok_or("refused: malformed signature")?;
-        let key = match direction {
-            Direction::FromReporter => *reporter_key,
-            Direction::FromDesk => {
-                let author = m.author.as_deref().unwrap_or("");
-                let card = desk_cards
-                    .iter()
-                    .find(|c| c.fingerprint().id() == author)
-                    .ok_or("refused: signed by a key that is not one of this case's recipients")?;
-                out.author = Some(card.name.to_string());
-                card.verifying_key
-            }
-        };
-        key.verify_envelope(case, m.seq, direction, &m.envelope, &sig)
-            .map_err(|_| "refused: the signature does not verify (altered or forged)".to_owned())?;
+        check_author(
+            case,
+            m,
+            &sotto_envelope::sha256(&m.envelope),
+            reporter_key,
+            desk_cards,
+            &mut out.author,
+        )?;
         let padded = zeroize::Zeroizing::new(
             sotto_envelope::decrypt(std::slice::from_ref(identity), &m.envelope)
                 .map_err(|e| format!("cannot decrypt: {e}"))?,
@@ -169,16 +192,17 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// The thread so far as a share carries it: each message as `read` here,
-/// with its own envelope's hash and its author's signature. Every message
-/// must have been read; without `with_attachments` the files are left out
-/// (their names stay, marked).
+/// The thread so far as a share carries it, padded and ready to seal, with
+/// how many messages it holds: each message as `read` here, with its own
+/// envelope's hash and its author's signature. Every message must have been
+/// read; without `with_attachments` the files are left out (their names
+/// stay, marked). The plaintext copies are wiped once padded.
 pub fn shared_thread(
     messages: &[Message],
     read: &[ReadMessage],
     note: &str,
     with_attachments: bool,
-) -> Result<sotto_wire::content::SharedThread, crate::client::ClientError> {
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, u64), crate::client::ClientError> {
     let mut out = Vec::new();
     for (m, r) in messages.iter().zip(read) {
         let mut content = r.content.clone().map_err(|why| {
@@ -199,11 +223,16 @@ pub fn shared_thread(
             content,
         });
     }
-    Ok(sotto_wire::content::SharedThread {
+    let upto = out.len() as u64;
+    let mut thread = sotto_wire::content::SharedThread {
         v: sotto_wire::content::CONTENT_VERSION,
         note: note.to_owned(),
         messages: out,
-    })
+    };
+    let padded = thread.to_padded();
+    thread.wipe();
+    let padded = padded.map_err(|e| crate::client::ClientError::Usage(e.to_string()))?;
+    Ok((padded, upto))
 }
 
 /// Keeps each attachment's name, and says the file was left out.
