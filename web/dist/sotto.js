@@ -9573,19 +9573,20 @@
       wipe(seed);
       return b64url.encode(pk);
     }
-    /** Signs an envelope's place in the thread, as the reporter. */
-    /** Signs a share of the case with one more reader (protocol §7). */
-    signShare(caseId, reader, upto, envelope) {
+    /** Signs `message` with the token's Ed25519 key; the seed is wiped at once. */
+    #sign(message) {
       const seed = this.signingSeed();
-      const sig = ed25519.sign(shareMessage(caseId, reader, upto, envelope), seed);
+      const sig = ed25519.sign(message, seed);
       wipe(seed);
       return b64url.encode(sig);
     }
+    /** Signs a share of the case with one more reader (protocol §7). */
+    signShare(caseId, reader, upto, envelope) {
+      return this.#sign(shareMessage(caseId, reader, upto, envelope));
+    }
+    /** Signs an envelope's place in the thread, as the reporter. */
     signEnvelope(caseId, seq, envelope) {
-      const seed = this.signingSeed();
-      const sig = ed25519.sign(envelopeMessage(caseId, seq, FROM_REPORTER, envelope), seed);
-      wipe(seed);
-      return b64url.encode(sig);
+      return this.#sign(envelopeMessage(caseId, seq, FROM_REPORTER, envelope));
     }
     forget() {
       wipe(this.#bytes);
@@ -9605,17 +9606,18 @@
       sha256(envelope)
     );
   }
-  function verifyEnvelope(publicKey, caseId, seq, direction, envelope, signature) {
+  function verifyStrict(publicKey, build, signature) {
     try {
       const pk = typeof publicKey === "string" ? b64url.decode(publicKey) : publicKey;
       const sig = b64url.decode(signature);
       if (pk.length !== 32 || sig.length !== 64) return false;
-      return ed25519.verify(sig, envelopeMessage(caseId, seq, direction, envelope), pk, {
-        zip215: false
-      });
+      return ed25519.verify(sig, build(), pk, { zip215: false });
     } catch {
       return false;
     }
+  }
+  function verifyEnvelope(publicKey, caseId, seq, direction, envelope, signature) {
+    return verifyStrict(publicKey, () => envelopeMessage(caseId, seq, direction, envelope), signature);
   }
   function shareMessage(caseId, reader, upto, envelope) {
     const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
@@ -9623,14 +9625,7 @@
     return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
   }
   function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
-    try {
-      const pk = typeof publicKey === "string" ? b64url.decode(publicKey) : publicKey;
-      const sig = b64url.decode(signature);
-      if (pk.length !== 32 || sig.length !== 64) return false;
-      return ed25519.verify(sig, shareMessage(caseId, reader, upto, envelope), pk, { zip215: false });
-    } catch {
-      return false;
-    }
+    return verifyStrict(publicKey, () => shareMessage(caseId, reader, upto, envelope), signature);
   }
   function parseCard(line) {
     const parts = String(line).trim().split(" ");

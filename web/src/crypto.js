@@ -198,20 +198,22 @@ export class Token {
     return b64url.encode(pk);
   }
 
-  /** Signs an envelope's place in the thread, as the reporter. */
-  /** Signs a share of the case with one more reader (protocol §7). */
-  signShare(caseId, reader, upto, envelope) {
+  /** Signs `message` with the token's Ed25519 key; the seed is wiped at once. */
+  #sign(message) {
     const seed = this.signingSeed();
-    const sig = ed25519.sign(shareMessage(caseId, reader, upto, envelope), seed);
+    const sig = ed25519.sign(message, seed);
     wipe(seed);
     return b64url.encode(sig);
   }
 
+  /** Signs a share of the case with one more reader (protocol §7). */
+  signShare(caseId, reader, upto, envelope) {
+    return this.#sign(shareMessage(caseId, reader, upto, envelope));
+  }
+
+  /** Signs an envelope's place in the thread, as the reporter. */
   signEnvelope(caseId, seq, envelope) {
-    const seed = this.signingSeed();
-    const sig = ed25519.sign(envelopeMessage(caseId, seq, FROM_REPORTER, envelope), seed);
-    wipe(seed);
-    return b64url.encode(sig);
+    return this.#sign(envelopeMessage(caseId, seq, FROM_REPORTER, envelope));
   }
 
   forget() {
@@ -236,18 +238,25 @@ export function envelopeMessage(caseId, seq, direction, envelope) {
   );
 }
 
-/** Checks an envelope signature (strict RFC 8032, as ring checks it). */
-export function verifyEnvelope(publicKey, caseId, seq, direction, envelope, signature) {
+/**
+ * Checks a base64url signature over the message `build()` makes, with a
+ * key given raw or as base64url: strict RFC 8032, as ring checks it. Any
+ * malformed input is a failed check.
+ */
+function verifyStrict(publicKey, build, signature) {
   try {
     const pk = typeof publicKey === "string" ? b64url.decode(publicKey) : publicKey;
     const sig = b64url.decode(signature);
     if (pk.length !== 32 || sig.length !== 64) return false;
-    return ed25519.verify(sig, envelopeMessage(caseId, seq, direction, envelope), pk, {
-      zip215: false,
-    });
+    return ed25519.verify(sig, build(), pk, { zip215: false });
   } catch {
     return false;
   }
+}
+
+/** Checks an envelope signature. */
+export function verifyEnvelope(publicKey, caseId, seq, direction, envelope, signature) {
+  return verifyStrict(publicKey, () => envelopeMessage(caseId, seq, direction, envelope), signature);
 }
 
 /** The message a share signature covers (protocol §7): case, reader id, upto, SHA-256 of the age file. */
@@ -257,16 +266,9 @@ export function shareMessage(caseId, reader, upto, envelope) {
   return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
 }
 
-/** Checks a share signature (strict RFC 8032). */
+/** Checks a share signature. */
 export function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
-  try {
-    const pk = typeof publicKey === "string" ? b64url.decode(publicKey) : publicKey;
-    const sig = b64url.decode(signature);
-    if (pk.length !== 32 || sig.length !== 64) return false;
-    return ed25519.verify(sig, shareMessage(caseId, reader, upto, envelope), pk, { zip215: false });
-  } catch {
-    return false;
-  }
+  return verifyStrict(publicKey, () => shareMessage(caseId, reader, upto, envelope), signature);
 }
 
 // ---- Recipient cards (protocol §4) ----
