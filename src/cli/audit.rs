@@ -18,7 +18,6 @@ use sotto_tlog::NoteVerifier;
 use super::{print_json, CliError, CliResult};
 use crate::client::log::{self, LogState};
 use crate::client::readers::Roster;
-use crate::client::Api;
 
 /// Auditor commands.
 #[derive(Debug, Subcommand)]
@@ -34,9 +33,8 @@ pub enum AuditCommand {
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
-    /// The Sotto server, e.g. https://reports.example.org
-    #[arg(long, env = "SOTTO_SERVER")]
-    server: String,
+    #[command(flatten)]
+    reach: super::Reach,
     /// Where this audit's state is kept between runs (created on the first).
     #[arg(long, value_name = "FILE")]
     state: PathBuf,
@@ -119,15 +117,15 @@ struct LogReport<'a> {
 }
 
 fn audit_log(a: LogArgs) -> CliResult {
-    let api = Api::new(&a.server)?;
+    let api = a.reach.api()?;
     let saved = load_state(&a.state)?;
     if let Some(s) = &saved {
-        if s.server.trim_end_matches('/') != a.server.trim_end_matches('/') {
+        if s.server.trim_end_matches('/') != a.reach.server.trim_end_matches('/') {
             return Err(CliError(format!(
                 "{} is the state of an audit of {}, not of {}",
                 a.state.display(),
                 s.server,
-                a.server
+                a.reach.server
             )));
         }
     }
@@ -182,7 +180,7 @@ fn audit_log(a: LogArgs) -> CliResult {
         .and_then(|s| s.log.checkpoint.lines().nth(1).and_then(|l| l.parse().ok()));
     let size = followed.checkpoint.size;
     let report = LogReport {
-        server: &a.server,
+        server: &a.reach.server,
         origin: &followed.checkpoint.origin,
         key: v.to_string(),
         key_source,
@@ -197,7 +195,7 @@ fn audit_log(a: LogArgs) -> CliResult {
         &a.state,
         &AuditState {
             version: 1,
-            server: a.server.clone(),
+            server: a.reach.server.clone(),
             log: followed.state.clone(),
         },
     )?;

@@ -79,9 +79,8 @@ pub struct IdentityArg {
 
 #[derive(Debug, Args)]
 pub struct Conn {
-    /// The Sotto server, e.g. http://127.0.0.1:8080
-    #[arg(long, env = "SOTTO_SERVER")]
-    server: String,
+    #[command(flatten)]
+    reach: super::Reach,
     /// The transparency log's key as your community published it
     /// (origin+id+base64). Without it, the key the server announces is used.
     #[arg(long, env = "SOTTO_LOG_KEY", value_name = "VKEY")]
@@ -221,7 +220,7 @@ pub fn run(cmd: DeskCommand) -> CliResult {
 fn share(a: ShareArgs) -> CliResult {
     let card = sotto_envelope::keys::RecipientCard::parse(a.card.trim())
         .map_err(|e| CliError(format!("--card: {e}")))?;
-    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let case = resolve_case(&api, &me, &a.case)?;
     let done = desk::share(
@@ -276,7 +275,7 @@ fn keygen(a: KeygenArgs) -> CliResult {
 }
 
 fn inbox(a: InboxArgs) -> CliResult {
-    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let today = super::today();
     let cases = desk::triage(&api, &me, today)?;
@@ -409,7 +408,7 @@ fn similar_groups(cases: &[desk::Triaged]) -> Vec<Vec<usize>> {
 }
 
 fn show(a: ShowArgs) -> CliResult {
-    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let case = resolve_case(&api, &me, &a.case)?;
     let view = desk::show(&api, &me, &case)?;
@@ -518,7 +517,7 @@ fn show(a: ShowArgs) -> CliResult {
 }
 
 fn reply(a: ReplyArgs) -> CliResult {
-    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let case = resolve_case(&api, &me, &a.case)?;
     let text = match a.template.template {
@@ -538,7 +537,7 @@ fn set_state(a: SetStateArgs) -> CliResult {
             CaseState::ALL.map(|s| s.as_str()).join(", ")
         ))
     })?;
-    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let case = resolve_case(&api, &me, &a.case)?;
     let note = if a.note {
@@ -709,7 +708,7 @@ fn stats(a: StatsArgs) -> CliResult {
             return Err(CliError("--from is after --to".into()));
         }
     }
-    let api = connect(&a.conn.server, a.conn.log_key.as_deref())?;
+    let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let facts: Vec<StatsCase> = desk::triage(&api, &me, super::today())?
         .into_iter()

@@ -138,9 +138,65 @@ pub fn read_attachments(
         .collect()
 }
 
-/// A client for `server`, with the log key pinned when one is given.
-pub fn connect(server: &str, log_key: Option<&str>) -> Result<crate::client::Api, CliError> {
-    let api = crate::client::Api::new(server)?;
+/// Where the server is, and how to reach it: every client command has these.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Reach {
+    /// The Sotto server, e.g. https://reports.example.org/report or
+    /// http://127.0.0.1:8080 (plain http only on this machine or to a .onion).
+    #[arg(long, env = "SOTTO_SERVER")]
+    pub server: String,
+    /// A private certificate authority to trust (a PEM file), besides the
+    /// system's.
+    #[arg(long, env = "SOTTO_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Go through this SOCKS5 proxy, which also resolves the server's name:
+    /// socks5h://127.0.0.1:9050 for tor, :9150 for Tor Browser. HTTP_PROXY,
+    /// HTTPS_PROXY and ALL_PROXY are ignored: only a proxy named here is used.
+    #[arg(long, env = "SOTTO_PROXY", value_name = "socks5h://HOST:PORT")]
+    pub proxy: Option<String>,
+    /// Allow plain http:// to a server that is neither this machine nor a
+    /// .onion. Your handle would cross the network in clear.
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+impl Reach {
+    /// The transport these options describe.
+    pub fn transport(&self) -> crate::client::Transport {
+        crate::client::Transport {
+            ca: self.ca.clone(),
+            proxy: self.proxy.clone().filter(|p| !p.is_empty()),
+            insecure_http: self.insecure_http,
+        }
+    }
+
+    /// These options as flags, to repeat in a hint (`--server … --proxy …`).
+    pub fn flags(&self) -> String {
+        let mut out = format!("--server {}", self.server);
+        if let Some(ca) = &self.ca {
+            out.push_str(&format!(" --ca {}", ca.display()));
+        }
+        if let Some(p) = self.proxy.as_deref().filter(|p| !p.is_empty()) {
+            out.push_str(&format!(" --proxy {p}"));
+        }
+        if self.insecure_http {
+            out.push_str(" --insecure-http");
+        }
+        out
+    }
+
+    /// A client for the server.
+    pub fn api(&self) -> Result<crate::client::Api, CliError> {
+        Ok(crate::client::Api::with_transport(
+            &self.server,
+            &self.transport(),
+        )?)
+    }
+}
+
+/// A client for the server, with the log key pinned when one is given.
+pub fn connect(reach: &Reach, log_key: Option<&str>) -> Result<crate::client::Api, CliError> {
+    let api = reach.api()?;
     Ok(match log_key {
         Some(k) => api.with_log_key(sotto_tlog::NoteVerifier::parse(k).map_err(|e| {
             CliError(format!(

@@ -70,9 +70,8 @@ pub struct ReceiptArgs {
 
 #[derive(Debug, Args)]
 pub struct Server {
-    /// The Sotto server, e.g. http://127.0.0.1:8080
-    #[arg(long, env = "SOTTO_SERVER")]
-    server: String,
+    #[command(flatten)]
+    reach: super::Reach,
     /// The transparency log's key as your community published it
     /// (origin+id+base64). Without it, the first report from this device
     /// trusts the key the server announces, and later ones the key it saw.
@@ -199,7 +198,7 @@ pub fn run(cmd: ReportCommand) -> CliResult {
 }
 
 fn escalate(a: EscalateArgs) -> CliResult {
-    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     let token = token()?;
     let accept = a.accept_readers;
     let done = reporter::escalate_with(
@@ -250,7 +249,7 @@ fn receipt(a: ReceiptArgs) -> CliResult {
             a.receipt.display()
         )));
     }
-    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     let token = token()?;
     let file = reporter::fetch_receipt(&api, &token)?;
     save_receipt(&a.receipt, &file)?;
@@ -369,7 +368,7 @@ fn ask_yes(question: &str) -> bool {
 }
 
 fn submit(a: SubmitArgs) -> CliResult {
-    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     if let Some(path) = &a.receipt {
         if path.exists() {
             return Err(CliError(format!(
@@ -460,8 +459,8 @@ fn submit(a: SubmitArgs) -> CliResult {
         ),
     }
     println!(
-        "Check for replies with: sotto report status --server {} (it asks for the token)",
-        a.server.server
+        "Check for replies with: sotto report status {} (it asks for the token)",
+        a.server.reach.flags()
     );
     warnings_fail(&warnings)
 }
@@ -633,7 +632,7 @@ struct LogJson<'a> {
 }
 
 fn status(a: StatusArgs) -> CliResult {
-    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     let receipt = a.receipt.as_deref().map(load_receipt).transpose()?;
     let token = token()?;
     let raw = match api.reporter_status(&token.handle()) {
@@ -840,7 +839,7 @@ fn print_resources(api: &crate::client::Api, view: &reporter::ReporterView, regi
 }
 
 fn reply(a: ReplyArgs) -> CliResult {
-    let api = connect(&a.server.server, a.server.log_key.as_deref())?;
+    let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     let token = token()?;
     let text = read_stdin_text("reply")?;
     let posted = reporter::reply(&api, &token, &text, read_attachments(&a.attach)?)?;

@@ -5,8 +5,6 @@
 //! All cryptography happens here, on the user's machine: the server
 //! receives only envelopes, signatures, public keys and the handle.
 
-use std::time::Duration;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sotto_envelope::keys::DeskIdentity;
@@ -27,6 +25,9 @@ pub mod similar;
 pub mod stats;
 pub mod templates;
 pub mod thread;
+pub mod transport;
+
+pub use transport::Transport;
 
 /// Largest response body read (a case with big attachments).
 const MAX_RESPONSE: u64 = 512 * 1024 * 1024;
@@ -106,33 +107,37 @@ pub(crate) fn retry_on_stale_seq<T>(
 #[derive(Debug, Clone)]
 pub struct Api {
     base: String,
-    base_path: String,
     agent: ureq::Agent,
+    via_proxy: bool,
     log_key: Option<sotto_tlog::NoteVerifier>,
 }
 
 impl Api {
-    /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
+    /// A client for the server at `base` (e.g. `https://example.org/report`
+    /// or `http://127.0.0.1:8080`), reached directly.
     pub fn new(base: &str) -> Result<Self, ClientError> {
+        Self::with_transport(base, &Transport::default())
+    }
+
+    /// A client for the server at `base`, reached as `transport` says. A
+    /// server the rules of [`transport`] refuse is refused here, before
+    /// anything is sent.
+    pub fn with_transport(base: &str, transport: &Transport) -> Result<Self, ClientError> {
         let base = base.trim_end_matches('/').to_owned();
         let uri: ureq::http::Uri = base
             .parse()
             .map_err(|_| ClientError::Usage(format!("not a server URL: {base}")))?;
-        if uri.scheme_str().is_none() || uri.host().is_none() {
+        if uri.scheme_str().is_none() || uri.host().is_none() || uri.query().is_some() {
             return Err(ClientError::Usage(format!(
-                "not a server URL (expected e.g. http://127.0.0.1:8080): {base}"
+                "not a server URL (expected e.g. https://reports.example.org): {base}"
             )));
         }
-        let base_path = uri.path().trim_end_matches('/').to_owned();
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .user_agent("sotto")
-            .build();
+        transport.check(&uri)?;
+        let agent = transport.agent(uri.scheme_str().unwrap_or(""))?;
         Ok(Self {
             base,
-            base_path,
-            agent: config.into(),
+            agent,
+            via_proxy: transport.proxy.is_some(),
             log_key: None,
         })
     }
@@ -165,14 +170,31 @@ impl Api {
         res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
         limit: u64,
     ) -> Result<Vec<u8>, ClientError> {
-        let mut res = res.map_err(|e| ClientError::Network(e.to_string()))?;
+        let mut res = res.map_err(|e| transport::network_error(e, self.via_proxy))?;
         let status = res.status().as_u16();
+        if (300..400).contains(&status) {
+            // Never followed: it would carry the handle wherever it points.
+            let to = res
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("elsewhere")
+                .to_owned();
+            return Err(ClientError::Server {
+                status,
+                code: "redirect".into(),
+                message: format!(
+                    "the server redirects to {}; if that is the Sotto server, give its address as --server",
+                    to.chars().filter(char::is_ascii_graphic).take(200).collect::<String>()
+                ),
+            });
+        }
         let body = res
             .body_mut()
             .with_config()
             .limit(limit)
             .read_to_vec()
-            .map_err(|e| ClientError::Network(e.to_string()))?;
+            .map_err(|e| transport::network_error(e, self.via_proxy))?;
         if !(200..300).contains(&status) {
             return Err(match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(e) => ClientError::Server {
@@ -245,12 +267,14 @@ impl Api {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let full_path = format!("{}{}", self.base_path, path);
+        // The path relative to the API's root: a server published under
+        // a prefix (https://example.org/report/) sees the request without
+        // it, behind the proxy that strips it.
         let mut nonce = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
         let sig = signer
             .signing_key()
-            .sign_request(method, &full_path, now, &nonce, body);
+            .sign_request(method, path, now, &nonce, body);
         use base64::Engine;
         vec![
             (RECIPIENT_HEADER, signer.card().fingerprint().id()),
