@@ -80,6 +80,96 @@ pub struct Settings {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "SOTTO_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// The address reporters use, e.g. `https://example.org/report/` when
+    /// a proxy publishes the server under a path (the proxy strips the
+    /// path; the pages' links, forms and script follow it). Without it, the
+    /// server's own loopback address.
+    #[arg(long, env = "SOTTO_PUBLIC_URL", value_name = "URL",
+          value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
+}
+
+/// Where reporters find the server: scheme and host, and the path under
+/// which a proxy publishes it (empty at the root of a host name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    origin: String,
+    prefix: String,
+}
+
+impl PublicUrl {
+    /// Parses `https://host[:port][/path/]`: no query, no fragment, no
+    /// user name, no dot segments.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("{why} (expected e.g. https://example.org/report/)");
+        let (scheme, rest) = s
+            .split_once("://")
+            .ok_or_else(|| bad("not an http(s) URL"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "https" && scheme != "http" {
+            return Err(bad("not an http(s) URL"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let host_ok = !authority.is_empty()
+            && authority
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+        if !host_ok {
+            return Err(bad("the host name is not valid"));
+        }
+        let prefix = path.trim_end_matches('/');
+        let segments_ok = prefix.split('/').skip(1).all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+        });
+        if !segments_ok {
+            return Err(bad(
+                "the path may only hold letters, digits and - . _ ~ between slashes",
+            ));
+        }
+        Ok(Self {
+            origin: format!("{scheme}://{}", authority.to_ascii_lowercase()),
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// The server on loopback, for a server given no public address.
+    pub fn local(base: &str) -> Self {
+        Self {
+            origin: base.trim_end_matches('/').to_owned(),
+            prefix: String::new(),
+        }
+    }
+
+    /// Scheme and host, e.g. `https://example.org`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The path the proxy publishes the server under, e.g. `/report`, or
+    /// empty. Never ends with a slash.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The whole base address, e.g. `https://example.org/report`.
+    pub fn base(&self) -> String {
+        format!("{}{}", self.origin, self.prefix)
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/", self.base())
+    }
 }
 
 impl Settings {
@@ -114,6 +204,47 @@ impl Settings {
             retention_days: 0,
             clock_offset_days: 0,
             workers: 0,
+            public_url: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PublicUrl;
+
+    #[test]
+    fn a_public_url_at_the_root_has_no_prefix() {
+        let u = PublicUrl::parse("https://Reports.Example.org/").unwrap();
+        assert_eq!(u.origin(), "https://reports.example.org");
+        assert_eq!(u.prefix(), "");
+        assert_eq!(PublicUrl::parse("https://reports.example.org").unwrap(), u);
+    }
+
+    #[test]
+    fn a_public_url_under_a_path_keeps_it_without_the_slash() {
+        let u = PublicUrl::parse("https://example.org:8443/community/report/").unwrap();
+        assert_eq!(u.origin(), "https://example.org:8443");
+        assert_eq!(u.prefix(), "/community/report");
+        assert_eq!(u.base(), "https://example.org:8443/community/report");
+        assert_eq!(u.to_string(), "https://example.org:8443/community/report/");
+    }
+
+    #[test]
+    fn a_public_url_with_a_query_dot_segment_or_markup_is_refused() {
+        for bad in [
+            "example.org/report",
+            "ftp://example.org/",
+            "https:///report",
+            "https://example.org/report?x=1",
+            "https://example.org/report#top",
+            "https://example.org/../report",
+            "https://example.org//report",
+            "https://user@example.org/",
+            "https://example.org/\"><script>",
+            "https://exa mple.org/",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -84,6 +84,10 @@ impl Application {
         let base_url = loopback_url(&listener);
         let workers = settings.workers;
         let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
+        let public = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| crate::config::PublicUrl::local(&base_url));
         let state = web::Data::new(AppState {
             db,
             pepper,
@@ -93,6 +97,7 @@ impl Application {
             figures: Default::default(),
             settings,
             base_url,
+            public,
         });
         spawn_publisher(state.clone());
         let mut server = HttpServer::new(move || {

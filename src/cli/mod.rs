@@ -84,6 +84,7 @@ fn serve(settings: crate::config::Settings) -> CliResult {
         "starting"
     );
     let data = settings.data_dir.clone();
+    let public = settings.public_url.clone();
     let host = settings
         .listen
         .rsplit_once(':')
@@ -96,6 +97,9 @@ fn serve(settings: crate::config::Settings) -> CliResult {
             app.port(),
             data.display()
         );
+        if let Some(public) = &public {
+            println!("Reporters reach it at {public} (through your proxy).");
+        }
         use std::io::Write;
         let _ = std::io::stdout().flush();
         app.run_until_stopped().await?;

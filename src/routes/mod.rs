@@ -46,6 +46,8 @@ pub struct AppState {
     /// Where this server answers on loopback, for the no-JavaScript pages
     /// (which run the reporter's client against it).
     pub base_url: String,
+    /// Where reporters find it: `--public-url`, else the loopback address.
+    pub public: crate::config::PublicUrl,
 }
 
 impl AppState {

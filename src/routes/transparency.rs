@@ -96,7 +96,7 @@ pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 <main>
 <h1>Reports by month</h1>
 <p>Every report, reply and state change is an entry of a public, append-only log
-(<a href=\"/log/checkpoint\">latest checkpoint</a>). These figures are derived from its
+(<a href=\"log/checkpoint\">latest checkpoint</a>). These figures are derived from its
 first {size} entries and nothing else; anyone can derive them again with
 <code>sotto audit log --server URL --state FILE</code>. A report counts as acknowledged in
 time when a handler first changed its state within {days} days; record-only reports need

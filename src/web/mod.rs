@@ -38,17 +38,26 @@ pub fn ctx(req: &HttpRequest) -> Ctx {
         .headers()
         .get("accept-language")
         .and_then(|v| v.to_str().ok());
-    let info = req.connection_info();
     // A form's answer links its languages to the page the form was on.
     let path = req.path();
     let path = path
         .strip_suffix("/report")
         .or_else(|| path.strip_suffix("/reply"))
         .unwrap_or(path);
+    // Where the reader is comes from the operator's setting, never from
+    // the request's Host or Forwarded headers, which the sender chooses.
+    let (base, origin) = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => (
+            state.public.prefix().to_owned(),
+            state.public.origin().to_owned(),
+        ),
+        None => (String::new(), String::new()),
+    };
     Ctx {
         lang: Lang::negotiate(wanted, accept),
         path: path.to_owned(),
-        origin: format!("{}://{}", info.scheme(), info.host()),
+        base,
+        origin,
     }
 }
 

@@ -262,7 +262,7 @@ pub fn token_file(ctx: &Ctx, token: &str, receipt: &str) -> Zeroizing<String> {
     Zeroizing::new(format!(
         "{}\n{}\n\ntoken: {token}\n\n-----BEGIN SOTTO RECEIPT-----\n{receipt}\n-----END SOTTO RECEIPT-----\n",
         ctx.lang.text("token.file.heading"),
-        ctx.lang.fill("token.file.instructions", &[("url", &format!("{}/status", ctx.origin))]),
+        ctx.lang.fill("token.file.instructions", &[("url", &ctx.public("/status"))]),
     ))
 }
 

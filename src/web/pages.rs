@@ -32,9 +32,11 @@ pub fn esc(s: &str) -> String {
 pub struct Ctx {
     /// The reader's language.
     pub lang: Lang,
-    /// The page's path, without query.
+    /// The page's path, without query, as the server sees it.
     pub path: String,
-    /// Scheme and host the reader used, for the saved token file.
+    /// The path a proxy publishes the server under (`/report`), or empty.
+    pub base: String,
+    /// Scheme and host of the public address, for the saved token file.
     pub origin: String,
 }
 
@@ -49,13 +51,24 @@ impl Ctx {
         esc(&self.lang.fill(key, args))
     }
 
-    /// `path` with this page's language kept.
+    /// `path` (from the server's root) as the reader's browser must ask
+    /// for it, with this page's language kept.
     pub fn href(&self, path: &str) -> String {
         if self.lang == Lang::english() {
-            esc(path)
+            self.url(path)
         } else {
-            format!("{}?lang={}", esc(path), self.lang.tag)
+            format!("{}?lang={}", self.url(path), self.lang.tag)
         }
+    }
+
+    /// `path` (from the server's root) under the public prefix, escaped.
+    pub fn url(&self, path: &str) -> String {
+        esc(&format!("{}{path}", self.base))
+    }
+
+    /// The public address of `path`, e.g. for the saved token file.
+    pub fn public(&self, path: &str) -> String {
+        format!("{}{}{path}", self.origin, self.base)
     }
 }
 
@@ -79,8 +92,8 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) ->
          <meta name=\"referrer\" content=\"no-referrer\">\n\
          <link rel=\"icon\" href=\"data:,\">\n\
          <title>{title} · {site}</title>\n\
-         <link rel=\"stylesheet\" href=\"/static/style.css\">\n\
-         <script src=\"/static/sotto.js\" defer></script>\n</head>\n<body>\n\
+         <link rel=\"stylesheet\" href=\"{css}\">\n\
+         <script src=\"{js}\" defer></script>\n</head>\n<body data-base=\"{base}\">\n\
          <a class=\"skip\" href=\"#main\">{skip}</a>\n<header>\n<p class=\"brand\">{site} \
          <span>{tagline}</span></p>\n<nav aria-label=\"{site}\"><ul>",
         tag = lang.tag,
@@ -89,6 +102,9 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) ->
         site = ctx.t("site.name"),
         tagline = ctx.t("site.tagline"),
         skip = ctx.t("nav.skip"),
+        css = ctx.url("/static/style.css"),
+        js = ctx.url("/static/sotto.js"),
+        base = esc(&ctx.base),
     );
     for (key, path, which) in [
         ("nav.report", "/", Some(Nav::Report)),
@@ -121,7 +137,7 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) ->
         let _ = write!(
             h,
             "<li><a href=\"{}?lang={tag}\" hreflang=\"{tag}\" lang=\"{tag}\"{current}>{}</a></li>",
-            esc(&ctx.path),
+            ctx.url(&ctx.path),
             esc(l.text("lang.name")),
             tag = l.tag,
         );

@@ -8119,7 +8119,7 @@
       toMontgomerySecret: "function"
     });
     const { prehash } = opts2;
-    const { BASE, Fp: Fp2, Fn } = Point;
+    const { BASE: BASE2, Fp: Fp2, Fn } = Point;
     const outputLen = hash.outputLen;
     const expectedLen = 2 * Fp2.BYTES;
     if (outputLen !== void 0) {
@@ -8151,7 +8151,7 @@
     }
     function getExtendedPublicKey(secretKey) {
       const { head, prefix, scalar } = getPrivateScalar(secretKey);
-      const point = BASE.multiply(scalar);
+      const point = BASE2.multiply(scalar);
       const pointBytes = point.toBytes();
       return { head, prefix, scalar, point, pointBytes };
     }
@@ -8169,7 +8169,7 @@
         msg = prehash(msg);
       const { prefix, scalar, pointBytes } = getExtendedPublicKey(secretKey);
       const r = hashDomainToScalar(options.context, prefix, msg);
-      const R = BASE.multiply(r).toBytes();
+      const R = BASE2.multiply(r).toBytes();
       const k = hashDomainToScalar(options.context, R, pointBytes, msg);
       const s = Fn.create(r + k * scalar);
       if (!Fn.isValid(s))
@@ -8199,7 +8199,7 @@
       try {
         A = Point.fromBytes(publicKey, zip215);
         R = Point.fromBytes(r, zip215);
-        SB = BASE.multiplyUnsafe(s);
+        SB = BASE2.multiplyUnsafe(s);
       } catch (error) {
         return false;
       }
@@ -10471,7 +10471,9 @@
   }
 
   // src/app.js
-  var SCRIPT = "/static/sotto.js";
+  var BASE = typeof document === "undefined" ? "" : document.body?.dataset.base ?? "";
+  var SCRIPT = `${BASE}/static/sotto.js`;
+  var here = () => location.origin + BASE;
   var MEMORY = "sotto.known.v1";
   var CATALOG = {};
   function t(key, params = {}) {
@@ -10511,7 +10513,7 @@
   function loadMemory() {
     try {
       const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-      return all[location.origin] ?? null;
+      return all[here()] ?? null;
     } catch {
       return null;
     }
@@ -10519,7 +10521,7 @@
   function saveMemory(state) {
     try {
       const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-      all[location.origin] = state;
+      all[here()] = state;
       localStorage.setItem(MEMORY, JSON.stringify(all));
     } catch {
     }
@@ -10580,7 +10582,7 @@
     if ($("status-form")) statusPage($("status-form"));
   }
   async function reportPage(form) {
-    const api = new Api("");
+    const api = new Api(BASE);
     const deskName = form.dataset.desk;
     const error = $("form-error");
     const send = $("send");
@@ -10661,7 +10663,7 @@
             recordOnly: $("record_only").checked
           },
           {
-            server: location.origin,
+            server: here(),
             logKey: logState?.key,
             progress: (stage, d, total) => bar(stage, total ? d / total : 1),
             solve: async (challenge, hash, difficulty) => {
@@ -10691,7 +10693,7 @@
   }
   function tokenFile(token, receipt) {
     return `${t("token.file.heading")}
-${t("token.file.instructions", { url: `${location.origin}/status` })}
+${t("token.file.instructions", { url: `${here()}/status` })}
 
 token: ${token}
 
@@ -10760,7 +10762,7 @@ ${JSON.stringify(receipt)}
     section.focus();
   }
   async function statusPage(form) {
-    const api = new Api("");
+    const api = new Api(BASE);
     const error = $("status-error");
     const input = $("token-input");
     let fromFile = null;

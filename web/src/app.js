@@ -19,7 +19,13 @@ import {
 } from "./client.js";
 import { TokenError, b64, fingerprint, solvePow } from "./crypto.js";
 
-const SCRIPT = "/static/sotto.js";
+// The path a proxy publishes the server under ("" at the root of a host
+// name), as the server wrote it into the page. The Worker has no document
+// and needs none.
+const BASE = typeof document === "undefined" ? "" : (document.body?.dataset.base ?? "");
+const SCRIPT = `${BASE}/static/sotto.js`;
+/** This server's public address, e.g. https://example.org/report. */
+const here = () => location.origin + BASE;
 const MEMORY = "sotto.known.v1";
 
 // ---- Text ----
@@ -71,7 +77,7 @@ function sizeText(n) {
 function loadMemory() {
   try {
     const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-    return all[location.origin] ?? null;
+    return all[here()] ?? null;
   } catch {
     return null;
   }
@@ -80,7 +86,7 @@ function loadMemory() {
 function saveMemory(state) {
   try {
     const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-    all[location.origin] = state;
+    all[here()] = state;
     localStorage.setItem(MEMORY, JSON.stringify(all));
   } catch {
     // Storage may be off (private windows): the check then starts from
@@ -155,7 +161,7 @@ function main() {
 }
 
 async function reportPage(form) {
-  const api = new Api("");
+  const api = new Api(BASE);
   const deskName = form.dataset.desk;
   const error = $("form-error");
   const send = $("send");
@@ -243,7 +249,7 @@ async function reportPage(form) {
           recordOnly: $("record_only").checked,
         },
         {
-          server: location.origin,
+          server: here(),
           logKey: logState?.key,
           progress: (stage, d, total) => bar(stage, total ? d / total : 1),
           solve: async (challenge, hash, difficulty) => {
@@ -272,7 +278,7 @@ async function reportPage(form) {
 /** The file a reporter saves: the token and the receipt (as src/web/nojs.rs writes it). */
 function tokenFile(token, receipt) {
   return (
-    `${t("token.file.heading")}\n${t("token.file.instructions", { url: `${location.origin}/status` })}\n\n` +
+    `${t("token.file.heading")}\n${t("token.file.instructions", { url: `${here()}/status` })}\n\n` +
     `token: ${token}\n\n-----BEGIN SOTTO RECEIPT-----\n${JSON.stringify(receipt)}\n-----END SOTTO RECEIPT-----\n`
   );
 }
@@ -341,7 +347,7 @@ function showToken(done) {
 }
 
 async function statusPage(form) {
-  const api = new Api("");
+  const api = new Api(BASE);
   const error = $("status-error");
   const input = $("token-input");
   let fromFile = null;
