@@ -6,6 +6,9 @@
 //! The schema is `schema.sql` at the repository root, embedded here; its
 //! version is `PRAGMA user_version`.
 //!
+//! [`audit`] proves what a database holds; [`backup`] copies a live one and
+//! checks a restored one.
+//!
 //! Every connection runs with WAL (reads never wait for writes), foreign
 //! keys, `secure_delete` (freed pages are zeroed) and a busy timeout, so the
 //! server and `sotto admin` can use one database at the same time.
@@ -21,6 +24,7 @@ use sotto_tlog::leaf::Kind;
 use thiserror::Error;
 
 pub mod audit;
+pub mod backup;
 pub mod detect;
 mod log;
 mod migrate;
