@@ -2,9 +2,10 @@
 //! `server.key`.
 //!
 //! The pepper keys the handle hashes; it sits beside the database, never in
-//! it, so a copy of the database alone (a backup, a stolen file) cannot test
-//! a handle. Keep the key files out of database backups, or back them up
-//! separately. Both are 32 random bytes, mode 0600, made on first start.
+//! it, so a copy of the database alone (a stolen file) cannot test a handle.
+//! Both are 32 random bytes, mode 0600, made on first start. `sotto admin
+//! backup` copies all three, and the referral directories, into one file
+//! sealed with age to the operator's offline key (see [`crate::backup`]).
 
 use std::fs;
 use std::io::{self, Write};
@@ -76,6 +77,22 @@ impl DataDir {
             }
         }
         Ok(dir)
+    }
+
+    /// Opens an existing data directory and creates nothing: for commands
+    /// that only read one (a backup of a mistyped path must not make keys).
+    pub fn existing(root: &Path) -> Result<Self, DataDirError> {
+        let dir = Self {
+            root: root.to_owned(),
+        };
+        let db = dir.db_path();
+        fs::metadata(&db).map_err(io_err(&db))?;
+        Ok(dir)
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// The database path.

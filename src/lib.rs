@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: server settings, with defaults that need no configuration.
 //! - [`datadir`]: the data directory: database, pepper and server key files.
+//! - [`backup`]: sealed backups of the data directory, and their restore.
 //! - [`startup`]: builds the actix-web application on its own listener.
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -1,12 +1,14 @@
 //! `sotto admin …`: for the operator, on the server host. These open the
 //! database directly (safely beside a running server: WAL and a busy
 //! timeout) and never touch content: there is none they could read.
+//! `backup` and `restore` are in [`crate::backup`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use sotto_envelope::keys::{DisplayName, RecipientCard};
+use sotto_envelope::Recipient;
 use sotto_store::Store;
 
 use super::{print_json, CliError, CliResult};
@@ -29,6 +31,37 @@ pub enum AdminCommand {
     /// A desk's referral directory of support organisations.
     #[command(subcommand)]
     Resources(ResourcesCommand),
+    /// Copy the data directory, while the server runs, into one new file
+    /// sealed with age to your offline key.
+    Backup(BackupArgs),
+    /// Bring a backup back into a new data directory, and check it.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    data: Data,
+    /// The backup file to write (mode 0600); an existing file is never
+    /// replaced.
+    #[arg(long, value_name = "FILE")]
+    to: PathBuf,
+    /// The age recipient (age1…) of the key that opens backups: keep that
+    /// key off this machine.
+    #[arg(long, value_name = "AGE_RECIPIENT")]
+    recipient: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file.
+    file: PathBuf,
+    /// The age identity file that opens it (AGE-SECRET-KEY-1…).
+    #[arg(long, value_name = "KEY")]
+    identity: PathBuf,
+    /// The data directory to create: it must not exist, or be empty.
+    #[arg(long = "data", value_name = "NEWDIR")]
+    data_dir: PathBuf,
 }
 
 /// The referral directory.
@@ -132,6 +165,74 @@ pub fn run(cmd: AdminCommand) -> CliResult {
         AdminCommand::AddDesk(a) => add_desk(a),
         AdminCommand::SetDeadlines(a) => set_deadlines(a),
         AdminCommand::Resources(ResourcesCommand::Import(a)) => import_resources(a),
+        AdminCommand::Backup(a) => backup(a),
+        AdminCommand::Restore(a) => restore(a),
+    }
+}
+
+/// The recipient a backup is sealed to.
+fn backup_recipient(s: &str) -> Result<Recipient, CliError> {
+    let s = s.trim();
+    // Never echo it: a secret key in argv is exposed already.
+    if s.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+        return Err(CliError(
+            "--recipient: that is a secret key; give its recipient (age1…, which age-keygen -y prints) and keep the secret key off this machine".into(),
+        ));
+    }
+    Recipient::parse(s).map_err(|_| {
+        CliError(
+            "--recipient: not an age X25519 recipient (age1…, as age-keygen prints it; plugin and post-quantum recipients are not supported)".into(),
+        )
+    })
+}
+
+fn backup(a: BackupArgs) -> CliResult {
+    let recipient = backup_recipient(&a.recipient)?;
+    let taken = crate::backup::take(&a.data.data_dir, &a.to, &recipient, super::today())?;
+    println!(
+        "Backed up {}, a log of {} and {} on {} to {}, sealed to {recipient}: copy it off this machine.",
+        count(taken.cases, "case"),
+        count(taken.log_size, "entry"),
+        count(taken.resources as u64, "referral directory"),
+        taken.day,
+        a.to.display()
+    );
+    Ok(())
+}
+
+fn restore(a: RestoreArgs) -> CliResult {
+    let r = crate::backup::restore(&a.file, &a.identity, &a.data_dir)?;
+    let published = r
+        .published
+        .map_or("none published".to_owned(), |p| format!("{p} published"));
+    let older = if r.schema_version < sotto_store::SCHEMA_VERSION {
+        format!(
+            " (schema version {}: sotto serve migrates it when it starts)",
+            r.schema_version
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "Restored the backup of {} into {}: {}, a log of {} ({published}), {}; the database passed its checks{older}. Start the server with --data {}.",
+        r.day,
+        a.data_dir.display(),
+        count(r.cases, "case"),
+        count(r.log_size, "entry"),
+        count(r.resources as u64, "referral directory"),
+        a.data_dir.display()
+    );
+    Ok(())
+}
+
+/// `1 case`, `2 cases`, `1 entry`, `2 entries`.
+fn count(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else if let Some(stem) = one.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {one}s")
     }
 }
 
