@@ -21,8 +21,10 @@
 #
 # It installs what it needs from Debian if missing (caddy, tor, systemd,
 # strace, curl, python3; apt-get update only then), and cargo-deb from
-# crates.io at a pinned version. Run as root or with sudo available, on a
-# test machine, never on a live server (it installs and purges the package).
+# crates.io at a pinned version. (On a host that runs systemd, installing
+# Debian's caddy and tor starts their services, as Debian does; the checks
+# never use those.) Run as root or with sudo available, on a test machine,
+# never on a live server (it installs and purges the package).
 # One line per check; exits non-zero at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
