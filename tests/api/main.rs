@@ -8,6 +8,7 @@ mod bad_input;
 mod canary;
 mod cli;
 mod desk_work;
+mod field;
 mod flow;
 mod helpers;
 mod hostile_operator;
