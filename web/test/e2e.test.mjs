@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -22,6 +24,15 @@ const CHROMIUM = process.env.SOTTO_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = join(ROOT, "target", "screenshots");
 const LANGS = ["en", "es", "de", "ar"];
 
+// What sits in front of the server: nothing (plain loopback), or Caddy
+// with the deployed Caddyfile and its internal CA, at the root of a host
+// ("https") or under /report/ ("https-prefix"). ./scripts/test.sh runs the
+// report-and-reply tests again in both.
+const FRONT = process.env.SOTTO_E2E_FRONT ?? "";
+if (!["", "https", "https-prefix"].includes(FRONT)) {
+  throw new Error(`SOTTO_E2E_FRONT must be https or https-prefix, not ${FRONT}`);
+}
+
 if (!BIN || !PYTHON) {
   throw new Error("SOTTO_BIN and SOTTO_PYTHON must be set: run ./scripts/test.sh");
 }
@@ -30,12 +41,20 @@ let work;
 let server;
 let base;
 let browser;
+let caddy;
+let caddyRoot;
 
 function sotto(args, { input, env } = {}) {
   return execFileSync(BIN, args, {
     input,
     encoding: "utf8",
-    env: { ...process.env, SOTTO_SERVER: base, SOTTO_KNOWN: join(work, "known.json"), ...env },
+    env: {
+      ...process.env,
+      SOTTO_SERVER: base,
+      SOTTO_KNOWN: join(work, "known.json"),
+      ...(caddyRoot ? { SOTTO_CA: caddyRoot } : {}),
+      ...env,
+    },
     stdio: ["pipe", "pipe", "pipe"],
   });
 }
@@ -124,9 +143,71 @@ async function serve(data, env = {}) {
   return { proc, url };
 }
 
+/** A free TCP port on loopback. */
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Caddy with deploy/`file`, changed only as a test needs (as
+ * tests/api/field.rs does): its internal CA, free ports, no admin
+ * endpoint, and the test server as the upstream.
+ */
+async function startCaddy(file, upstream, port) {
+  const dir = mkdtempSync(join(tmpdir(), "sotto-caddy-"));
+  const deployed = readFileSync(join(ROOT, "deploy", file), "utf8");
+  assert.ok(deployed.includes("\n{\n\tlog default"), `deploy/${file} changed its global block`);
+  const globals = `{\n\tadmin off\n\tlocal_certs\n\tskip_install_trust\n\thttp_port ${await freePort()}\n\thttps_port ${port}\n`;
+  const config = deployed.replace("\n{\n", `\n${globals}`).replaceAll("127.0.0.1:8080", `127.0.0.1:${upstream}`);
+  writeFileSync(join(dir, "Caddyfile"), config);
+  const proc = spawn("caddy", ["run", "--adapter", "caddyfile", "--config", join(dir, "Caddyfile")], {
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, SOTTO_DOMAIN: `localhost:${port}` },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  proc.stderr.on("data", (d) => (log += d));
+  const root = join(dir, "caddy", "pki", "authorities", "local", "root.crt");
+  for (let i = 0; ; i++) {
+    try {
+      const ca = readFileSync(root);
+      await new Promise((ok, fail) => {
+        const req = httpsGet(`https://localhost:${port}/`, { ca }, (res) => {
+          res.resume();
+          ok(res.statusCode);
+        });
+        req.on("error", fail);
+        req.setTimeout(5000, () => req.destroy(new Error("timed out")));
+      });
+      break;
+    } catch {
+      if (i > 300) throw new Error(`caddy did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return { proc, root, dir };
+}
+
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "sotto-e2e-"));
-  ({ proc: server, url: base } = await serve(join(work, "data")));
+  if (FRONT) {
+    const port = await freePort();
+    const prefix = FRONT === "https-prefix" ? "/report" : "";
+    const origin = `https://localhost:${port}`;
+    const local = await serve(join(work, "data"), { SOTTO_PUBLIC_URL: `${origin}${prefix}/` });
+    server = local.proc;
+    caddy = await startCaddy(prefix ? "Caddyfile.prefix" : "Caddyfile", new URL(local.url).port, port);
+    caddyRoot = caddy.root;
+    base = `${origin}${prefix}`;
+  } else {
+    ({ proc: server, url: base } = await serve(join(work, "data")));
+  }
   alice = identity("Alice Ombud", "alice.key");
   bob = identity("Bob Team", "bob.key");
   carol = identity("Carol Independent", "carol.key");
@@ -150,12 +231,16 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill();
+  caddy?.proc.kill();
+  if (caddy) rmSync(caddy.dir, { recursive: true, force: true });
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** A page that records script errors and everything it sends. */
 async function newPage(options = {}) {
-  const context = await browser.newContext({ acceptDownloads: true, ...options });
+  // Behind Caddy, the browser meets Caddy's internal CA, which the
+  // machine does not trust; the CLI is given it with SOTTO_CA.
+  const context = await browser.newContext({ acceptDownloads: true, ignoreHTTPSErrors: Boolean(FRONT), ...options });
   const page = await context.newPage();
   page.noJs = options.javaScriptEnabled === false;
   page.errors = [];
@@ -222,7 +307,12 @@ function caseOf(text, key) {
 let jsCase;
 let jsToken;
 
-test("a report from the browser, one reader unchecked: only the chosen reader can open it", async () => {
+// Behind Caddy (SOTTO_E2E_FRONT), the report-and-reply tests run, named
+// for where they ran; the rest run once, in the plain run before.
+const frontTest = (name, fn) => test(FRONT ? `${name} (behind Caddy, ${FRONT})` : name, fn);
+const plainTest = FRONT ? () => {} : test;
+
+frontTest("a report from the browser, one reader unchecked: only the chosen reader can open it", async () => {
   const page = await newPage();
   const text = "The browser wrote this: a moderator keeps messaging me.";
   jsToken = await submitInBrowser(page, text, { exclude: ["Bob Team"] });
@@ -243,6 +333,7 @@ test("a report from the browser, one reader unchecked: only the chosen reader ca
   const saved = readFileSync(await download.path(), "utf8");
   assert.ok(saved.includes(`token: ${jsToken}`));
   assert.ok(saved.includes("-----BEGIN SOTTO RECEIPT-----"));
+  assert.ok(saved.includes(`${base}/status`), `the file names this server's status page: ${saved.slice(0, 300)}`);
   writeFileSync(join(work, "token-file.txt"), saved);
 
   const found = caseOf(text, alice);
@@ -266,7 +357,7 @@ test("a report from the browser, one reader unchecked: only the chosen reader ca
   assert.deepEqual(page.errors, []);
 });
 
-test("the handler's reply shows verified in the browser, and the reporter's reply reaches the handler", async () => {
+frontTest("the handler's reply shows verified in the browser, and the reporter's reply reaches the handler", async () => {
   assert.ok(jsCase, "needs the first test's case");
   const evidence = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
   writeFileSync(join(work, "from-desk.bin"), evidence);
@@ -321,7 +412,7 @@ test("the handler's reply shows verified in the browser, and the reporter's repl
   assert.deepEqual(page.errors, []);
 });
 
-test("once the desk is late, the reporter hands the case to another desk from the status page", async () => {
+plainTest("once the desk is late, the reporter hands the case to another desk from the status page", async () => {
   // A server of its own whose calendar starts 8 days back: the report is
   // made then, and read today, past the 7 days to acknowledge it.
   const data = join(work, "data-late");
@@ -396,7 +487,7 @@ test("once the desk is late, the reporter hands the case to another desk from th
   }
 });
 
-test("the saved file's receipt is checked on the status page, and a deleted case is a clear warning", async () => {
+plainTest("the saved file's receipt is checked on the status page, and a deleted case is a clear warning", async () => {
   const page = await newPage();
   await page.goto(`${base}/status`);
   await page.setInputFiles("#token-file", join(work, "token-file.txt"));
@@ -430,7 +521,7 @@ db.commit()
   assert.match(await again.textContent("#status-error"), /deleted behind your back/);
 });
 
-test("without JavaScript, report and status work as plain forms, and say the server saw the text", async () => {
+plainTest("without JavaScript, report and status work as plain forms, and say the server saw the text", async () => {
   const page = await newPage({ javaScriptEnabled: false });
   await page.goto(`${base}/`);
   assert.match(await page.textContent("noscript, main"), /server sees your report while it seals it/);
@@ -479,7 +570,7 @@ test("without JavaScript, report and status work as plain forms, and say the ser
   assert.match(await page.textContent(".problem"), /typo/);
 });
 
-test("an attachment of several MiB goes through and decrypts byte-identical at the desk", async () => {
+plainTest("an attachment of several MiB goes through and decrypts byte-identical at the desk", async () => {
   const page = await newPage();
   const data = Buffer.alloc(3 * 1024 * 1024 + 12345);
   for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
@@ -500,7 +591,7 @@ test("an attachment of several MiB goes through and decrypts byte-identical at t
   assert.deepEqual(page.errors, []);
 });
 
-test("a record-only report is acknowledged as kept for the record, with no deadline", async () => {
+plainTest("a record-only report is acknowledged as kept for the record, with no deadline", async () => {
   const page = await newPage();
   await page.goto(`${base}/`);
   await waitForReaderCheck(page);
@@ -513,7 +604,7 @@ test("a record-only report is acknowledged as kept for the record, with no deadl
   assert.doesNotMatch(said, /acknowledge it by/);
 });
 
-test("the page warns, naming them, when a reader was added since this browser last saw the desk", async () => {
+plainTest("the page warns, naming them, when a reader was added since this browser last saw the desk", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await submitInBrowser(page, "First report from this browser.");
@@ -527,7 +618,7 @@ test("the page warns, naming them, when a reader was added since this browser la
   await context.close();
 });
 
-test("before the script has loaded, the form cannot send anything to the server", async () => {
+plainTest("before the script has loaded, the form cannot send anything to the server", async () => {
   const page = await newPage();
   let release;
   const held = new Promise((r) => {
@@ -551,7 +642,7 @@ test("before the script has loaded, the form cannot send anything to the server"
   assert.equal(await page.inputValue("#text"), "Typed before the script arrived.");
 });
 
-test("over plain http from another host, the page says it cannot encrypt here and the forms still work", async () => {
+plainTest("over plain http from another host, the page says it cannot encrypt here and the forms still work", async () => {
   // The browser reaches the server under a name that is not loopback: not a
   // secure context, so no WebCrypto.
   const insecure = await chromium.launch({
@@ -584,7 +675,7 @@ test("over plain http from another host, the page says it cannot encrypt here an
   }
 });
 
-test("headers: a strict CSP that blocks injected inline script, no referrer, no cookies, no-store", async () => {
+plainTest("headers: a strict CSP that blocks injected inline script, no referrer, no cookies, no-store", async () => {
   const page = await newPage();
   const cookies = [];
   page.on("response", (r) => {
@@ -677,7 +768,7 @@ async function eachPage(lang, fn) {
   assert.deepEqual(page.errors, []);
 }
 
-test("axe-core finds no violations on any page, in any language; screenshots at desktop and phone width", async () => {
+plainTest("axe-core finds no violations on any page, in any language; screenshots at desktop and phone width", async () => {
   // A second desk, so the desk chooser is a page of its own.
   sotto(["admin", "add-desk", "--data", join(work, "data"), "--name", "ombuds", "--description", "An independent ombudsperson, outside the team."]);
   addRecipient(carol, "ombuds");
