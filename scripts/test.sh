@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test Sotto has, on a fresh machine. It installs what the tests
 # need itself: a Python virtualenv with pyrage (interop), the web page's npm
-# packages (from web/package-lock.json), and Debian's Chromium (browser
-# tests). Then: format, lints, the reproducible bundle, the JavaScript
-# tests, the Rust tests, and the browser tests against the real binary.
+# packages (from web/package-lock.json), Debian's Chromium, Caddy and
+# microsocks, and (in check-deploy.sh) tor, systemd's tools and cargo-deb.
+# Then: format, lints, the reproducible bundle, the JavaScript tests, the
+# Rust tests (over HTTPS and SOCKS5 too), the browser tests against the real
+# binary (directly, and behind Caddy), and every file of deploy/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +17,21 @@ if ! .venv/bin/python -c 'import pyrage' 2>/dev/null; then
 fi
 export SOTTO_PYTHON="$PWD/.venv/bin/python"
 
-# Chromium for the browser tests: Debian's, never a downloaded one.
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "== installing Debian's chromium"
+# From Debian, never downloaded builds: Chromium for the browser tests,
+# Caddy and microsocks for the field tests (HTTPS in front of the server,
+# a SOCKS5 proxy between it and the clients).
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
+command -v microsocks >/dev/null 2>&1 || need+=(microsocks)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+if [ "${#need[@]}" -gt 0 ]; then
+    echo "== installing from Debian: ${need[*]}"
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 \
+        install -y -qq "${need[@]}" >/dev/null
 fi
 export SOTTO_CHROMIUM="$(command -v chromium)"
 
@@ -48,3 +58,10 @@ cargo build --locked --quiet
 export SOTTO_BIN="$PWD/target/debug/sotto"
 (cd web && node --test --test-reporter=spec test/e2e.test.mjs)
 echo "   screenshots of every page: target/screenshots/"
+
+echo "== browser tests behind Caddy, over HTTPS: at the root of a host, then under /report/"
+(cd web && SOTTO_E2E_FRONT=https node --test --test-reporter=spec test/e2e.test.mjs)
+(cd web && SOTTO_E2E_FRONT=https-prefix node --test --test-reporter=spec test/e2e.test.mjs)
+
+echo "== deploy/: Caddy, tor and the systemd unit by their own tools; the Debian package built, installed and run"
+bash scripts/check-deploy.sh
