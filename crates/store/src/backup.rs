@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::backup::{Backup, StepResult};
+use rusqlite::serialize::{Data, OwnedData};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, MAIN_DB};
 
 use crate::{Result, StoreError, SCHEMA_VERSION};
@@ -27,7 +28,7 @@ const BUSY_RETRIES: u32 = 10;
 #[derive(Debug)]
 pub struct Snapshot {
     /// The database file's bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     /// Cases in the copy.
     pub cases: u64,
     /// Entries of the log in the copy.
@@ -46,6 +47,37 @@ pub struct Checked {
     /// The latest published checkpoint (its signed note), if any: the
     /// caller checks it against the server key restored beside it.
     pub checkpoint: Option<(u64, String)>,
+}
+
+/// A database file's bytes, kept where SQLite wrote them: a database can be
+/// large, and a backup should not hold more copies of it than it must.
+pub struct Bytes(Inner);
+
+enum Inner {
+    Sqlite(OwnedData),
+    Copied(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Inner::Sqlite(d) => d,
+            Inner::Copied(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.len())
+    }
 }
 
 fn open_read_only(path: &Path) -> Result<Connection> {
@@ -110,7 +142,12 @@ pub fn snapshot(path: &Path) -> Result<Snapshot> {
     }
     let cases = count(&dst, "SELECT count(*) FROM cases")?;
     let log_size = crate::log::size(&dst)?;
-    let bytes = dst.serialize(MAIN_DB)?.to_vec();
+    let bytes = match dst.serialize(MAIN_DB)? {
+        Data::Owned(d) => Bytes(Inner::Sqlite(d)),
+        // Only a database SQLite keeps in one buffer is shared, and an
+        // in-memory one is not; copied all the same if it ever is.
+        Data::Shared(d) => Bytes(Inner::Copied(d.to_vec())),
+    };
     Ok(Snapshot {
         bytes,
         cases,

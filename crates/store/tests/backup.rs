@@ -117,7 +117,7 @@ fn a_file_that_is_not_a_database_or_a_damaged_one_fails_the_check() {
         open_case(&mut store, n);
     }
     drop(store);
-    let good = snapshot(&path).unwrap().bytes;
+    let good = snapshot(&path).unwrap().bytes.to_vec();
     // Scribble over the start of a page deep in the file (a b-tree page's
     // header, or the next-page pointer of an overflow or freelist page):
     // SQLite's own checks find it.
@@ -148,7 +148,7 @@ fn a_copy_from_a_newer_schema_is_refused_by_the_check() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sotto.db");
     drop(new_db(&path));
-    let mut bytes = snapshot(&path).unwrap().bytes;
+    let mut bytes = snapshot(&path).unwrap().bytes.to_vec();
     bytes[60..64].copy_from_slice(&99i32.to_be_bytes());
     let newer = dir.path().join("newer.db");
     std::fs::write(&newer, &bytes).unwrap();
