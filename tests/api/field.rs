@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{lossy_proxy, spawn_app, spawn_app_with, TestApp};
 
 /// A host name that only the test's proxy can resolve.
 const PROXY_ONLY_NAME: &str = "sotto-behind-proxy.test";
@@ -688,4 +688,42 @@ fn unsafe_ways_to_a_server_are_refused_in_one_line_and_send_nothing() {
         &[],
     );
     assert!(err.contains("proxy"), "{err}");
+}
+
+#[test]
+fn an_upload_whose_answer_is_lost_behind_tls_and_a_proxy_still_reaches_its_case() {
+    // Reporter -> SOCKS5 proxy -> Caddy (TLS) -> a hop that drops the
+    // answer to POST /v1/cases -> the server. The case lands; the reporter
+    // sees a 502 from Caddy, and the client finds the case with its token.
+    let app = spawn_app();
+    app.add_recipient("Alice Ombud");
+    let lossy = lossy_proxy(&app.url);
+    let caddy = Caddy::start("Caddyfile", port_of(&lossy));
+    let socks = Socks::start();
+    let api = sotto::client::Api::with_transport(
+        &format!("https://{PROXY_ONLY_NAME}:{}", caddy.port),
+        &sotto::client::Transport {
+            ca: Some(caddy.root()),
+            proxy: Some(socks.url()),
+            insecure_http: false,
+        },
+    )
+    .unwrap();
+    let done = sotto::client::reporter::submit(
+        &api,
+        &sotto::client::reporter::Submission {
+            desk: "default".into(),
+            text: "The answer to this upload never arrives.".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    let view = sotto::client::reporter::status(&app.api, &done.token).unwrap();
+    assert_eq!(view.status.case, done.opened.case);
+    assert_eq!(
+        view.messages[0].content.as_ref().unwrap().text(),
+        "The answer to this upload never arrives."
+    );
+    assert!(socks.log.lock().unwrap().contains(PROXY_ONLY_NAME));
 }

@@ -16,7 +16,7 @@ use sotto_tlog::Checkpoint;
 use sotto_wire::CaseState;
 use zeroize::Zeroizing;
 
-use crate::helpers::{spawn_app, spawn_app_with, submit, TestApp};
+use crate::helpers::{lossy_proxy, spawn_app, spawn_app_with, submit, TestApp};
 
 fn text(o: &Output) -> String {
     format!(
@@ -776,70 +776,6 @@ fn a_reporter_who_kept_no_receipt_can_get_one_later() {
         &[("SOTTO_TOKEN", token.as_str())],
     );
     caught(&out, "not overwriting a receipt");
-}
-
-/// A proxy that forwards each request to `upstream` on a connection of its
-/// own, but drops the answer to `POST /v1/cases`: an upload that landed
-/// while its answer was lost.
-fn lossy_proxy(upstream: &str) -> String {
-    use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    let upstream = upstream.trim_start_matches("http://").to_owned();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(mut client) = client else { continue };
-            let upstream = upstream.clone();
-            std::thread::spawn(move || {
-                // Read the request head, then its body by Content-Length.
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                let head_end = loop {
-                    let n = client.read(&mut chunk).unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.eq_ignore_ascii_case("content-length")
-                            .then(|| v.trim().parse().ok())?
-                    })
-                    .unwrap_or(0);
-                while buf.len() < head_end + length {
-                    let n = client.read(&mut chunk).unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let drop_answer = head.starts_with("POST /v1/cases ");
-                // One request per upstream connection, closed after it.
-                let request = String::from_utf8_lossy(&buf[..head_end]).replacen(
-                    "\r\n\r\n",
-                    "\r\nconnection: close\r\n\r\n",
-                    1,
-                );
-                let mut up = TcpStream::connect(&upstream).unwrap();
-                up.write_all(request.as_bytes()).unwrap();
-                up.write_all(&buf[head_end..head_end + length]).unwrap();
-                let mut answer = Vec::new();
-                let _ = up.read_to_end(&mut answer);
-                if !drop_answer {
-                    let _ = client.write_all(&answer);
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
 }
 
 #[test]
