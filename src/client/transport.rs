@@ -382,6 +382,31 @@ mod tests {
     }
 
     #[test]
+    fn each_timeout_is_one_line_that_says_which_wait_ran_out() {
+        use ureq::Timeout as T;
+        let say = |t, proxy| network_error(ureq::Error::Timeout(t), proxy).to_string();
+        assert!(say(T::Connect, false).contains("timed out connecting to the server"));
+        assert!(say(T::Connect, true).contains("through the proxy"));
+        assert!(say(T::RecvResponse, false).contains("waiting for the server's answer"));
+        assert!(say(T::PerRead, false).contains("waiting for the server's answer"));
+        assert!(say(T::SendBody, false).contains("sending to the server"));
+        for t in [T::Connect, T::RecvResponse, T::SendBody] {
+            assert!(!say(t, false).contains('\n'));
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_names_the_proxy_when_there_is_one() {
+        let refused = || ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
+        assert!(network_error(refused(), true)
+            .to_string()
+            .contains("the proxy refused"));
+        assert!(network_error(refused(), false)
+            .to_string()
+            .contains("the server refused"));
+    }
+
+    #[test]
     fn a_ca_file_without_a_certificate_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ca.pem");
