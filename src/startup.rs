@@ -84,10 +84,16 @@ impl Application {
         let base_url = loopback_url(&listener);
         let workers = settings.workers;
         let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
-        let public = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| crate::config::PublicUrl::local(&base_url));
+        let public = settings.public_url.clone().unwrap_or_else(|| {
+            // A named log is a real deployment: its pages would point
+            // reporters at this machine's loopback address.
+            if settings.log_origin != "localhost/sotto" {
+                tracing::warn!(
+                    "--public-url (SOTTO_PUBLIC_URL) is not set: the pages name this server's loopback address as its address"
+                );
+            }
+            crate::config::PublicUrl::local(&base_url)
+        });
         let state = web::Data::new(AppState {
             db,
             pepper,
