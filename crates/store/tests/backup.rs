@@ -72,11 +72,22 @@ fn a_copy_taken_while_another_connection_writes_is_one_consistent_state() {
             }
         })
     };
+    // On a loaded machine the writer may not have started yet: copy only
+    // once it writes, and between copies let it write again.
+    let wait_for = |n: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while written.load(Ordering::SeqCst) < n {
+            assert!(std::time::Instant::now() < deadline, "the writer never wrote");
+            std::thread::yield_now();
+        }
+    };
     let mut copies = Vec::new();
     for _ in 0..5 {
+        wait_for(written.load(Ordering::SeqCst) + 1);
         let before = written.load(Ordering::SeqCst);
         let snap = snapshot(&path).unwrap();
-        let after = written.load(Ordering::SeqCst);
+        // A case may be committed before the writer counts it: one more.
+        let after = written.load(Ordering::SeqCst) + 1;
         assert!((before..=after).contains(&snap.cases), "{before} {snap:?}");
         copies.push(snap);
     }
