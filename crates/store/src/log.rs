@@ -320,6 +320,13 @@ impl Store {
         size(&self.conn)
     }
 
+    /// Number of events in the log.
+    pub fn event_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| get_u64(r, 0))?)
+    }
+
     /// The root hash of the first `size` leaves. `NotFound` past the end.
     pub fn log_root(&self, size: u64) -> Result<Hash> {
         if size > self.log_size()? {

@@ -1,0 +1,384 @@
+//! Cases (`cases`, `case_recipients`, `case_excluded`): opening one,
+//! finding one, who reads it, its states, an inbox, and erasure under the
+//! retention policy. A case's state and dates are derived from the event
+//! log, never stored beside it.
+
+use rusqlite::{params, OptionalExtension};
+use sotto_tlog::leaf::Kind;
+
+use crate::messages::{insert_message, NewMessage};
+use crate::recipients::{recipient_row, RecipientRow};
+use crate::{case_desk, get_u64, log, Result, Store, StoreError};
+
+/// A case, with its current state derived from the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// 16 random bytes.
+    pub id: [u8; 16],
+    /// The desk's name.
+    pub desk: String,
+    /// The desk's row id.
+    pub desk_id: i64,
+    /// `age1…`.
+    pub reporter_x25519: String,
+    /// 32 bytes.
+    pub reporter_ed25519: Vec<u8>,
+    /// Day opened.
+    pub opened_on: String,
+    /// Latest state (wire string).
+    pub state: String,
+    /// Day of the latest event.
+    pub updated_on: String,
+    /// Day of the latest event by a desk member (a reply or a state change),
+    /// if any: deadlines run from it.
+    pub desk_updated_on: Option<String>,
+    /// Day of the first reply or state change by a desk member, if any: the
+    /// feedback deadline runs from it.
+    pub desk_first_on: Option<String>,
+    /// Number of messages (0 once erased).
+    pub message_count: u64,
+    /// When and where in the log the case was erased, if it was.
+    pub erased: Option<Erasure>,
+}
+
+/// A case's erasure under the retention policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// Day erased.
+    pub on_day: String,
+    /// The case-erased leaf's index in the log.
+    pub entry: u64,
+}
+
+/// One state in a case's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    /// The state entered.
+    pub state: String,
+    /// Day entered.
+    pub on_day: String,
+    /// Who set it: a recipient id, or None when it came with the report.
+    pub recipient_id: Option<String>,
+}
+
+/// A case to open.
+#[derive(Debug, Clone)]
+pub struct NewCase<'a> {
+    /// 16 random bytes.
+    pub id: [u8; 16],
+    /// Desk row id.
+    pub desk_id: i64,
+    /// Keyed hash of the handle.
+    pub handle_hash: [u8; 32],
+    /// `age1…`.
+    pub reporter_x25519: &'a str,
+    /// 32 bytes.
+    pub reporter_ed25519: &'a [u8],
+    /// Chosen recipient ids (active recipients of the desk).
+    pub recipients: &'a [String],
+    /// First state: `received`, or `record-only`.
+    pub state: &'a str,
+    /// The report itself, seq 0.
+    pub report: NewMessage<'a>,
+}
+
+impl Store {
+    /// Opens a case: the case row, its recipients, the report as message 0,
+    /// and the events, in one transaction. `Conflict` if the id or handle
+    /// hash is taken. Returns the log index of the case-opened leaf.
+    pub fn insert_case(&mut self, c: &NewCase<'_>, day: &str) -> Result<u64> {
+        self.write(|tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1 OR handle_hash = ?2)",
+                params![&c.id[..], &c.handle_hash[..]],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::Conflict("that case or token is already in use"));
+            }
+            tx.execute(
+                "INSERT INTO cases (id, desk_id, handle_hash, reporter_x25519, reporter_ed25519, opened_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    &c.id[..],
+                    c.desk_id,
+                    &c.handle_hash[..],
+                    c.reporter_x25519,
+                    c.reporter_ed25519,
+                    day
+                ],
+            )?;
+            for r in c.recipients {
+                tx.execute(
+                    "INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)",
+                    params![&c.id[..], r],
+                )?;
+            }
+            // Whoever the desk offered and the reporter did not choose can
+            // never be added later.
+            tx.execute(
+                "INSERT INTO case_excluded (case_id, recipient_id)
+                 SELECT ?1, r.id FROM recipients r
+                 WHERE r.desk_id = ?2 AND r.removed_on IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM case_recipients cr
+                                   WHERE cr.case_id = ?1 AND cr.recipient_id = r.id)",
+                params![&c.id[..], c.desk_id],
+            )?;
+            let index = log::append(
+                tx,
+                &log::NewEvent {
+                    kind: Kind::CaseOpened,
+                    day,
+                    desk_id: c.desk_id,
+                    case_id: Some(&c.id),
+                    recipient_id: None,
+                    state: None,
+                    message_seq: None,
+                    envelope_hash: Some(&c.report.envelope_hash),
+                },
+            )?;
+            insert_message(tx, &c.id, c.desk_id, &c.report, day)?;
+            insert_state(tx, &c.id, c.desk_id, c.state, None, day)?;
+            Ok(index)
+        })
+    }
+
+    fn case_where(&self, filter: &str, key: &[u8]) -> Result<CaseRow> {
+        let sql =
+            format!("{CASE_COLUMNS} FROM cases c JOIN desks d ON d.id = c.desk_id WHERE {filter}");
+        self.conn
+            .prepare_cached(&sql)?
+            .query_row([key], case_row)
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The case whose handle hashes to `handle_hash` (one indexed lookup).
+    pub fn case_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseRow> {
+        self.case_where("c.handle_hash = ?1", handle_hash)
+    }
+
+    /// The case with this id.
+    pub fn case_by_id(&self, id: &[u8; 16]) -> Result<CaseRow> {
+        self.case_where("c.id = ?1", id)
+    }
+
+    /// Recipient ids a case was addressed to.
+    pub fn case_recipients(&self, id: &[u8; 16]) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT recipient_id FROM case_recipients WHERE case_id = ?1 ORDER BY recipient_id",
+        )?;
+        let rows = stmt.query_map([&id[..]], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every reader of a case: those it was sealed to when it opened, then
+    /// those it was shared with. Replies must be sealed to all of them.
+    pub fn case_readers(&self, id: &[u8; 16]) -> Result<Vec<String>> {
+        let mut out = self.case_recipients(id)?;
+        out.extend(self.case_shares(id)?.into_iter().map(|s| s.reader.id));
+        Ok(out)
+    }
+
+    /// Recipient ids the reporter left out of a case: never to be added.
+    pub fn case_excluded(&self, id: &[u8; 16]) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT recipient_id FROM case_excluded WHERE case_id = ?1 ORDER BY recipient_id",
+        )?;
+        let rows = stmt.query_map([&id[..]], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The cards of a case's recipients, as registered on its desk (also
+    /// those removed from the desk since).
+    pub fn case_recipient_rows(&self, id: &[u8; 16]) -> Result<Vec<RecipientRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, d.name, r.card, r.added_on, r.removed_on
+             FROM case_recipients cr
+             JOIN cases c ON c.id = cr.case_id
+             JOIN recipients r ON r.desk_id = c.desk_id AND r.id = cr.recipient_id
+             JOIN desks d ON d.id = c.desk_id
+             WHERE cr.case_id = ?1 ORDER BY r.id",
+        )?;
+        let rows = stmt.query_map([&id[..]], recipient_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A case's states in order.
+    pub fn timeline(&self, id: &[u8; 16]) -> Result<Vec<StateRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT state, on_day, recipient_id FROM events
+             WHERE case_id = ?1 AND kind = 'state-changed' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([&id[..]], |r| {
+            Ok(StateRow {
+                state: r.get(0)?,
+                on_day: r.get(1)?,
+                recipient_id: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records a state change by a recipient, with an optional note
+    /// message, in one transaction.
+    pub fn set_state(
+        &mut self,
+        case: &[u8; 16],
+        state: &str,
+        recipient_id: &str,
+        note: Option<&NewMessage<'_>>,
+        day: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let desk_id = case_desk(tx, case)?;
+            if let Some(m) = note {
+                insert_message(tx, case, desk_id, m, day)?;
+            }
+            insert_state(tx, case, desk_id, state, Some(recipient_id), day)
+        })
+    }
+
+    /// Erases a case's envelopes under the retention policy: the erasure is
+    /// logged first, then the messages go (their events and leaves stay).
+    /// Returns the case-erased leaf's index. `Erased` if it already was.
+    pub fn erase_case(&mut self, case: &[u8; 16], day: &str) -> Result<u64> {
+        self.write(|tx| {
+            let desk_id = case_desk(tx, case)?;
+            let index = log::append(
+                tx,
+                &log::NewEvent {
+                    kind: Kind::CaseErased,
+                    day,
+                    desk_id,
+                    case_id: Some(case),
+                    recipient_id: None,
+                    state: None,
+                    message_seq: None,
+                    envelope_hash: None,
+                },
+            )?;
+            tx.execute("DELETE FROM messages WHERE case_id = ?1", [&case[..]])?;
+            tx.execute("DELETE FROM case_shares WHERE case_id = ?1", [&case[..]])?;
+            Ok(index)
+        })
+    }
+
+    /// Cases the retention policy erases: resolved or closed (record-only
+    /// and bad-faith cases are records, kept), quiet since `cutoff` or
+    /// before, and not erased yet.
+    pub fn cases_to_erase(&self, cutoff: &str) -> Result<Vec<[u8; 16]>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id FROM cases c
+             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')
+               AND (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
+                    ORDER BY e.seq DESC LIMIT 1) IN ('resolved', 'closed')
+               AND (SELECT on_day FROM events e WHERE e.case_id = c.id
+                    ORDER BY e.seq DESC LIMIT 1) <= ?1",
+        )?;
+        let rows = stmt.query_map([cutoff], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for id in rows {
+            out.push(
+                <[u8; 16]>::try_from(id?.as_slice())
+                    .map_err(|_| StoreError::Invalid("case id is not 16 bytes"))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Cases addressed or shared to a recipient, newest first, each with
+    /// the desk through which they read it (the case's own, or the one they
+    /// were shared to).
+    pub fn inbox(&self, recipient_id: &str) -> Result<Vec<(CaseRow, String)>> {
+        let sql = format!(
+            "{CASE_COLUMNS}, d.name FROM case_recipients cr
+             JOIN cases c ON c.id = cr.case_id
+             JOIN desks d ON d.id = c.desk_id
+             WHERE cr.recipient_id = ?1
+             UNION ALL
+             {CASE_COLUMNS}, (SELECT name FROM desks WHERE id = s.desk_id) FROM case_shares s
+             JOIN cases c ON c.id = s.case_id
+             JOIN desks d ON d.id = c.desk_id
+             WHERE s.recipient_id = ?1
+             ORDER BY 6 DESC, 1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([recipient_id], |r| Ok((case_row(r)?, r.get(13)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// The columns [`case_row`] reads, over `cases c` joined with `desks d`:
+/// the state and dates are derived from the append-only event log.
+const CASE_COLUMNS: &str =
+    "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
+               (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
+                  ORDER BY e.seq DESC LIMIT 1),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
+                  AND e.kind IN ('message-posted', 'state-changed') ORDER BY e.seq DESC LIMIT 1),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.recipient_id IS NOT NULL
+                  AND e.kind IN ('message-posted', 'state-changed') ORDER BY e.seq LIMIT 1),
+               (SELECT count(*) FROM messages m WHERE m.case_id = c.id),
+               (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased'),
+               (SELECT seq - 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')";
+
+fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+    let id: Vec<u8> = r.get(0)?;
+    let id: [u8; 16] = id.as_slice().try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Blob,
+            "case id length".into(),
+        )
+    })?;
+    Ok(CaseRow {
+        id,
+        desk: r.get(1)?,
+        desk_id: r.get(2)?,
+        reporter_x25519: r.get(3)?,
+        reporter_ed25519: r.get(4)?,
+        opened_on: r.get(5)?,
+        state: r.get(6)?,
+        updated_on: r.get(7)?,
+        desk_updated_on: r.get(8)?,
+        desk_first_on: r.get(9)?,
+        message_count: get_u64(r, 10)?,
+        erased: match (
+            r.get::<_, Option<String>>(11)?,
+            r.get::<_, Option<i64>>(12)?,
+        ) {
+            (Some(on_day), Some(entry)) => Some(Erasure {
+                on_day,
+                entry: u64::try_from(entry)
+                    .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(12, entry))?,
+            }),
+            _ => None,
+        },
+    })
+}
+
+fn insert_state(
+    tx: &rusqlite::Transaction<'_>,
+    case: &[u8; 16],
+    desk_id: i64,
+    state: &str,
+    recipient_id: Option<&str>,
+    day: &str,
+) -> Result<()> {
+    log::append(
+        tx,
+        &log::NewEvent {
+            kind: Kind::StateChanged,
+            day,
+            desk_id,
+            case_id: Some(case),
+            recipient_id,
+            state: Some(state),
+            message_seq: None,
+            envelope_hash: None,
+        },
+    )?;
+    Ok(())
+}

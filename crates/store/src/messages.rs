@@ -1,0 +1,119 @@
+//! Messages (`messages`): a case's thread, one envelope per message, each
+//! appended only at the next position and logged with its hash.
+
+use rusqlite::params;
+use sotto_tlog::leaf::Kind;
+
+use crate::{case_desk, get_u64, log, Result, Store, StoreError};
+
+/// A message to insert.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Position in the thread; must be the next one.
+    pub seq: u64,
+    /// `reporter` or `desk`.
+    pub direction: &'a str,
+    /// Author recipient id for desk messages.
+    pub author: Option<&'a str>,
+    /// The age file.
+    pub envelope: &'a [u8],
+    /// Its SHA-256, for the event log.
+    pub envelope_hash: [u8; 32],
+    /// 64 bytes.
+    pub signature: &'a [u8],
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// Position in the thread.
+    pub seq: u64,
+    /// `reporter` or `desk`.
+    pub direction: String,
+    /// Author recipient id for desk messages.
+    pub author: Option<String>,
+    /// The age file.
+    pub envelope: Vec<u8>,
+    /// 64 bytes.
+    pub signature: Vec<u8>,
+    /// Day posted.
+    pub posted_on: String,
+}
+
+impl Store {
+    /// A case's messages in thread order.
+    pub fn messages(&self, id: &[u8; 16]) -> Result<Vec<MessageRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, direction, author, envelope, signature, posted_on
+             FROM messages WHERE case_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([&id[..]], |r| {
+            Ok(MessageRow {
+                seq: get_u64(r, 0)?,
+                direction: r.get(1)?,
+                author: r.get(2)?,
+                envelope: r.get(3)?,
+                signature: r.get(4)?,
+                posted_on: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Appends a message. `Conflict` if `seq` is not the next in the thread
+    /// (someone else posted first, or a replay).
+    pub fn insert_message(&mut self, case: &[u8; 16], m: &NewMessage<'_>, day: &str) -> Result<()> {
+        self.write(|tx| {
+            let desk_id = case_desk(tx, case)?;
+            insert_message(tx, case, desk_id, m, day)
+        })
+    }
+}
+
+pub(crate) fn insert_message(
+    tx: &rusqlite::Transaction<'_>,
+    case: &[u8; 16],
+    desk_id: i64,
+    m: &NewMessage<'_>,
+    day: &str,
+) -> Result<()> {
+    let next: u64 = tx.query_row(
+        "SELECT count(*) FROM messages WHERE case_id = ?1",
+        [&case[..]],
+        |r| get_u64(r, 0),
+    )?;
+    if m.seq != next {
+        return Err(StoreError::Conflict(
+            "the thread has moved on: fetch it and sign again",
+        ));
+    }
+    let seq =
+        i64::try_from(m.seq).map_err(|_| StoreError::Conflict("sequence number out of range"))?;
+    tx.execute(
+        "INSERT INTO messages (case_id, seq, direction, author, envelope, signature, posted_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            &case[..],
+            seq,
+            m.direction,
+            m.author,
+            m.envelope,
+            m.signature,
+            day
+        ],
+    )?;
+    log::append(
+        tx,
+        &log::NewEvent {
+            kind: Kind::MessagePosted,
+            day,
+            desk_id,
+            case_id: Some(case),
+            recipient_id: m.author,
+            state: None,
+            message_seq: Some(m.seq),
+            envelope_hash: Some(&m.envelope_hash),
+        },
+    )?;
+    Ok(())
+}
