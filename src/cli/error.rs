@@ -110,3 +110,34 @@ impl From<crate::startup::StartError> for CliError {
         CliError::io(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_refusal_keeps_the_api_error_code() {
+        let e = CliError::from(ClientError::Server {
+            status: 404,
+            code: "unknown_case".into(),
+            message: "no case has this handle".into(),
+        });
+        assert_eq!(e.code(), "unknown_case");
+        assert!(e.message().contains("the server refused"), "{e:?}");
+    }
+
+    #[test]
+    fn every_client_side_failure_has_a_documented_code() {
+        for e in [
+            ClientError::Network("down".into()),
+            ClientError::Protocol("odd".into()),
+            ClientError::Usage("no".into()),
+            ClientError::Crypto("bad".into()),
+        ] {
+            let e = CliError::from(e);
+            assert!(CODES.contains(&e.code()), "{e:?}");
+        }
+        let io = CliError::from(std::io::Error::other("disk full"));
+        assert_eq!(io.code(), "io");
+    }
+}
