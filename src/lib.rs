@@ -10,7 +10,9 @@
 //! - [`telemetry`]: logging that never records who or when.
 //! - [`tlog`]: the transparency log's key, batched checkpoints and receipts.
 //! - [`client`]: the HTTP client and the reporter's and desk's operations.
-//! - [`cli`]: the command line, one subcommand per role.
+//! - [`web`]: the reporter's web pages, with and without JavaScript.
+//! - [`cli`]: the command line, one subcommand per role; its output ends
+//!   quietly on a closed pipe, and its errors are JSON with `--json`.
 
 #![forbid(unsafe_code)]
 

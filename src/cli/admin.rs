@@ -156,6 +156,13 @@ pub struct SetDeadlinesArgs {
     reset: bool,
 }
 
+impl AdminCommand {
+    /// Whether `--json` was asked for.
+    pub fn json(&self) -> bool {
+        matches!(self, AdminCommand::ListRecipients(a) if a.json)
+    }
+}
+
 /// Runs an operator command.
 pub fn run(cmd: AdminCommand) -> CliResult {
     match cmd {
@@ -175,12 +182,12 @@ fn backup_recipient(s: &str) -> Result<Recipient, CliError> {
     let s = s.trim();
     // Never echo it: a secret key in argv is exposed already.
     if s.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
-        return Err(CliError(
+        return Err(CliError::usage(
             "--recipient: that is a secret key; give its recipient (age1…, which age-keygen -y prints) and keep the secret key off this machine".into(),
         ));
     }
     Recipient::parse(s).map_err(|_| {
-        CliError(
+        CliError::usage(
             "--recipient: not an age X25519 recipient (age1…, as age-keygen prints it; plugin and post-quantum recipients are not supported)".into(),
         )
     })
@@ -189,7 +196,7 @@ fn backup_recipient(s: &str) -> Result<Recipient, CliError> {
 fn backup(a: BackupArgs) -> CliResult {
     let recipient = backup_recipient(&a.recipient)?;
     let taken = crate::backup::take(&a.data.data_dir, &a.to, &recipient, super::today())?;
-    println!(
+    outln!(
         "Backed up {}, a log of {} and {} on {} to {}, sealed to {recipient}: copy it off this machine.",
         count(taken.cases, "case"),
         count(taken.log_size, "entry"),
@@ -213,7 +220,7 @@ fn restore(a: RestoreArgs) -> CliResult {
     } else {
         String::new()
     };
-    println!(
+    outln!(
         "Restored the backup of {} into {}: {}, a log of {} ({published}), {}; the database passed its checks{older}. Start the server with --data {}.",
         r.day,
         a.data_dir.display(),
@@ -238,20 +245,20 @@ fn count(n: u64, one: &str) -> String {
 
 fn import_resources(a: ImportArgs) -> CliResult {
     let text = std::fs::read_to_string(&a.file)
-        .map_err(|e| CliError(format!("{}: {e}", a.file.display())))?;
+        .map_err(|e| CliError::io(format!("{}: {e}", a.file.display())))?;
     let directory = sotto_wire::resources::Directory::parse(&text)
-        .map_err(|e| CliError(format!("{}: {e}", a.file.display())))?;
+        .map_err(|e| CliError::io(format!("{}: {e}", a.file.display())))?;
     let store = open(&a.data)?;
     let desk = store.desk_by_name(&a.desk).map_err(|e| match e {
         sotto_store::StoreError::NotFound => {
-            CliError(format!("there is no desk named {:?}", a.desk))
+            CliError::usage(format!("there is no desk named {:?}", a.desk))
         }
         other => other.into(),
     })?;
     let path = crate::datadir::resources_path(&a.data.data_dir, desk.id);
     crate::datadir::write_public(&path, &serde_json::to_vec_pretty(&directory)?)
-        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-    println!(
+        .map_err(|e| CliError::io(format!("{}: {e}", path.display())))?;
+    outln!(
         "Published {} entries for desk {}. Reporters download the whole directory and filter it on their own device.",
         directory.entries.len(),
         desk.name
@@ -274,7 +281,7 @@ fn open(data: &Data) -> Result<Store, CliError> {
 
 fn desk(store: &Store, name: &str) -> Result<sotto_store::Desk, CliError> {
     store.desk_by_name(name).map_err(|e| match e {
-        sotto_store::StoreError::NotFound => CliError(format!(
+        sotto_store::StoreError::NotFound => CliError::usage(format!(
             "no desk named {name:?}; create it with sotto admin add-desk"
         )),
         other => other.into(),
@@ -282,21 +289,22 @@ fn desk(store: &Store, name: &str) -> Result<sotto_store::Desk, CliError> {
 }
 
 fn add_recipient(a: AddRecipientArgs) -> CliResult {
-    let card = RecipientCard::parse(&a.card).map_err(|e| CliError(format!("--card: {e}")))?;
+    let card =
+        RecipientCard::parse(&a.card).map_err(|e| CliError::usage(format!("--card: {e}")))?;
     let mut store = open(&a.data)?;
     let d = desk(&store, &a.desk)?;
     let fp = card.fingerprint();
     store
         .insert_recipient(d.id, &fp.id(), &card.to_string(), &today())
         .map_err(|e| match e {
-            sotto_store::StoreError::Conflict(_) => CliError(format!(
+            sotto_store::StoreError::Conflict(_) => CliError::usage(format!(
                 "{} is already a recipient of desk {}",
                 card.name, d.name
             )),
             other => other.into(),
         })?;
-    println!("Added {} ({fp}) to desk {}.", card.name, d.name);
-    println!("Reporters will see this name and fingerprint before they submit; read the fingerprint to them if asked.");
+    outln!("Added {} ({fp}) to desk {}.", card.name, d.name);
+    outln!("Reporters will see this name and fingerprint before they submit; read the fingerprint to them if asked.");
     Ok(())
 }
 
@@ -316,21 +324,22 @@ fn remove_recipient(a: RemoveRecipientArgs) -> CliResult {
     let r = match found.as_slice() {
         [one] => *one,
         [] => {
-            return Err(CliError(format!(
+            return Err(CliError::usage(format!(
                 "no active recipient of desk {} matches {:?}",
                 d.name, a.recipient
             )))
         }
         _ => {
-            return Err(CliError(
+            return Err(CliError::usage(
                 "several recipients match; use the fingerprint".into(),
             ))
         }
     };
     store.remove_recipient(d.id, &r.id, &today())?;
-    println!(
+    outln!(
         "Removed {} from desk {}: they receive no new reports.",
-        r.id, d.name
+        r.id,
+        d.name
     );
     Ok(())
 }
@@ -374,7 +383,7 @@ fn list(a: ListArgs) -> CliResult {
         return print_json(&rows);
     }
     for d in store.desks()? {
-        println!(
+        outln!(
             "Desk {}{}",
             d.name,
             if d.description.is_empty() {
@@ -384,21 +393,23 @@ fn list(a: ListArgs) -> CliResult {
             }
         );
         if let Some(x) = store.desk_deadlines(d.id)? {
-            println!(
+            outln!(
                 "  deadlines: acknowledge {} days, update every {} days, feedback {} months",
-                x.acknowledge_days, x.update_days, x.feedback_months
+                x.acknowledge_days,
+                x.update_days,
+                x.feedback_months
             );
         }
         let mine: Vec<_> = rows.iter().filter(|r| r.desk == d.name).collect();
         if mine.is_empty() {
-            println!("  (no recipients: reports cannot be sent here yet)");
+            outln!("  (no recipients: reports cannot be sent here yet)");
         }
         for r in mine {
             let status = match &r.removed_on {
                 Some(day) => format!("removed {day}"),
                 None => format!("since {}", r.added_on),
             };
-            println!("  {:<24}  {}  {}", r.name, r.fingerprint, status);
+            outln!("  {:<24}  {}  {}", r.name, r.fingerprint, status);
         }
     }
     Ok(())
@@ -417,14 +428,14 @@ fn set_deadlines(a: SetDeadlinesArgs) -> CliResult {
     let d = desk(&store, &a.desk)?;
     if a.reset {
         store.clear_desk_deadlines(d.id)?;
-        println!(
+        outln!(
             "Desk {} works to the server's default deadlines again.",
             d.name
         );
         return Ok(());
     }
     if a.acknowledge_days.is_none() && a.update_days.is_none() && a.feedback_months.is_none() {
-        return Err(CliError(
+        return Err(CliError::usage(
             "give --acknowledge-days, --update-days or --feedback-months (or --reset)".into(),
         ));
     }
@@ -444,36 +455,39 @@ fn set_deadlines(a: SetDeadlinesArgs) -> CliResult {
         )),
     };
     store.set_desk_deadlines(d.id, &new).map_err(|e| match e {
-        sotto_store::StoreError::Sqlite(_) => CliError(
+        sotto_store::StoreError::Sqlite(_) => CliError::usage(
             "deadlines out of range: days 1 to 90, months 1 to 12 (check SOTTO_* defaults)".into(),
         ),
         other => other.into(),
     })?;
-    println!(
+    outln!(
         "Desk {}: acknowledge within {} days, update the reporter every {} days, feedback within {} months. Open cases follow the new deadlines from now on.",
         d.name, new.acknowledge_days, new.update_days, new.feedback_months
     );
     if new.acknowledge_days > 7 || new.feedback_months > 3 {
-        println!("Note: longer than the EU Whistleblower Directive's 7 days and 3 months.");
+        outln!("Note: longer than the EU Whistleblower Directive's 7 days and 3 months.");
     }
     Ok(())
 }
 
 fn add_desk(a: AddDeskArgs) -> CliResult {
-    DisplayName::parse(&a.name)
-        .map_err(|_| CliError("--name: a desk name is 1 to 64 printable characters".into()))?;
+    DisplayName::parse(&a.name).map_err(|_| {
+        CliError::usage("--name: a desk name is 1 to 64 printable characters".into())
+    })?;
     if a.description.chars().count() > 280 {
-        return Err(CliError("--description: at most 280 characters".into()));
+        return Err(CliError::usage(
+            "--description: at most 280 characters".into(),
+        ));
     }
     let mut store = open(&a.data)?;
     let d = store
         .insert_desk(&a.name, &a.description, &today())
         .map_err(|e| match e {
             sotto_store::StoreError::Conflict(_) => {
-                CliError(format!("a desk named {:?} exists already", a.name))
+                CliError::usage(format!("a desk named {:?} exists already", a.name))
             }
             other => other.into(),
         })?;
-    println!("Created desk {}.", d.name);
+    outln!("Created desk {}.", d.name);
     Ok(())
 }

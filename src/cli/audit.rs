@@ -60,6 +60,16 @@ pub struct DbArgs {
     json: bool,
 }
 
+impl AuditCommand {
+    /// Whether `--json` was asked for.
+    pub fn json(&self) -> bool {
+        match self {
+            AuditCommand::Log(a) => a.json,
+            AuditCommand::Db(a) => a.json,
+        }
+    }
+}
+
 /// Runs an auditor command.
 pub fn run(cmd: AuditCommand) -> CliResult {
     match cmd {
@@ -80,25 +90,26 @@ struct AuditState {
 fn load_state(path: &Path) -> Result<Option<AuditState>, CliError> {
     match std::fs::read(path) {
         Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
-            CliError(format!(
+            CliError::usage(format!(
                 "{}: not a sotto audit state file ({e})",
                 path.display()
             ))
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CliError(format!("{}: {e}", path.display()))),
+        Err(e) => Err(CliError::io(format!("{}: {e}", path.display()))),
     }
 }
 
 fn save_state(path: &Path, state: &AuditState) -> Result<(), CliError> {
     let json = serde_json::to_vec_pretty(state)?;
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, json).map_err(|e| CliError(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| CliError(format!("{}: {e}", path.display())))
+    std::fs::write(&tmp, json).map_err(|e| CliError::io(format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| CliError::io(format!("{}: {e}", path.display())))
 }
 
 fn parse_key(k: &str) -> Result<NoteVerifier, CliError> {
-    NoteVerifier::parse(k).map_err(|e| CliError(format!("--key: {e} (expected name+id+base64)")))
+    NoteVerifier::parse(k)
+        .map_err(|e| CliError::usage(format!("--key: {e} (expected name+id+base64)")))
 }
 
 #[derive(Serialize)]
@@ -121,7 +132,7 @@ fn audit_log(a: LogArgs) -> CliResult {
     let saved = load_state(&a.state)?;
     if let Some(s) = &saved {
         if s.server.trim_end_matches('/') != a.reach.server.trim_end_matches('/') {
-            return Err(CliError(format!(
+            return Err(CliError::usage(format!(
                 "{} is the state of an audit of {}, not of {}",
                 a.state.display(),
                 s.server,
@@ -138,8 +149,8 @@ fn audit_log(a: LogArgs) -> CliResult {
     let info = api.log_info()?;
     let fresh =
         sotto_tlog::Replay::with_desks(info.acknowledge_days, info.desk_acknowledge_days.clone());
-    let followed =
-        log::follow(&api, &v, from, fresh).map_err(|e| CliError(format!("INCONSISTENT: {e}")))?;
+    let followed = log::follow(&api, &v, from, fresh)
+        .map_err(|e| CliError::new("findings", format!("INCONSISTENT: {e}")))?;
     let mut findings = followed.problems.clone();
     let replay = &followed.state.replay;
 
@@ -207,59 +218,62 @@ fn audit_log(a: LogArgs) -> CliResult {
     if findings.is_empty() {
         Ok(())
     } else {
-        Err(CliError(format!("{} finding(s)", findings.len())))
+        Err(CliError::new(
+            "findings",
+            format!("{} finding(s)", findings.len()),
+        ))
     }
 }
 
 fn print_log_report(r: &LogReport<'_>) {
-    println!("Log {} at {}", r.origin, r.server);
+    outln!("Log {} at {}", r.origin, r.server);
     match r.key_source {
-        "trusted-on-first-use" => println!(
+        "trusted-on-first-use" => outln!(
             "Key {} (announced by the server and trusted on this first run: compare it with the one your community published)",
             r.key
         ),
-        _ => println!("Key {}", r.key),
+        _ => outln!("Key {}", r.key),
     }
     match r.previous_size {
-        Some(p) => println!(
+        Some(p) => outln!(
             "Checkpoint of {} entries verified: it extends the saved checkpoint of {p} entries; {} new entries checked.",
             r.size, r.new_entries
         ),
-        None => println!(
+        None => outln!(
             "Checkpoint of {} entries verified; all {} entries checked.",
             r.size, r.size
         ),
     }
-    println!();
-    println!("Events by kind and month:");
+    outln!();
+    outln!("Events by kind and month:");
     let months: BTreeSet<&String> = r.kinds.values().flat_map(|m| m.keys()).collect();
-    print!("  {:<18}", "");
+    out!("  {:<18}", "");
     for m in &months {
-        print!(" {m:>8}");
+        out!(" {m:>8}");
     }
-    println!();
+    outln!();
     for (kind, per) in r.kinds {
-        print!("  {kind:<18}");
+        out!("  {kind:<18}");
         for m in &months {
-            print!(" {:>8}", per.get(*m).copied().unwrap_or(0));
+            out!(" {:>8}", per.get(*m).copied().unwrap_or(0));
         }
-        println!();
+        outln!();
     }
-    println!();
-    println!("Figures by month (reports received; acknowledged in time / late; resolved; record only; bad faith):");
+    outln!();
+    outln!("Figures by month (reports received; acknowledged in time / late; resolved; record only; bad faith):");
     for (m, f) in r.months {
-        println!(
+        outln!(
             "  {m}  received {:>4}  in time {:>4}  late {:>4}  resolved {:>4}  record only {:>4}  bad faith {:>4}",
             f.received, f.acknowledged_in_time, f.acknowledged_late, f.resolved, f.record_only, f.bad_faith
         );
     }
-    println!();
+    outln!();
     if r.findings.is_empty() {
-        println!("No findings.");
+        outln!("No findings.");
     } else {
-        println!("Findings:");
+        outln!("Findings:");
         for f in r.findings {
-            println!("  - {f}");
+            outln!("  - {f}");
         }
     }
 }
@@ -267,15 +281,15 @@ fn print_log_report(r: &LogReport<'_>) {
 fn audit_db(a: DbArgs) -> CliResult {
     let key = a.log_key.as_deref().map(parse_key).transpose()?;
     let report = sotto_store::audit::audit(&a.path, key.as_ref())
-        .map_err(|e| CliError(format!("{}: {e}", a.path.display())))?;
+        .map_err(|e| CliError::io(format!("{}: {e}", a.path.display())))?;
     if a.json {
         print_json(&report)?;
     } else {
-        println!("Database {}", a.path.display());
+        outln!("Database {}", a.path.display());
         for (table, n) in &report.rows {
-            println!("  {table:<16} {n:>8} rows");
+            outln!("  {table:<16} {n:>8} rows");
         }
-        println!(
+        outln!(
             "Log: {} entries; latest checkpoint {}.",
             report.log_size,
             report
@@ -283,23 +297,26 @@ fn audit_db(a: DbArgs) -> CliResult {
                 .map_or("none".to_owned(), |s| format!("covers {s}"))
         );
         if !report.signatures_checked {
-            println!("Checkpoint signatures were not checked: give --log-key to check them.");
+            outln!("Checkpoint signatures were not checked: give --log-key to check them.");
         }
-        println!();
+        outln!();
         if report.findings.is_empty() {
-            println!("No findings: the schema is the documented one, every value has its documented shape, nothing looks identifying, and the history is the one the log signed.");
+            outln!("No findings: the schema is the documented one, every value has its documented shape, nothing looks identifying, and the history is the one the log signed.");
         } else {
-            println!("{} finding(s):", report.findings.len());
+            outln!("{} finding(s):", report.findings.len());
             for f in &report.findings {
-                println!();
-                println!("[{}] {}: {}", f.check, f.place, f.found);
-                println!("    Why it matters: {}", f.why);
+                outln!();
+                outln!("[{}] {}: {}", f.check, f.place, f.found);
+                outln!("    Why it matters: {}", f.why);
             }
         }
     }
     if report.findings.is_empty() {
         Ok(())
     } else {
-        Err(CliError(format!("{} finding(s)", report.findings.len())))
+        Err(CliError::new(
+            "findings",
+            format!("{} finding(s)", report.findings.len()),
+        ))
     }
 }

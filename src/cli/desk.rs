@@ -1,210 +1,34 @@
-//! `sotto desk …`: for ombudspersons.
+//! `sotto desk …`: for ombudspersons. The commands; their arguments are in
+//! [`args`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::{Args, Subcommand};
 use serde::Serialize;
 use sotto_envelope::keys::{DeskIdentity, DisplayName};
 use sotto_wire::CaseState;
 
-use super::report::{message_json, print_thread};
-use super::{connect, print_json, read_attachments, read_stdin_text, CliError, CliResult};
+use super::prompt::{edit, read_stdin_text};
+use super::thread::{message_json, print_thread, shared_json};
+use super::{connect, print_json, read_attachments, CliError, CliResult};
 use crate::client::desk::{self, LogCheck};
 use crate::client::stats::CaseFacts as StatsCase;
 use crate::client::templates::{self, Templates};
 use crate::datadir::write_new_secret;
 
-/// Ombudsperson commands.
-#[derive(Debug, Subcommand)]
-pub enum DeskCommand {
-    /// Make a new identity file (mode 0600) and print your recipient card.
-    Keygen(KeygenArgs),
-    /// Print the recipient card of an identity file.
-    Card(IdentityArg),
-    /// List the cases addressed to you.
-    Inbox(InboxArgs),
-    /// Read a case: the thread, decrypted and verified.
-    Show(ShowArgs),
-    /// Reply on a case (text on stdin).
-    Reply(ReplyArgs),
-    /// Change a case's state, optionally with a note (text on stdin with --note).
-    SetState(SetStateArgs),
-    /// Hand a case on to another recipient or desk: its thread, re-encrypted
-    /// here to them.
-    Share(ShareArgs),
-    /// List the response templates, or print one.
-    Templates(TemplatesArgs),
-    /// De-identified statistics of your cases (cells under 5 left out).
-    Stats(StatsArgs),
-}
+pub mod args;
 
-#[derive(Debug, Args)]
-pub struct StatsArgs {
-    #[command(flatten)]
-    conn: Conn,
-    /// Count cases opened on or after this day (YYYY-MM-DD).
-    #[arg(long, value_name = "DAY", value_parser = day_arg)]
-    from: Option<sotto_wire::Day>,
-    /// Count cases opened on or before this day (YYYY-MM-DD).
-    #[arg(long, value_name = "DAY", value_parser = day_arg)]
-    to: Option<sotto_wire::Day>,
-    /// csv or json.
-    #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "json"])]
-    format: String,
-    /// With csv: the counts (cells) or the time to acknowledge by month.
-    #[arg(long, value_name = "TABLE", default_value = "cells", value_parser = ["cells", "acknowledge"])]
-    table: String,
-}
-
-fn day_arg(s: &str) -> Result<sotto_wire::Day, String> {
-    sotto_wire::Day::parse(s).ok_or_else(|| "not a day: use YYYY-MM-DD".into())
-}
-
-#[derive(Debug, Args)]
-pub struct KeygenArgs {
-    /// Your name as reporters will see it.
-    #[arg(long)]
-    name: String,
-    /// Where to write the identity file (refuses to overwrite).
-    #[arg(long, value_name = "FILE")]
-    identity: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct IdentityArg {
-    /// Your identity file.
-    #[arg(long, env = "SOTTO_IDENTITY", value_name = "FILE")]
-    identity: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct Conn {
-    #[command(flatten)]
-    reach: super::Reach,
-    /// The transparency log's key as your community published it
-    /// (origin+id+base64). Without it, the key the server announces is used.
-    #[arg(long, env = "SOTTO_LOG_KEY", value_name = "VKEY")]
-    log_key: Option<String>,
-    /// Your identity file.
-    #[arg(long, env = "SOTTO_IDENTITY", value_name = "FILE")]
-    identity: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct InboxArgs {
-    #[command(flatten)]
-    conn: Conn,
-    /// Print JSON: a list of objects, each with a `case` field.
-    #[arg(long)]
-    json: bool,
-    /// Group near-duplicate reports (a brigade of reworded copies) into one
-    /// line with a count; compared after decryption, on this machine.
-    #[arg(long)]
-    group: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// The case id.
-    case: String,
-    #[command(flatten)]
-    conn: Conn,
-    /// Save the thread's attachments into this folder (safe names, never overwriting).
-    #[arg(long, value_name = "DIR")]
-    save_attachments: Option<PathBuf>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ReplyArgs {
-    /// The case id (or its first characters, as the inbox shows them).
-    case: String,
-    #[command(flatten)]
-    conn: Conn,
-    /// A file to attach. Repeatable.
-    #[arg(long, value_name = "PATH")]
-    attach: Vec<PathBuf>,
-    #[command(flatten)]
-    template: TemplateArgs,
-}
-
-/// Writing from a template instead of standard input.
-#[derive(Debug, Args)]
-pub struct TemplateArgs {
-    /// Start from this response template (see `sotto desk templates`),
-    /// opened in $VISUAL or $EDITOR to edit before sending.
-    #[arg(long, value_name = "NAME")]
-    template: Option<String>,
-    /// The template's language [default: the language the reporter wrote
-    /// in, else English].
-    #[arg(long, value_name = "TAG", requires = "template")]
-    lang: Option<String>,
-    /// Send the template as it is, without opening an editor (for scripts).
-    #[arg(long, requires = "template")]
-    yes: bool,
-    /// Your desk's own templates, `LANG/NAME.md`, overriding or adding to
-    /// the shipped ones.
-    #[arg(long, env = "SOTTO_TEMPLATES", value_name = "DIR")]
-    templates: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct TemplatesArgs {
-    /// Your desk's own templates, `LANG/NAME.md`.
-    #[arg(long, env = "SOTTO_TEMPLATES", value_name = "DIR")]
-    templates: Option<PathBuf>,
-    /// Print this template (in `--lang`, default English) instead of the list.
-    #[arg(long, value_name = "NAME")]
-    show: Option<String>,
-    /// The language of `--show`.
-    #[arg(long, value_name = "TAG", default_value = "en")]
-    lang: String,
-}
-
-#[derive(Debug, Args)]
-pub struct SetStateArgs {
-    /// The case id.
-    case: String,
-    /// received, acknowledged, in-review, needs-info, resolved, closed, record-only or bad-faith.
-    state: String,
-    #[command(flatten)]
-    conn: Conn,
-    /// Read a note to the reporter from stdin and send it with the change.
-    #[arg(long, conflicts_with = "template")]
-    note: bool,
-    #[command(flatten)]
-    template: TemplateArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ShareArgs {
-    /// The case id.
-    case: String,
-    #[command(flatten)]
-    conn: Conn,
-    /// The recipient card of whom to share with (a line `sotto desk card`
-    /// printed; they must be a recipient of a desk of this server).
-    #[arg(long)]
-    card: String,
-    /// The desk they read for, when they are on several.
-    #[arg(long)]
-    desk: Option<String>,
-    /// A word to them: why you share it.
-    #[arg(long, default_value = "")]
-    note: String,
-    /// Leave the files out (their names stay), when the thread is too large.
-    #[arg(long)]
-    without_attachments: bool,
-}
+pub use args::DeskCommand;
+use args::{
+    InboxArgs, KeygenArgs, ReplyArgs, SetStateArgs, ShareArgs, ShowArgs, StatsArgs, TemplateArgs,
+    TemplatesArgs,
+};
 
 /// Runs an ombudsperson command.
 pub fn run(cmd: DeskCommand) -> CliResult {
     match cmd {
         DeskCommand::Keygen(a) => keygen(a),
         DeskCommand::Card(a) => {
-            println!("{}", load_identity(&a.identity)?.card());
+            outln!("{}", load_identity(&a.identity)?.card());
             Ok(())
         }
         DeskCommand::Inbox(a) => inbox(a),
@@ -219,7 +43,7 @@ pub fn run(cmd: DeskCommand) -> CliResult {
 
 fn share(a: ShareArgs) -> CliResult {
     let card = sotto_envelope::keys::RecipientCard::parse(a.card.trim())
-        .map_err(|e| CliError(format!("--card: {e}")))?;
+        .map_err(|e| CliError::usage(format!("--card: {e}")))?;
     let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
     let me = load_identity(&a.conn.identity)?;
     let case = resolve_case(&api, &me, &a.case)?;
@@ -232,7 +56,7 @@ fn share(a: ShareArgs) -> CliResult {
         &a.note,
         !a.without_attachments,
     )?;
-    println!(
+    outln!(
         "Shared case {} with {} ({}): they can read the thread so far and answer from now on. Logged as entry {}; the reporter sees it.",
         done.case,
         super::printable(card.name.as_str()),
@@ -245,26 +69,28 @@ fn share(a: ShareArgs) -> CliResult {
 /// Reads an identity file.
 pub fn load_identity(path: &Path) -> Result<DeskIdentity, CliError> {
     let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?,
+        std::fs::read_to_string(path)
+            .map_err(|e| CliError::io(format!("{}: {e}", path.display())))?,
     );
-    DeskIdentity::from_file(&text, None).map_err(|e| CliError(format!("{}: {e}", path.display())))
+    DeskIdentity::from_file(&text, None)
+        .map_err(|e| CliError::io(format!("{}: {e}", path.display())))
 }
 
 fn keygen(a: KeygenArgs) -> CliResult {
-    let name = DisplayName::parse(&a.name).map_err(|e| CliError(format!("--name: {e}")))?;
+    let name = DisplayName::parse(&a.name).map_err(|e| CliError::usage(format!("--name: {e}")))?;
     let id = DeskIdentity::generate(name);
     write_new_secret(&a.identity, id.to_file().as_bytes()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError(format!(
+            CliError::usage(format!(
                 "{} exists already; not overwriting an identity",
                 a.identity.display()
             ))
         } else {
-            CliError(format!("{}: {e}", a.identity.display()))
+            CliError::io(format!("{}: {e}", a.identity.display()))
         }
     })?;
     let card = id.card();
-    println!("{card}");
+    outln!("{card}");
     eprintln!(
         "Wrote {} (keep it secret, back it up). Fingerprint: {}",
         a.identity.display(),
@@ -335,12 +161,18 @@ fn inbox(a: InboxArgs) -> CliResult {
         return print_json(&rows);
     }
     if cases.is_empty() {
-        println!("No cases addressed to you.");
+        outln!("No cases addressed to you.");
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<8}  {:<12}  {:>4}  {:<6}  {:<16}  {:<5}  {:<16}  REPORT",
-        "CASE", "STATE", "AGE", "URGENT", "CATEGORY", "LANG", "NEXT DEADLINE"
+        "CASE",
+        "STATE",
+        "AGE",
+        "URGENT",
+        "CATEGORY",
+        "LANG",
+        "NEXT DEADLINE"
     );
     let groups = if a.group {
         similar_groups(&cases)
@@ -367,7 +199,7 @@ fn inbox(a: InboxArgs) -> CliResult {
             (None, None) => "(cannot be read: see sotto desk show)".to_owned(),
             (None, Some(_)) => super::printable(&t.first_line(60)),
         };
-        println!(
+        outln!(
             "{:<8}  {:<12}  {:>3}d  {:<6}  {:<16}  {:<5}  {:<16}  {}",
             t.entry.case.get(..8).unwrap_or(&t.entry.case),
             t.entry.state.as_str(),
@@ -387,7 +219,7 @@ fn inbox(a: InboxArgs) -> CliResult {
                 .iter()
                 .map(|&i| cases[i].entry.case.get(..8).unwrap_or(""))
                 .collect();
-            println!(
+            outln!(
                 "          ↳ {} similar reports in all; also: {}",
                 group.len(),
                 others.join(" ")
@@ -439,7 +271,7 @@ fn show(a: ShowArgs) -> CliResult {
             next_update_due: c.next_update_due,
             feedback_due: c.feedback_due,
             recipients: view.recipients.iter().map(|r| r.name.to_string()).collect(),
-            shared: super::report::shared_json(&view.shared),
+            shared: shared_json(&view.shared),
             warnings: &view.warnings,
             messages: view.messages.iter().map(message_json).collect(),
             erased: c.erased,
@@ -455,23 +287,25 @@ fn show(a: ShowArgs) -> CliResult {
             },
         });
     }
-    println!("Case {} at desk {}", c.case, c.desk);
-    println!(
+    outln!("Case {} at desk {}", c.case, c.desk);
+    outln!(
         "State: {} · opened {} · last activity {}",
-        c.state, c.opened, c.updated
+        c.state,
+        c.opened,
+        c.updated
     );
     let today = super::today();
     let late = |d: sotto_wire::Day| if d < today { " (LATE)" } else { "" };
     if let Some(due) = c.next_update_due {
-        println!("Next update to the reporter due by {due}{}", late(due));
+        outln!("Next update to the reporter due by {due}{}", late(due));
     }
     if let Some(due) = c.feedback_due {
-        println!(
+        outln!(
             "Feedback on what was done due by {due}{} (close the case, or tell the reporter)",
             late(due)
         );
     }
-    println!(
+    outln!(
         "Readers chosen by the reporter: {}",
         view.recipients
             .iter()
@@ -480,7 +314,7 @@ fn show(a: ShowArgs) -> CliResult {
             .join(", ")
     );
     for s in &view.shared {
-        println!(
+        outln!(
             "Shared on {} by {} with {} ({}, desk {})",
             s.on,
             s.by.as_deref()
@@ -491,10 +325,10 @@ fn show(a: ShowArgs) -> CliResult {
         );
     }
     match &view.log {
-        LogCheck::Verified { entry, size } => println!(
+        LogCheck::Verified { entry, size } => outln!(
             "Log: the opening is entry {entry} of the public log, as shown here (checked against its checkpoint of {size} entries)"
         ),
-        LogCheck::NotYetPublished { entry, published } => println!(
+        LogCheck::NotYetPublished { entry, published } => outln!(
             "Log: the opening is entry {entry}; the public log's latest checkpoint ({published} entries) does not cover it yet"
         ),
         LogCheck::Failed | LogCheck::NotChecked => {}
@@ -503,12 +337,13 @@ fn show(a: ShowArgs) -> CliResult {
         eprintln!("WARNING: {w}");
     }
     if let Some(e) = c.erased {
-        println!(
+        outln!(
             "Erased on {} under the retention policy (log entry {}): the messages are gone.",
-            e.on, e.entry
+            e.on,
+            e.entry
         );
     }
-    println!();
+    outln!();
     let refused = print_thread(&view.messages, false, a.save_attachments.as_ref())?;
     if refused > 0 {
         eprintln!("WARNING: {refused} message(s) failed their checks and are not shown.");
@@ -525,13 +360,13 @@ fn reply(a: ReplyArgs) -> CliResult {
         None => read_stdin_text("reply")?,
     };
     let posted = desk::reply(&api, &me, &case, &text, read_attachments(&a.attach)?)?;
-    println!("Sent, as message #{} of case {}.", posted.seq, posted.case);
+    outln!("Sent, as message #{} of case {}.", posted.seq, posted.case);
     Ok(())
 }
 
 fn set_state(a: SetStateArgs) -> CliResult {
     let state = CaseState::parse(&a.state).ok_or_else(|| {
-        CliError(format!(
+        CliError::usage(format!(
             "unknown state {:?}; use one of: {}",
             a.state,
             CaseState::ALL.map(|s| s.as_str()).join(", ")
@@ -549,11 +384,12 @@ fn set_state(a: SetStateArgs) -> CliResult {
     };
     let changed = desk::set_state(&api, &me, &case, state, note.as_deref())?;
     match changed.next_update_due {
-        Some(due) => println!(
+        Some(due) => outln!(
             "Case {} is now {}; next update due by {due}.",
-            changed.case, changed.state
+            changed.case,
+            changed.state
         ),
-        None => println!("Case {} is now {}.", changed.case, changed.state),
+        None => outln!("Case {} is now {}.", changed.case, changed.state),
     }
     Ok(())
 }
@@ -577,8 +413,10 @@ fn resolve_case(
         .collect();
     match matching.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(CliError(format!("none of your cases starts with {typed}"))),
-        _ => Err(CliError(format!(
+        [] => Err(CliError::usage(format!(
+            "none of your cases starts with {typed}"
+        ))),
+        _ => Err(CliError::usage(format!(
             "{} of your cases start with {typed}: type more of the id",
             matching.len()
         ))),
@@ -592,11 +430,11 @@ fn templates(a: TemplatesArgs) -> CliResult {
         if lang != a.lang {
             eprintln!("No {name:?} in {}; showing {lang}.", a.lang);
         }
-        print!("{text}");
+        out!("{text}");
         return Ok(());
     }
     for (name, langs) in all.list() {
-        println!("{name:<20} {}", langs.join(" "));
+        outln!("{name:<20} {}", langs.join(" "));
     }
     Ok(())
 }
@@ -639,73 +477,17 @@ fn from_template(
     }
     let edited = edit(&filled)?;
     if edited.trim().is_empty() {
-        return Err(CliError("the message is empty: nothing was sent".into()));
+        return Err(CliError::usage(
+            "the message is empty: nothing was sent".into(),
+        ));
     }
     Ok(edited)
-}
-
-/// Opens `text` in $VISUAL or $EDITOR, in a private folder that is wiped
-/// afterwards, and returns what was saved.
-fn edit(text: &str) -> Result<String, CliError> {
-    use std::io::Write as _;
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-        })
-        .ok_or_else(|| {
-            CliError(
-                "set $EDITOR (or $VISUAL) to edit the template, or send it as it is with --yes"
-                    .into(),
-            )
-        })?;
-    let mut random = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
-    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("sotto-{suffix}"));
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(&dir)
-        .map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
-    let path = dir.join("message.md");
-    let result = (|| {
-        let mut f = std::fs::File::create(&path)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        let status = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("{editor} \"$1\""))
-            .arg("sh")
-            .arg(&path)
-            .status()?;
-        if !status.success() {
-            return Err(std::io::Error::other(format!(
-                "the editor exited with {status}"
-            )));
-        }
-        std::fs::read_to_string(&path)
-    })();
-    // Overwrite, then remove: the draft was a message to a reporter.
-    if let Ok(meta) = std::fs::metadata(&path) {
-        let _ = std::fs::write(&path, vec![0u8; meta.len() as usize]);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    result.map_err(|e| CliError(format!("editing the message: {e}; nothing was sent")))
 }
 
 fn stats(a: StatsArgs) -> CliResult {
     if let (Some(f), Some(t)) = (a.from, a.to) {
         if f > t {
-            return Err(CliError("--from is after --to".into()));
+            return Err(CliError::usage("--from is after --to".into()));
         }
     }
     let api = connect(&a.conn.reach, a.conn.log_key.as_deref())?;
@@ -737,8 +519,8 @@ fn stats(a: StatsArgs) -> CliResult {
     let s = crate::client::stats::compute(&facts, a.from, a.to);
     match (a.format.as_str(), a.table.as_str()) {
         ("json", _) => print_json(&s)?,
-        (_, "acknowledge") => print!("{}", s.acknowledge_csv()),
-        _ => print!("{}", s.cells_csv()),
+        (_, "acknowledge") => out!("{}", s.acknowledge_csv()),
+        _ => out!("{}", s.cells_csv()),
     }
     Ok(())
 }

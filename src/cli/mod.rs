@@ -1,19 +1,35 @@
 //! The command line: `sotto serve`, and one subcommand group per role.
 //!
-//! Errors are one line on stderr and a non-zero exit. Secrets never come
-//! from argv (other users of a machine can read it): the reporter's token
-//! comes from `SOTTO_TOKEN` or a prompt, report and reply texts from stdin.
+//! Errors are one line on stderr and a non-zero exit ([`error`]); results
+//! go to stdout through [`out`], which ends quietly when the reader stops.
+//! Secrets never come from argv (other users of a machine can read it):
+//! the reporter's token comes from `SOTTO_TOKEN` or a prompt, report and
+//! reply texts from stdin.
+//!
+//! - [`report`], [`desk`], [`admin`], [`audit`]: one module per role, each
+//!   with its clap arguments beside it (`report::args`, `desk::args`).
+//! - [`thread`]: a case's messages, printed or as JSON, for both roles.
+//! - [`prompt`]: what is asked of the person: stdin texts, the token, a
+//!   yes on the terminal, an edit in their editor.
+//! - [`receipt`]: the reporter's receipt files.
 
-use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[macro_use]
+pub mod out;
 pub mod admin;
 pub mod audit;
 pub mod desk;
+pub mod error;
+pub mod prompt;
+pub mod receipt;
 pub mod report;
+pub mod thread;
+
+pub use error::CliError;
 
 /// Sotto: a confidential reporting channel for online communities.
 #[derive(Debug, Parser)]
@@ -41,22 +57,22 @@ enum Command {
     Audit(audit::AuditCommand),
 }
 
-/// A CLI failure: one line for the user.
-#[derive(Debug)]
-pub struct CliError(pub String);
-
-impl<E: std::fmt::Display> From<E> for CliError {
-    fn from(e: E) -> Self {
-        CliError(e.to_string())
-    }
-}
-
 /// Result of a command.
 pub type CliResult = Result<(), CliError>;
 
 /// Entry point: parses argv and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() && std::env::args_os().any(|a| a == "--json") => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            CliError::usage(first.trim_start_matches("error: ").to_owned()).print(true);
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = cli.command.json();
     let result = match cli.command {
         Command::Serve(settings) => serve(settings),
         Command::Report(c) => report::run(c),
@@ -64,11 +80,25 @@ pub fn main() -> ExitCode {
         Command::Admin(c) => admin::run(c),
         Command::Audit(c) => audit::run(c),
     };
+    out::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError(msg)) => {
-            eprintln!("error: {}", msg.replace('\n', " "));
+        Err(e) => {
+            e.print(json);
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl Command {
+    /// Whether `--json` was asked for: errors are then JSON too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Serve(_) => false,
+            Command::Report(c) => c.json(),
+            Command::Desk(c) => c.json(),
+            Command::Admin(c) => c.json(),
+            Command::Audit(c) => c.json(),
         }
     }
 }
@@ -92,37 +122,25 @@ fn serve(settings: crate::config::Settings) -> CliResult {
         .unwrap_or_else(|| "127.0.0.1".into());
     actix_web::rt::System::new().block_on(async move {
         let app = crate::startup::Application::build(settings)?;
-        println!(
+        // The server's job is serving: a closed stdout must not stop it.
+        use std::io::Write;
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(
+            stdout,
             "Sotto is listening on http://{host}:{}/ (data in {})",
             app.port(),
             data.display()
         );
         if let Some(public) = &public {
-            println!("Reporters reach it at {public} (through your proxy).");
+            let _ = writeln!(
+                stdout,
+                "Reporters reach it at {public} (through your proxy)."
+            );
         }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        let _ = stdout.flush();
         app.run_until_stopped().await?;
         Ok(())
     })
-}
-
-/// Reads all of stdin as UTF-8 text, with a hint when it is a terminal.
-pub fn read_stdin_text(what: &str) -> Result<String, CliError> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("Write the {what}, then press Ctrl-D on a line of its own.");
-    }
-    let mut buf = Vec::new();
-    stdin.lock().read_to_end(&mut buf)?;
-    let text = String::from_utf8(buf)
-        .map_err(|_| CliError(format!("the {what} is not valid UTF-8 text")))?;
-    if text.trim().is_empty() {
-        return Err(CliError(format!(
-            "the {what} is empty: write it on standard input"
-        )));
-    }
-    Ok(text)
 }
 
 /// Reads files to attach, keeping only their file names.
@@ -132,7 +150,8 @@ pub fn read_attachments(
     paths
         .iter()
         .map(|p| {
-            let data = std::fs::read(p).map_err(|e| CliError(format!("{}: {e}", p.display())))?;
+            let data =
+                std::fs::read(p).map_err(|e| CliError::io(format!("{}: {e}", p.display())))?;
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -203,7 +222,7 @@ pub fn connect(reach: &Reach, log_key: Option<&str>) -> Result<crate::client::Ap
     let api = reach.api()?;
     Ok(match log_key {
         Some(k) => api.with_log_key(sotto_tlog::NoteVerifier::parse(k).map_err(|e| {
-            CliError(format!(
+            CliError::usage(format!(
                 "--log-key: {e} (expected origin+id+base64, as GET /v1/log shows it)"
             ))
         })?),
@@ -213,7 +232,7 @@ pub fn connect(reach: &Reach, log_key: Option<&str>) -> Result<crate::client::Ap
 
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 

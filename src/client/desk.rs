@@ -6,10 +6,11 @@ use sotto_envelope::{encrypt, Recipient};
 use sotto_tlog::leaf::{self, Event, Leaf};
 use sotto_tlog::merkle;
 use sotto_wire::api::{DeskCase, Inbox, MessagePosted, PostMessage, SetState, StateChanged};
-use sotto_wire::content::{Attachment, Content};
+use sotto_wire::content::Attachment;
 use sotto_wire::CaseState;
 
 use super::log as tlog;
+use super::sealed::{open_share, read_shared, sealed_report, shared_report, Sealed};
 use super::thread::{self, ReadMessage, SharedReader};
 use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
@@ -347,130 +348,6 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
         reporter,
         log,
     })
-}
-
-/// Opens the share sealed to this reader.
-fn open_share(
-    me: &DeskIdentity,
-    s: &sotto_wire::api::Share,
-) -> Option<sotto_wire::content::SharedThread> {
-    let padded = zeroize::Zeroizing::new(
-        sotto_envelope::decrypt(std::slice::from_ref(me.identity()), &s.envelope).ok()?,
-    );
-    sotto_wire::content::SharedThread::from_padded(&padded).ok()
-}
-
-/// The report as a share carries it, checked as far as a reader who cannot
-/// open the report's own envelope can: it must name the envelope the
-/// server holds as message 0, and the reporter key it names must have
-/// signed that envelope. (Its text is the sharer's word; the log check
-/// then binds its readers and keys.)
-fn shared_report(
-    id: &CaseId,
-    dc: &DeskCase,
-    thread: &sotto_wire::content::SharedThread,
-) -> Option<Sealed> {
-    let first = thread.messages.first()?;
-    let m = dc.messages.first()?;
-    let Content::Report(r) = &first.content else {
-        return None;
-    };
-    let digest = sotto_envelope::sha256(&m.envelope);
-    if first.seq != 0
-        || first.envelope_sha256 != thread::hex(&digest)
-        || first.signature != m.signature
-    {
-        return None;
-    }
-    Sealed::check((**r).clone(), id, m, &digest)
-}
-
-/// Fills the messages sealed before this reader's share from the share's
-/// copy: each must name the envelope the server holds at its place, and its
-/// author's signature must verify over that envelope.
-fn read_shared(
-    id: &CaseId,
-    dc: &DeskCase,
-    thread: &sotto_wire::content::SharedThread,
-    reporter_key: &VerifyingKey,
-    readers: &[RecipientCard],
-    by: &str,
-    messages: &mut [ReadMessage],
-) {
-    for (i, out) in messages.iter_mut().enumerate() {
-        let Some(copy) = thread.messages.get(i) else {
-            break;
-        };
-        let m = &dc.messages[i];
-        let digest = sotto_envelope::sha256(&m.envelope);
-        out.vouched_by = Some(by.to_owned());
-        out.content = (|| {
-            if copy.seq != m.seq || copy.direction != m.direction || copy.author != m.author {
-                return Err("refused: the shared copy is of another message".to_owned());
-            }
-            if copy.envelope_sha256 != thread::hex(&digest) || copy.signature != m.signature {
-                return Err(
-                    "refused: the shared copy names another envelope than the server holds"
-                        .to_owned(),
-                );
-            }
-            thread::check_author(id, m, &digest, reporter_key, readers, &mut out.author)?;
-            Ok(copy.content.clone())
-        })();
-    }
-}
-
-/// What the reporter sealed inside their report.
-struct Sealed {
-    report: sotto_wire::content::Report,
-    recipients: Vec<RecipientCard>,
-    signing_key: VerifyingKey,
-    recipient: Recipient,
-}
-
-/// Opens message 0 and checks it under the reporter key it names itself.
-/// The server cannot forge this: only the reporter could encrypt a report to
-/// these recipients and sign it with the key inside it.
-fn sealed_report(me: &DeskIdentity, case: &CaseId, m: &sotto_wire::api::Message) -> Option<Sealed> {
-    let padded = zeroize::Zeroizing::new(
-        sotto_envelope::decrypt(std::slice::from_ref(me.identity()), &m.envelope).ok()?,
-    );
-    let Content::Report(r) = Content::from_padded(&padded).ok()? else {
-        return None;
-    };
-    Sealed::check(*r, case, m, &sotto_envelope::sha256(&m.envelope))
-}
-
-impl Sealed {
-    /// The report of message `m` (whose envelope hashes to `digest`), if
-    /// `m` is the reporter's message 0 and the reporter key the report
-    /// names signed it.
-    fn check(
-        report: sotto_wire::content::Report,
-        case: &CaseId,
-        m: &sotto_wire::api::Message,
-        digest: &[u8; 32],
-    ) -> Option<Self> {
-        let signing_key = VerifyingKey::parse(&report.reporter_ed25519).ok()?;
-        let recipient = Recipient::parse(&report.reporter_x25519).ok()?;
-        let sig = sotto_envelope::sign::Signature::parse(&m.signature)?;
-        if m.seq != 0 || m.direction != Direction::FromReporter.as_str() {
-            return None;
-        }
-        signing_key
-            .verify_envelope_digest(case, 0, Direction::FromReporter, digest, &sig)
-            .ok()?;
-        Some(Self {
-            recipients: report
-                .recipients
-                .iter()
-                .filter_map(|c| RecipientCard::parse(c).ok())
-                .collect(),
-            report,
-            signing_key,
-            recipient,
-        })
-    }
 }
 
 /// Seals a note to the reporter and the recipients the reporter chose, as

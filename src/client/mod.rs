@@ -4,6 +4,18 @@
 //!
 //! All cryptography happens here, on the user's machine: the server
 //! receives only envelopes, signatures, public keys and the handle.
+//!
+//! - [`transport`]: HTTPS, a named SOCKS5 proxy, or plain HTTP on this machine.
+//! - [`reporter`]: submit a report, read the thread, reply, escalate.
+//! - [`receipt`]: the reporter's signed receipt, fetched and checked.
+//! - [`readers`]: who will read a report, checked against the log first.
+//! - [`desk`]: the ombudsperson's inbox, cases, replies, states and shares.
+//! - [`sealed`]: the report a desk reader opens, directly or from a share.
+//! - [`thread`]: each message's place and signature checked, then decrypted.
+//! - [`log`]: the transparency log followed from a verified position.
+//! - [`files`]: saving attachments whose names come from someone else.
+//! - [`templates`], [`similar`], [`stats`]: response templates, near-duplicate
+//!   reports and de-identified statistics, all on the handler's machine.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,7 +32,9 @@ pub mod desk;
 pub mod files;
 pub mod log;
 pub mod readers;
+pub mod receipt;
 pub mod reporter;
+pub mod sealed;
 pub mod similar;
 pub mod stats;
 pub mod templates;

@@ -202,3 +202,110 @@ fn errors_are_one_clear_line_and_a_failure_exit() {
         assert!(err.to_lowercase().contains(want), "{args:?}: {err}");
     }
 }
+
+/// Runs the CLI with its standard output read by nobody: the reader is
+/// gone before the command prints its first line, as with `| head -0`
+/// (and as with `| head -1` or `| grep -q`, for the lines after the first).
+fn sotto_into_a_closed_pipe(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::helpers::sotto_bin())
+        .args(args)
+        .current_dir(app.work.path())
+        .env("SOTTO_SERVER", &app.url)
+        .env("SOTTO_KNOWN", app.work.path().join("known-servers.json"))
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_cli_quietly_with_success() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let key = app.identity_file(&alice);
+    let key = key.to_str().unwrap();
+    let first = crate::helpers::submit(&app, "Someone threatened me in chat.");
+    crate::helpers::submit(&app, "It happened again in another channel.");
+
+    // The inbox is a header and one line per case; show is many lines.
+    let full = app.sotto(&["desk", "inbox", "--identity", key]);
+    assert!(stdout(&full).lines().count() > 2, "{}", stdout(&full));
+    for args in [
+        vec!["desk", "inbox", "--identity", key],
+        vec!["desk", "inbox", "--identity", key, "--json"],
+        vec!["desk", "show", &first.opened.case, "--identity", key],
+    ] {
+        let out = sotto_into_a_closed_pipe(&app, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn with_json_errors_are_one_json_object_on_stderr() {
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    // A well-formed token that no case was opened with.
+    let stranger = sotto_envelope::token::Token::generate().to_display();
+    let stranger = stranger.as_str();
+    // (arguments, environment, exit code, error code)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, i32, &'a str);
+    let cases: Vec<Case> = vec![
+        // The server refused: its own error code.
+        (
+            vec!["report", "status", "--json"],
+            vec![("SOTTO_TOKEN", stranger)],
+            1,
+            "unknown_case",
+        ),
+        // clap's usage error, before any command runs.
+        (
+            vec!["desk", "inbox", "--json", "--bogus"],
+            vec![],
+            2,
+            "usage",
+        ),
+        // The command's own check of what was typed.
+        (
+            vec!["report", "status", "--json"],
+            vec![("SOTTO_TOKEN", "not-a-token")],
+            1,
+            "usage",
+        ),
+        (
+            vec!["desk", "inbox", "--json", "--identity", "missing.key"],
+            vec![],
+            1,
+            "io",
+        ),
+    ];
+    for (args, env, exit, code) in cases {
+        let out = app.sotto_with(&args, None, &env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(exit), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        let json: serde_json::Value =
+            serde_json::from_str(err.trim_end()).unwrap_or_else(|e| panic!("{args:?}: {e}: {err}"));
+        assert_eq!(json["error"], code, "{args:?}: {err}");
+        let message = json["message"].as_str().unwrap();
+        assert!(
+            !message.is_empty() && !message.starts_with("error:"),
+            "{err}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    // Without --json, the same refusal is the one text line it always was.
+    let out = app.sotto_with(&["report", "status"], None, &[("SOTTO_TOKEN", stranger)]);
+    assert!(
+        stderr(&out).starts_with("error: the server refused"),
+        "{}",
+        stderr(&out)
+    );
+}
