@@ -9,8 +9,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sotto_tlog::tile::{self, TileKind, TilePath};
 use sotto_wire::api::{ConsistencyProof, InclusionProof, LogFrontier, LogInfo};
 
-use super::{with_store, AppState};
 use crate::error::ApiError;
+use crate::state::{with_store, AppState};
 use crate::tlog::Log;
 
 /// Where the tlog-tiles resources are served.
