@@ -5,10 +5,12 @@
 //! - [`Reporter`]: the keyed hash of the handle in `sotto-handle`.
 //! - [`Signed`] and [`SignedCase`]: a desk request's signature headers,
 //!   read with the timestamp inside the window, its body, and for the
-//!   `/v1/cases/{case}…` routes the case id. The signature itself is
-//!   verified against the store by [`Signed::signer`] or
-//!   [`SignedCase::authorize`] inside the handler's one `with_store` hop,
-//!   so the check and the write share one connection.
+//!   `/v1/cases/{case}…` routes the case id.
+//!
+//! Each runs the handler's work in one hop to the store (`on_case`,
+//! `on_signer`), after what needs the database: the reporter's case, or
+//! the signature verified against the active recipients and the case's
+//! addressing. The check and the write share one connection.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -22,18 +24,20 @@ use sotto_store::{CaseRow, RecipientRow, Store, StoreError};
 use super::checks::case_id;
 use crate::auth::{handle_from, handle_hash, SignedRequest};
 use crate::error::{parse_json, ApiError};
-use crate::state::AppState;
+use crate::state::{with_store, AppState};
 
-fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
+        .cloned()
         .ok_or_else(|| ApiError::internal(&"the application state is missing"))
 }
 
 /// A reporter, known by the keyed hash of their handle. The handle itself
 /// is dropped as soon as it is hashed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Reporter {
     hash: [u8; 32],
+    state: web::Data<AppState>,
 }
 
 impl Reporter {
@@ -42,14 +46,24 @@ impl Reporter {
         self.hash
     }
 
-    /// The reporter's case: one indexed lookup of the hash.
-    pub fn case(&self, store: &Store) -> Result<CaseRow, ApiError> {
-        store.case_by_handle(&self.hash).map_err(|e| match e {
-            StoreError::NotFound => {
-                ApiError::not_found("unknown_case", "no case has this handle; check the token")
-            }
-            other => other.into(),
+    /// Runs `f` on the reporter's case (one indexed lookup of the hash), in
+    /// one hop to the store.
+    pub async fn on_case<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &AppState, CaseRow) -> Result<T, ApiError> + Send + 'static,
+    {
+        let hash = self.hash;
+        with_store(&self.state, move |store, st| {
+            let row = store.case_by_handle(&hash).map_err(|e| match e {
+                StoreError::NotFound => {
+                    ApiError::not_found("unknown_case", "no case has this handle; check the token")
+                }
+                other => other.into(),
+            })?;
+            f(store, st, row)
         })
+        .await
     }
 }
 
@@ -61,6 +75,7 @@ impl FromRequest for Reporter {
         ready(app_state(req).and_then(|state| {
             Ok(Self {
                 hash: handle_hash(&state.pepper, &handle_from(req)?),
+                state,
             })
         }))
     }
@@ -68,17 +83,18 @@ impl FromRequest for Reporter {
 
 /// A signed desk request: its signature headers, read with the timestamp
 /// inside the window, and its body (empty for a `GET`, as the protocol
-/// signs it). Not yet verified: see [`Signed::signer`].
+/// signs it). Verified in the handler's hop: see [`Signed::on_signer`].
 #[derive(Debug)]
 pub struct Signed {
     headers: SignedRequest,
     body: web::Bytes,
+    state: web::Data<AppState>,
 }
 
 impl Signed {
     /// The signer: the active recipient whose card's key made the
     /// signature. The signature is then remembered, so it works once.
-    pub fn signer(&self, store: &Store, st: &AppState) -> Result<RecipientRow, ApiError> {
+    fn signer(&self, store: &Store, st: &AppState) -> Result<RecipientRow, ApiError> {
         let active: Vec<RecipientRow> = store
             .recipients()?
             .into_iter()
@@ -92,9 +108,18 @@ impl Signed {
         )
     }
 
-    /// The body as JSON of type `T`; read it after [`Signed::signer`].
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
-        parse_json(&self.body)
+    /// Runs `f` for the signer, in one hop to the store.
+    pub async fn on_signer<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &AppState, RecipientRow) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.state.clone();
+        with_store(&state, move |store, st| {
+            let who = self.signer(store, st)?;
+            f(store, st, who)
+        })
+        .await
     }
 }
 
@@ -114,9 +139,14 @@ impl FromRequest for Signed {
                 Some(body) => body.await?,
                 None => web::Bytes::new(),
             };
-            let window = app_state(&req)?.settings.request_window_seconds;
+            let state = app_state(&req)?;
+            let window = state.settings.request_window_seconds;
             let headers = SignedRequest::from_request(&req, window)?;
-            Ok(Self { headers, body })
+            Ok(Self {
+                headers,
+                body,
+                state,
+            })
         })
     }
 }
@@ -129,50 +159,70 @@ pub struct SignedCase {
     case: CaseId,
 }
 
-impl SignedCase {
-    /// The case id from the path.
-    pub fn case(&self) -> CaseId {
-        self.case
-    }
+/// A signed request on a case, once its signer and the case addressed to
+/// them are known.
+#[derive(Debug)]
+pub struct OnCase {
+    /// The signer.
+    pub who: RecipientRow,
+    /// The case.
+    pub row: CaseRow,
+    body: web::Bytes,
+}
 
-    /// The signer and the case, if it is addressed to them: encrypted to
-    /// them while they are still active on its desk, or shared with them
-    /// while they are still active on the desk it was shared to. To anyone
-    /// else, a recipient the reporter left out too, the case does not
-    /// exist (404).
-    pub fn authorize(
-        &self,
-        store: &Store,
-        st: &AppState,
-    ) -> Result<(RecipientRow, CaseRow), ApiError> {
-        let who = self.signed.signer(store, st)?;
-        let unknown_case =
-            || ApiError::not_found("unknown_case", "no case with that id is addressed to you");
-        let row = store.case_by_id(&self.case.0).map_err(|e| match e {
-            StoreError::NotFound => unknown_case(),
-            other => other.into(),
-        })?;
-        let addressed = store.case_recipients(&row.id)?.contains(&who.id)
-            && store
-                .active_recipients(row.desk_id)?
-                .iter()
-                .any(|r| r.id == who.id);
-        let shared = || -> Result<bool, ApiError> {
-            Ok(store
-                .case_shares(&row.id)?
-                .iter()
-                .any(|s| s.reader.id == who.id && s.reader.removed_on.is_none()))
-        };
-        if !addressed && !shared()? {
-            return Err(unknown_case());
-        }
-        Ok((who, row))
-    }
-
-    /// The body as JSON of type `T`; read it after [`SignedCase::authorize`].
+impl OnCase {
+    /// The body as JSON of type `T`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
-        self.signed.json()
+        parse_json(&self.body)
     }
+}
+
+impl SignedCase {
+    /// Runs `f` on the case, in one hop to the store, if it is addressed
+    /// to the signer: encrypted to them while they are still active on its
+    /// desk, or shared with them while they are still active on the desk
+    /// it was shared to. To anyone else, a recipient the reporter left out
+    /// too, the case does not exist (404).
+    pub async fn on_case<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &AppState, OnCase) -> Result<T, ApiError> + Send + 'static,
+    {
+        let Self { signed, case } = self;
+        let state = signed.state.clone();
+        with_store(&state, move |store, st| {
+            let who = signed.signer(store, st)?;
+            let row = addressed(store, &who, &case)?;
+            let body = signed.body;
+            f(store, st, OnCase { who, row, body })
+        })
+        .await
+    }
+}
+
+/// The case, if it is addressed to `who` (see [`SignedCase::on_case`]).
+fn addressed(store: &Store, who: &RecipientRow, case: &CaseId) -> Result<CaseRow, ApiError> {
+    let unknown_case =
+        || ApiError::not_found("unknown_case", "no case with that id is addressed to you");
+    let row = store.case_by_id(&case.0).map_err(|e| match e {
+        StoreError::NotFound => unknown_case(),
+        other => other.into(),
+    })?;
+    let addressed = store.case_recipients(&row.id)?.contains(&who.id)
+        && store
+            .active_recipients(row.desk_id)?
+            .iter()
+            .any(|r| r.id == who.id);
+    let shared = || -> Result<bool, ApiError> {
+        Ok(store
+            .case_shares(&row.id)?
+            .iter()
+            .any(|s| s.reader.id == who.id && s.reader.removed_on.is_none()))
+    };
+    if !addressed && !shared()? {
+        return Err(unknown_case());
+    }
+    Ok(row)
 }
 
 impl FromRequest for SignedCase {

@@ -4,18 +4,16 @@
 
 use std::collections::HashSet;
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use sotto_wire::api::Inbox;
 
 use super::extract::Signed;
 use super::views::inbox_entry;
 use crate::error::ApiError;
-use crate::state::{with_store, AppState};
 
 /// `GET /v1/inbox`.
-pub async fn inbox(req: Signed, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let inbox = with_store(&state, move |store, st| {
-        let who = req.signer(store, st)?;
+pub async fn inbox(req: Signed) -> Result<HttpResponse, ApiError> {
+    let inbox = req.on_signer(|store, st, who| {
         // Only cases of desks the signer is still active on: one query for
         // all of them, not one per case.
         let my_desks: HashSet<String> = store
@@ -31,7 +29,6 @@ pub async fn inbox(req: Signed, state: web::Data<AppState>) -> Result<HttpRespon
             .map(|(row, _)| inbox_entry(store, st, row))
             .collect::<Result<_, _>>()?;
         Ok(Inbox { cases })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(inbox))
+    });
+    Ok(HttpResponse::Ok().json(inbox.await?))
 }

@@ -233,7 +233,11 @@ mod tests {
         }
     }
 
-    fn code(r: &Report, open: OpenCase) -> &'static str {
+    /// The error code of `report()` changed by `change`, or "ok".
+    fn refusal(change: impl FnOnce(&mut OpenCase, &Report)) -> &'static str {
+        let r = report();
+        let mut open = r.open.clone();
+        change(&mut open, &r);
         match validate(open, &r.key, NOW, MAX) {
             Ok(_) => "ok",
             Err(e) => e.code,
@@ -254,7 +258,7 @@ mod tests {
         let r = report();
         let open = OpenCase {
             record_only: true,
-            ..r.open.clone()
+            ..r.open
         };
         let opening = validate(open, &r.key, NOW, MAX).expect("valid");
         assert_eq!(opening.state, CaseState::RecordOnly);
@@ -262,12 +266,17 @@ mod tests {
 
     #[test]
     fn a_challenge_from_another_server_is_refused() {
-        let r = report();
-        let other = Report {
-            key: ChallengeKey::derive(&[8; 32]),
-            ..report()
+        let other = ChallengeKey::derive(&[8; 32]);
+        let forged = |o: &mut OpenCase, r: &Report| {
+            let challenge = Challenge {
+                case: r.case,
+                expires: NOW + 60,
+                difficulty: 4,
+                desk: "default".into(),
+            };
+            o.challenge = other.issue(&challenge).expect("issue");
         };
-        assert_eq!(code(&other, r.open), "bad_challenge");
+        assert_eq!(refusal(forged), "bad_challenge");
     }
 
     #[test]
@@ -279,90 +288,65 @@ mod tests {
 
     #[test]
     fn a_challenge_for_another_desk_is_refused() {
-        let r = report();
-        let open = OpenCase {
-            desk: "other".into(),
-            ..r.open.clone()
-        };
-        assert_eq!(code(&r, open), "bad_challenge");
+        assert_eq!(refusal(|o, _| o.desk = "other".into()), "bad_challenge");
     }
 
     #[test]
     fn a_proof_of_work_for_another_envelope_is_refused() {
-        let r = report();
-        let mut open = r.open.clone();
-        // The first nonce that does not solve the challenge for this
-        // envelope.
-        let hash = sha256(&open.envelope);
-        open.pow_nonce = (0..)
-            .find(|n| !pow::verify(&open.challenge, &hash, 4, *n))
-            .expect("a wrong nonce");
-        assert_eq!(code(&r, open), "bad_proof_of_work");
+        let wrong_nonce = |o: &mut OpenCase, _: &Report| {
+            let hash = sha256(&o.envelope);
+            o.pow_nonce = (0..)
+                .find(|n| !pow::verify(&o.challenge, &hash, 4, *n))
+                .expect("a nonce that does not solve the challenge");
+        };
+        assert_eq!(refusal(wrong_nonce), "bad_proof_of_work");
     }
 
     #[test]
     fn keys_that_do_not_parse_are_refused() {
-        let r = report();
-        let bad_x = OpenCase {
-            reporter_x25519: "age1nope".into(),
-            ..r.open.clone()
-        };
-        let bad_ed = OpenCase {
-            reporter_ed25519: "nope".into(),
-            ..r.open.clone()
-        };
-        assert_eq!((code(&r, bad_x), code(&r, bad_ed)), ("bad_key", "bad_key"));
+        assert_eq!(
+            refusal(|o, _| o.reporter_x25519 = "age1nope".into()),
+            "bad_key"
+        );
+        assert_eq!(
+            refusal(|o, _| o.reporter_ed25519 = "nope".into()),
+            "bad_key"
+        );
     }
 
     #[test]
     fn a_signature_by_another_key_or_for_another_case_is_refused() {
-        let r = report();
         let stranger = SigningKey::from_seed(Zeroizing::new([4; 32]));
-        let by_stranger = OpenCase {
-            signature: stranger
-                .sign_envelope(&r.case, 0, Direction::FromReporter, &r.open.envelope)
-                .to_string(),
-            ..r.open.clone()
+        let by_stranger = |o: &mut OpenCase, r: &Report| {
+            let sig = stranger.sign_envelope(&r.case, 0, Direction::FromReporter, &o.envelope);
+            o.signature = sig.to_string();
         };
-        let other_case = OpenCase {
-            signature: r
+        let for_other_case = |o: &mut OpenCase, r: &Report| {
+            let other = CaseId([1; 16]);
+            let sig = r
                 .signer
-                .sign_envelope(
-                    &CaseId([1; 16]),
-                    0,
-                    Direction::FromReporter,
-                    &r.open.envelope,
-                )
-                .to_string(),
-            ..r.open.clone()
+                .sign_envelope(&other, 0, Direction::FromReporter, &o.envelope);
+            o.signature = sig.to_string();
         };
-        assert_eq!(code(&r, by_stranger), "bad_signature");
-        assert_eq!(code(&r, other_case), "bad_signature");
+        assert_eq!(refusal(by_stranger), "bad_signature");
+        assert_eq!(refusal(for_other_case), "bad_signature");
     }
 
     #[test]
     fn a_report_to_nobody_or_to_someone_twice_is_refused() {
-        let r = report();
-        let nobody = OpenCase {
-            recipients: vec![],
-            ..r.open.clone()
-        };
-        let twice = OpenCase {
-            recipients: vec!["r1".into(), "r1".into()],
-            ..r.open.clone()
-        };
-        assert_eq!(code(&r, nobody), "no_recipients");
-        assert_eq!(code(&r, twice), "bad_recipients");
+        assert_eq!(refusal(|o, _| o.recipients.clear()), "no_recipients");
+        assert_eq!(
+            refusal(|o, _| o.recipients[1] = "r1".into()),
+            "bad_recipients"
+        );
     }
 
     #[test]
     fn an_envelope_sealed_to_fewer_recipients_than_chosen_is_refused() {
-        let r = report();
-        let three = OpenCase {
-            recipients: vec!["r1".into(), "r2".into(), "r3".into()],
-            ..r.open.clone()
-        };
-        assert_eq!(code(&r, three), "bad_envelope");
+        assert_eq!(
+            refusal(|o, _| o.recipients.push("r3".into())),
+            "bad_envelope"
+        );
     }
 
     #[test]

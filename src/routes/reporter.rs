@@ -11,52 +11,33 @@ use super::extract::Reporter;
 use super::thread::{self, Author};
 use super::views::{day, opened_entry, reporter_status, state_of};
 use crate::error::{parse_json, ApiError};
-use crate::state::{with_store, AppState};
 
 /// `GET /v1/reporter/case`: one keyed hash, one indexed lookup, then the
 /// case's rows.
-pub async fn status(
-    reporter: Reporter,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let status = with_store(&state, move |store, st| {
-        reporter_status(store, st, &reporter.case(store)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(status))
+pub async fn status(reporter: Reporter) -> Result<HttpResponse, ApiError> {
+    let status = reporter.on_case(|store, st, row| reporter_status(store, st, &row));
+    Ok(HttpResponse::Ok().json(status.await?))
 }
 
 /// `GET /v1/reporter/case/receipt`: a fresh receipt for the case's opening,
 /// signed now over the whole log. For a reporter who kept none, or whose
 /// client lost the answer to the upload.
-pub async fn receipt(
-    reporter: Reporter,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let receipt = with_store(&state, move |store, st| {
-        let opened = opened_entry(store, &reporter.case(store)?)?;
-        Ok(st.log.receipt(store, opened)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(receipt))
+pub async fn receipt(reporter: Reporter) -> Result<HttpResponse, ApiError> {
+    let receipt =
+        reporter.on_case(|store, st, row| Ok(st.log.receipt(store, opened_entry(store, &row)?)?));
+    Ok(HttpResponse::Ok().json(receipt.await?))
 }
 
 /// `POST /v1/reporter/case/messages`: a follow-up from the reporter, signed
 /// with the key registered when the case was opened.
-pub async fn post_message(
-    body: web::Bytes,
-    reporter: Reporter,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn post_message(body: web::Bytes, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let msg: PostMessage = parse_json(&body)?;
     let signature = signature_field(&msg.signature)?;
-    let posted = with_store(&state, move |store, st| {
-        let row = reporter.case(store)?;
+    let posted = reporter.on_case(move |store, st, row| {
         not_erased(&row)?;
         thread::post_message(store, st, &row, Author::Reporter, &msg, &signature)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(posted))
+    });
+    Ok(HttpResponse::Created().json(posted.await?))
 }
 
 /// `POST /v1/reporter/case/escalate`: once the desk has let the
@@ -64,14 +45,9 @@ pub async fn post_message(
 /// reporter hands it on to readers of another desk, each share signed with
 /// the reporter's key. The other desk's readers they leave out can never be
 /// added later.
-pub async fn escalate(
-    body: web::Bytes,
-    reporter: Reporter,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let e: Escalate = parse_json(&body)?;
-    let done = with_store(&state, move |store, st| {
-        let row = reporter.case(store)?;
+    let done = reporter.on_case(move |store, st, row| {
         not_erased(&row)?;
         if e.desk == row.desk {
             return Err(ApiError::bad_request(
@@ -127,7 +103,6 @@ pub async fn escalate(
             desk: target.name,
             entries,
         })
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(done))
+    });
+    Ok(HttpResponse::Created().json(done.await?))
 }
