@@ -4,7 +4,10 @@
 //! - [`datadir`]: the data directory: database, pepper and server key files.
 //! - [`backup`]: sealed backups of the data directory, and their restore.
 //! - [`startup`]: builds the actix-web application on its own listener.
+//! - [`state`]: what every handler can reach, and the database pool.
 //! - [`routes`]: one module per resource of the `/v1` API.
+//! - [`web`]: the reporter's pages and the files they load.
+//! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
 //! - [`error`]: the API's JSON errors.
 //! - [`telemetry`]: logging that never records who or when.
@@ -18,6 +21,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod bundle;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -25,6 +29,7 @@ pub mod datadir;
 pub mod error;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod tlog;
 pub mod web;

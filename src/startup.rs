@@ -14,7 +14,8 @@ use crate::auth::ReplayGuard;
 use crate::config::Settings;
 use crate::datadir::DataDir;
 use crate::error::{json_errors, ApiError};
-use crate::routes::{self, with_store, AppState, Db};
+use crate::routes;
+use crate::state::{with_store, AppState, Db};
 use crate::tlog::Log;
 
 /// The desk every deployment starts with.

@@ -2,43 +2,22 @@
 //! challenges for a new report.
 
 use actix_web::{web, HttpResponse};
-use sotto_envelope::keys::RecipientCard;
 use sotto_envelope::pow::Challenge;
 use sotto_envelope::sign::CaseId;
-use sotto_store::{RecipientRow, StoreError};
-use sotto_wire::api::{
-    ChallengeResponse, DeskInfo, DeskList, DeskSummary, Limits, PowParams, RecipientInfo,
-};
+use sotto_store::Desk;
+use sotto_wire::api::{ChallengeResponse, DeskInfo, DeskList, DeskSummary, Limits, PowParams};
 
-use super::{with_store, AppState};
+use super::checks::desk_by_name;
+use super::views::recipient_info;
 use crate::auth::now_unix;
+use crate::bundle::bundle_sha256;
 use crate::error::ApiError;
+use crate::state::{with_store, AppState};
 
-fn unknown_desk() -> ApiError {
-    ApiError::not_found(
-        "unknown_desk",
-        "there is no desk by that name; GET /v1/desks lists them",
-    )
-}
-
-/// Loads a desk by name, mapping a missing one to `unknown_desk`.
-pub fn desk_by_name(store: &sotto_store::Store, name: &str) -> Result<sotto_store::Desk, ApiError> {
-    store.desk_by_name(name).map_err(|e| match e {
-        StoreError::NotFound => unknown_desk(),
-        other => other.into(),
-    })
-}
-
-/// A stored recipient as shown to clients.
-pub fn recipient_info(row: &RecipientRow) -> Result<RecipientInfo, ApiError> {
-    let card = RecipientCard::parse(&row.card)
-        .map_err(|_| ApiError::internal(&"stored card does not parse"))?;
-    Ok(RecipientInfo {
-        id: row.id.clone(),
-        name: card.name.to_string(),
-        fingerprint: card.fingerprint().to_string(),
-        card: row.card.clone(),
-    })
+/// The desk named in the path.
+async fn named(state: &web::Data<AppState>, path: web::Path<String>) -> Result<Desk, ApiError> {
+    let name = path.into_inner();
+    with_store(state, move |store, _| desk_by_name(store, &name)).await
 }
 
 /// `GET /v1/desks`.
@@ -84,7 +63,7 @@ pub async fn info(
                 challenge_ttl_seconds: st.settings.challenge_ttl_seconds,
             },
             deadlines: st.deadlines(store, desk.id)?,
-            web_bundle_sha256: crate::web::assets::bundle_sha256().to_owned(),
+            web_bundle_sha256: bundle_sha256().to_owned(),
         })
     })
     .await?;
@@ -97,8 +76,7 @@ pub async fn challenge(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = path.into_inner();
-    let desk = with_store(&state, move |store, _| desk_by_name(store, &name)).await?;
+    let desk = named(&state, path).await?;
     let case = CaseId::generate();
     let ttl = state.settings.challenge_ttl_seconds;
     let challenge = Challenge {
@@ -126,8 +104,7 @@ pub async fn resources(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = path.into_inner();
-    let desk = with_store(&state, move |store, _| desk_by_name(store, &name)).await?;
+    let desk = named(&state, path).await?;
     let file = crate::datadir::resources_path(&state.settings.data_dir, desk.id);
     let directory = web::block(move || match std::fs::read_to_string(&file) {
         Ok(text) => sotto_wire::resources::Directory::parse(&text)

@@ -6,11 +6,12 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use sotto_store::Store;
 use sotto_tlog::tile::{self, TileKind, TilePath};
 use sotto_wire::api::{ConsistencyProof, InclusionProof, LogFrontier, LogInfo};
 
-use super::{with_store, AppState};
 use crate::error::ApiError;
+use crate::state::{with_store, AppState};
 use crate::tlog::Log;
 
 /// Where the tlog-tiles resources are served.
@@ -104,26 +105,46 @@ pub async fn info(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     }))
 }
 
+/// Answers with what `f` finds, in one hop to the store, once the log has
+/// published `size` entries: past the latest checkpoint, nothing.
+async fn published<T, F>(
+    state: &web::Data<AppState>,
+    size: u64,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+{
+    let found = with_store(state, move |store, _| {
+        if size > Log::published_size(store)? {
+            return Err(beyond());
+        }
+        f(store)
+    });
+    Ok(HttpResponse::Ok().json(found.await?))
+}
+
+/// A `bad_query` unless `ok`.
+fn ensure(ok: bool, why: &'static str) -> Result<(), ApiError> {
+    match ok {
+        true => Ok(()),
+        false => Err(ApiError::bad_request("bad_query", why)),
+    }
+}
+
 /// `GET /v1/log/inclusion?index=I&size=N`, `N` at most the published size.
 pub async fn inclusion(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (index, size) = (query_u64(&req, "index")?, query_u64(&req, "size")?);
-    let proof = with_store(&state, move |store, _| {
-        if size > Log::published_size(store)? {
-            return Err(beyond());
-        }
-        if index >= size {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                "index must be below size",
-            ));
-        }
-        Ok(store.inclusion_proof(index, size)?)
+    published(&state, size, move |store| {
+        ensure(index < size, "index must be below size")?;
+        let proof = store.inclusion_proof(index, size)?;
+        Ok(InclusionProof { index, size, proof })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(InclusionProof { index, size, proof }))
+    .await
 }
 
 /// `GET /v1/log/consistency?from=M&to=N`, `0 < M <= N`, `N` at most the
@@ -133,20 +154,16 @@ pub async fn consistency(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (from, to) = (query_u64(&req, "from")?, query_u64(&req, "to")?);
-    let proof = with_store(&state, move |store, _| {
-        if to > Log::published_size(store)? {
-            return Err(beyond());
-        }
-        if from == 0 || from > to {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                "from must be at least 1 and at most to",
-            ));
-        }
-        Ok(store.consistency_proof(from, to)?)
+    let in_range = 0 < from && from <= to;
+    published(&state, to, move |store| {
+        ensure(in_range, "from must be at least 1 and at most to")?;
+        Ok(ConsistencyProof {
+            from,
+            to,
+            proof: store.consistency_proof(from, to)?,
+        })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(ConsistencyProof { from, to, proof }))
+    .await
 }
 
 /// `GET /v1/log/frontier?size=N`, `N` at most the published size.
@@ -155,15 +172,9 @@ pub async fn frontier(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let size = query_u64(&req, "size")?;
-    let f = with_store(&state, move |store, _| {
-        if size > Log::published_size(store)? {
-            return Err(beyond());
-        }
-        Ok(store.frontier(size)?)
+    published(&state, size, move |store| {
+        let hashes = store.frontier(size)?.hashes().to_vec();
+        Ok(LogFrontier { size, hashes })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(LogFrontier {
-        size,
-        hashes: f.hashes().to_vec(),
-    }))
+    .await
 }

@@ -2,19 +2,13 @@
 //! derived only from the published log, so that anyone can re-derive them
 //! with `sotto audit log`.
 
-use std::sync::Mutex;
-
 use actix_web::{web, HttpResponse};
 use sotto_tlog::{Leaf, Replay};
 use sotto_wire::api::Transparency;
 
-use super::{with_store, AppState};
 use crate::error::ApiError;
+use crate::state::{with_store, AppState};
 use crate::tlog::Log;
-
-/// The replay of the published log, extended as checkpoints come.
-#[derive(Debug, Default)]
-pub struct Figures(Mutex<Option<Replay>>);
 
 /// The figures at the latest published checkpoint.
 pub async fn figures(state: &web::Data<AppState>) -> Result<Transparency, ApiError> {

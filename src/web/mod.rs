@@ -8,7 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
-use crate::routes::{with_store, AppState};
+use crate::routes::views::recipient_info;
+use crate::state::{with_store, AppState};
 
 pub mod assets;
 pub mod i18n;
@@ -80,7 +81,7 @@ fn readers(store: &sotto_store::Store, desk: i64) -> Result<Vec<RecipientInfo>, 
     store
         .active_recipients(desk)?
         .iter()
-        .map(crate::routes::desks::recipient_info)
+        .map(recipient_info)
         .collect()
 }
 

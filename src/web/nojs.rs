@@ -25,7 +25,7 @@ use super::ctx;
 use super::pages::{self, esc, Ctx, Nav};
 use crate::client::reporter::{self, ReporterView, Submission};
 use crate::client::{files, Api, ClientError};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// A posted form: text fields (wiped on drop) and files.
 #[derive(Default)]

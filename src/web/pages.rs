@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
-use super::assets;
 use super::i18n::{Lang, LANGS};
+use crate::bundle::bundle_sha256;
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -147,7 +147,7 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) ->
         "</ul></nav>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n{main}</main>\n<footer>\n\
          <p>{bundle}</p>\n</footer>\n\
          <script type=\"application/json\" id=\"sotto-i18n\">{catalog}</script>\n</body>\n</html>",
-        bundle = ctx.f("footer.bundle", &[("hash", assets::bundle_sha256())]),
+        bundle = ctx.f("footer.bundle", &[("hash", bundle_sha256())]),
         catalog = lang.catalog_json().replace('<', "\\u003c"),
     );
     HttpResponse::build(status)

@@ -1,0 +1,185 @@
+//! Stored rows as clients see them: every row-to-wire conversion of the
+//! API, in one place, so a field is parsed once, where it is read.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sotto_envelope::sign::CaseId;
+use sotto_store::{CaseRow, MessageRow, RecipientRow, Store};
+use sotto_wire::api::{
+    DeskCase, Erasure, InboxEntry, Message, RecipientInfo, ReporterStatus, Share, StateEntry,
+};
+use sotto_wire::{CaseState, Day};
+
+use super::checks::stored_card;
+use crate::error::ApiError;
+use crate::state::{AppState, Due};
+
+/// Parses a stored day; the schema guarantees the form.
+pub fn day(s: &str) -> Result<Day, ApiError> {
+    Day::parse(s).ok_or_else(|| ApiError::internal(&"stored day does not parse"))
+}
+
+/// Parses a stored state; the schema guarantees the value.
+pub fn state_of(s: &str) -> Result<CaseState, ApiError> {
+    CaseState::parse(s).ok_or_else(|| ApiError::internal(&"stored state does not parse"))
+}
+
+/// What the handlers owe on a stored case.
+pub fn due(store: &Store, st: &AppState, row: &CaseRow) -> Result<Due, ApiError> {
+    let deadlines = st.deadlines(store, row.desk_id)?;
+    Ok(Due::of(
+        &deadlines,
+        state_of(&row.state)?,
+        day(&row.opened_on)?,
+        row.desk_first_on.as_deref().map(day).transpose()?,
+        row.desk_updated_on.as_deref().map(day).transpose()?,
+    ))
+}
+
+/// A case's erasure as sent to clients.
+pub fn erasure(row: &CaseRow) -> Result<Option<Erasure>, ApiError> {
+    row.erased
+        .as_ref()
+        .map(|e| {
+            Ok(Erasure {
+                on: day(&e.on_day)?,
+                entry: e.entry,
+            })
+        })
+        .transpose()
+}
+
+/// A stored recipient as shown to clients.
+pub fn recipient_info(row: &RecipientRow) -> Result<RecipientInfo, ApiError> {
+    let card = stored_card(row)?;
+    Ok(RecipientInfo {
+        id: row.id.clone(),
+        name: card.name.to_string(),
+        fingerprint: card.fingerprint().to_string(),
+        card: row.card.clone(),
+    })
+}
+
+/// A stored message as sent to clients.
+pub fn message_json(m: MessageRow) -> Result<Message, ApiError> {
+    Ok(Message {
+        seq: m.seq,
+        direction: m.direction,
+        author: m.author,
+        on: day(&m.posted_on)?,
+        signature: URL_SAFE_NO_PAD.encode(&m.signature),
+        envelope: m.envelope,
+    })
+}
+
+/// A case's whole thread as sent to clients.
+pub fn thread(store: &Store, id: &[u8; 16]) -> Result<Vec<Message>, ApiError> {
+    store.messages(id)?.into_iter().map(message_json).collect()
+}
+
+/// The readers a case was shared with, as sent to clients.
+pub fn shares(store: &Store, id: &[u8; 16]) -> Result<Vec<Share>, ApiError> {
+    store
+        .case_shares(id)?
+        .into_iter()
+        .map(|s| {
+            Ok(Share {
+                reader: recipient_info(&s.reader)?,
+                desk: s.reader.desk.clone(),
+                shared_by: s.shared_by,
+                upto: s.upto,
+                on: day(&s.shared_on)?,
+                envelope: s.envelope,
+                signature: URL_SAFE_NO_PAD.encode(&s.signature),
+            })
+        })
+        .collect()
+}
+
+/// The state timeline of a case.
+pub fn timeline(store: &Store, id: &[u8; 16]) -> Result<Vec<StateEntry>, ApiError> {
+    store
+        .timeline(id)?
+        .into_iter()
+        .map(|s| {
+            Ok(StateEntry {
+                state: state_of(&s.state)?,
+                on: day(&s.on_day)?,
+            })
+        })
+        .collect()
+}
+
+/// The log entry that recorded the case's opening.
+pub fn opened_entry(store: &Store, row: &CaseRow) -> Result<u64, ApiError> {
+    store
+        .case_leaf_indexes(&row.id)?
+        .first()
+        .copied()
+        .ok_or_else(|| ApiError::internal(&"a case without log entries"))
+}
+
+/// A case as its reporter sees it.
+pub fn reporter_status(
+    store: &Store,
+    st: &AppState,
+    row: &CaseRow,
+) -> Result<ReporterStatus, ApiError> {
+    let e = inbox_entry(store, st, row)?;
+    Ok(ReporterStatus {
+        case: e.case,
+        desk: e.desk,
+        state: e.state,
+        opened: e.opened,
+        updated: e.updated,
+        next_update_due: e.next_update_due,
+        feedback_due: e.feedback_due,
+        timeline: timeline(store, &row.id)?,
+        shares: shares(store, &row.id)?,
+        messages: thread(store, &row.id)?,
+        erased: e.erased,
+    })
+}
+
+/// A case as a line of a desk's inbox.
+pub fn inbox_entry(store: &Store, st: &AppState, row: &CaseRow) -> Result<InboxEntry, ApiError> {
+    let due = due(store, st, row)?;
+    Ok(InboxEntry {
+        case: CaseId(row.id).to_string(),
+        desk: row.desk.clone(),
+        state: state_of(&row.state)?,
+        opened: day(&row.opened_on)?,
+        updated: day(&row.updated_on)?,
+        next_update_due: due.next_update,
+        feedback_due: due.feedback,
+        messages: row.message_count,
+        erased: erasure(row)?,
+    })
+}
+
+/// A case as its readers see it: the reporter's status, with the keys to
+/// answer and to check the thread, and who reads it.
+pub fn desk_case(store: &Store, st: &AppState, row: &CaseRow) -> Result<DeskCase, ApiError> {
+    let status = reporter_status(store, st, row)?;
+    Ok(DeskCase {
+        case: status.case,
+        desk: status.desk,
+        state: status.state,
+        opened: status.opened,
+        updated: status.updated,
+        next_update_due: status.next_update_due,
+        feedback_due: status.feedback_due,
+        reporter_x25519: row.reporter_x25519.clone(),
+        reporter_ed25519: URL_SAFE_NO_PAD.encode(&row.reporter_ed25519),
+        opened_entry: opened_entry(store, row)?,
+        recipients: store
+            .case_recipient_rows(&row.id)?
+            .iter()
+            .map(recipient_info)
+            .collect::<Result<_, _>>()?,
+        timeline: status.timeline,
+        shares: status.shares,
+        messages: status.messages,
+        erased: status.erased,
+    })
+}

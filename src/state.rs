@@ -1,0 +1,176 @@
+//! What every handler can reach: the settings, the keys, the replay guard,
+//! the log, and a small pool of SQLite connections with [`with_store`],
+//! the one way a request reaches the database.
+//!
+//! SQLite work runs on actix's blocking pool (`web::block`) so the async
+//! workers never wait on the disk; WAL lets reads proceed beside a write.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use actix_web::web;
+use ring::hmac;
+use sotto_envelope::pow::ChallengeKey;
+use sotto_store::Store;
+use sotto_tlog::Replay;
+use sotto_wire::api::Deadlines;
+use sotto_wire::{CaseState, Day};
+
+use crate::auth::ReplayGuard;
+use crate::config::Settings;
+use crate::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    /// Connections to the database.
+    pub db: Db,
+    /// Keys the handle hashes.
+    pub pepper: hmac::Key,
+    /// Authenticates proof-of-work challenges.
+    pub challenges: ChallengeKey,
+    /// Signed requests already seen.
+    pub replay: ReplayGuard,
+    /// The transparency log's key and identity.
+    pub log: crate::tlog::Log,
+    /// The public figures, derived from the published log.
+    pub figures: Figures,
+    /// The settings.
+    pub settings: Settings,
+    /// Where this server answers on loopback, for the no-JavaScript pages
+    /// (which run the reporter's client against it).
+    pub base_url: String,
+    /// Where reporters find it: `--public-url`, else the loopback address.
+    pub public: crate::config::PublicUrl,
+}
+
+impl AppState {
+    /// Today by the server's calendar.
+    pub fn today(&self) -> Day {
+        self.settings.today()
+    }
+
+    /// The deadlines of a desk: its own, or the server's defaults.
+    pub fn deadlines(&self, store: &Store, desk_id: i64) -> Result<Deadlines, ApiError> {
+        Ok(match store.desk_deadlines(desk_id)? {
+            Some(d) => Deadlines {
+                acknowledge_days: d.acknowledge_days,
+                update_days: d.update_days,
+                feedback_months: d.feedback_months,
+            },
+            None => self.settings.deadlines(),
+        })
+    }
+
+    /// The acknowledgement deadlines the public figures use: the default,
+    /// and each desk's own.
+    pub fn figure_deadlines(
+        &self,
+        store: &Store,
+    ) -> Result<(i64, std::collections::BTreeMap<String, i64>), ApiError> {
+        let desks = store
+            .all_desk_deadlines()?
+            .into_iter()
+            .map(|(name, d)| (name, d.acknowledge_days))
+            .collect();
+        Ok((self.settings.acknowledge_days, desks))
+    }
+}
+
+/// The replay of the published log behind the public figures, extended as
+/// checkpoints come (see `routes::transparency`).
+#[derive(Debug, Default)]
+pub struct Figures(pub Mutex<Option<Replay>>);
+
+/// What the handlers owe the reporter of an open case, and by when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The next news: the acknowledgement within `acknowledge_days` of
+    /// opening, then an update every `update_days` after a handler last
+    /// acted.
+    pub next_update: Option<Day>,
+    /// Feedback on what was done, `feedback_months` after the
+    /// acknowledgement (or after its deadline, when it came late or not at
+    /// all), as the EU Whistleblower Directive counts it.
+    pub feedback: Option<Day>,
+}
+
+impl Due {
+    /// The deadlines of a case in `state`, opened on `opened`, whose
+    /// handlers first acted on `desk_first` and last on `desk_updated`.
+    pub fn of(
+        d: &Deadlines,
+        state: CaseState,
+        opened: Day,
+        desk_first: Option<Day>,
+        desk_updated: Option<Day>,
+    ) -> Self {
+        if !state.is_open() {
+            return Self {
+                next_update: None,
+                feedback: None,
+            };
+        }
+        let acknowledge_by = opened.plus(d.acknowledge_days);
+        let next_update = match (state, desk_updated) {
+            (CaseState::Received, None) => acknowledge_by,
+            (_, Some(last)) => last.plus(d.update_days),
+            (_, None) => opened.plus(d.update_days),
+        };
+        let acknowledged = desk_first.map_or(acknowledge_by, |f| f.min(acknowledge_by));
+        Self {
+            next_update: Some(next_update),
+            feedback: Some(acknowledged.plus_months(d.feedback_months)),
+        }
+    }
+}
+
+/// A small pool of SQLite connections.
+#[derive(Debug)]
+pub struct Db {
+    path: PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl Db {
+    /// A pool over the database at `path` (opened and migrated once here).
+    pub fn open(path: PathBuf) -> Result<Self, sotto_store::StoreError> {
+        let first = Store::open(&path)?;
+        Ok(Self {
+            path,
+            idle: Mutex::new(vec![first]),
+        })
+    }
+
+    fn take(&self) -> Result<Store, ApiError> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(s) => Ok(s),
+            None => Ok(Store::open(&self.path)?),
+        }
+    }
+
+    fn give_back(&self, store: Store) {
+        if let Ok(mut v) = self.idle.lock() {
+            if v.len() < 16 {
+                v.push(store);
+            }
+        }
+    }
+}
+
+/// Runs `f` with a connection on the blocking pool.
+pub async fn with_store<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store, &AppState) -> Result<T, ApiError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || {
+        let mut store = state.db.take()?;
+        let out = f(&mut store, &state);
+        state.db.give_back(store);
+        out
+    })
+    .await?
+}
