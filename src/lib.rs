@@ -6,7 +6,6 @@
 //! - [`startup`]: builds the actix-web application on its own listener.
 //! - [`state`]: what every handler can reach, and the database pool.
 //! - [`routes`]: one module per resource of the `/v1` API.
-//! - [`web`]: the reporter's pages and the files they load.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
 //! - [`error`]: the API's JSON errors.

@@ -77,7 +77,10 @@ fn a_copy_taken_while_another_connection_writes_is_one_consistent_state() {
     let wait_for = |n: u64| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while written.load(Ordering::SeqCst) < n {
-            assert!(std::time::Instant::now() < deadline, "the writer never wrote");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never wrote"
+            );
             std::thread::yield_now();
         }
     };
