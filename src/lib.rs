@@ -9,6 +9,7 @@
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
 //! - [`error`]: the API's JSON errors.
+//! - [`html`]: the one HTML escaper of every rendered page.
 //! - [`telemetry`]: logging that never records who or when.
 //! - [`tlog`]: the transparency log's key, batched checkpoints and receipts.
 //! - [`client`]: the HTTP client and the reporter's and desk's operations.
@@ -26,6 +27,7 @@ pub mod client;
 pub mod config;
 pub mod datadir;
 pub mod error;
+pub mod html;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -54,13 +54,6 @@ pub async fn json(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     Ok(HttpResponse::Ok().json(figures(&state).await?))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `GET /transparency`: the same figures as a page, with no script, style
 /// or request to anywhere else.
 pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -69,7 +62,7 @@ pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     for m in t.months.iter().rev() {
         rows.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&m.month),
+            crate::html::esc(&m.month),
             m.received,
             m.acknowledged_in_time,
             m.acknowledged_late,
@@ -107,7 +100,7 @@ no acknowledgement.</p>
 ",
         size = t.size,
         days = t.acknowledge_days,
-        origin = escape(&t.origin),
+        origin = crate::html::esc(&t.origin),
     );
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
