@@ -5,7 +5,9 @@
 //! - [`content`]: what an envelope holds once decrypted (the server never
 //!   sees these).
 //! - [`day`]: UTC calendar days, the only dates Sotto keeps.
+//! - [`resources`]: a desk's referral directory of support organisations.
 //! - [`state`]: the states a case moves through.
+//! - [`b64`] and [`hashes`]: how bytes and lists of hashes look in JSON.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
