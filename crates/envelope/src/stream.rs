@@ -17,7 +17,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use crate::error::DecryptError;
-use crate::format::FileKey;
+use crate::file_key::FileKey;
 
 /// Size of the random nonce that starts the payload.
 pub(crate) const NONCE_SIZE: usize = 16;
