@@ -32,6 +32,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{DecryptError, EncryptError};
 use crate::file_key::FileKey;
+use crate::primitives::hkdf_sha256;
 use crate::stanza::{decode_exact, parse_stanza, split_line, Stanza, BASE64, STANZA_START};
 use crate::stream;
 use crate::x25519::{Identity, Recipient, X25519Stanza};
@@ -175,7 +176,7 @@ pub fn decrypt_into(
 /// `HMAC key = HKDF-SHA-256(ikm = file key, salt = empty, info = "header")`.
 fn header_mac_key(file_key: &FileKey) -> hmac::Key {
     let mut key = Zeroizing::new([0u8; 32]);
-    crate::hkdf_sha256(file_key.as_ref(), &[], HEADER_KEY_INFO, key.as_mut());
+    hkdf_sha256(file_key.as_ref(), &[], HEADER_KEY_INFO, key.as_mut());
     hmac::Key::new(hmac::HMAC_SHA256, key.as_ref())
 }
 

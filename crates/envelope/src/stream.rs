@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::error::DecryptError;
 use crate::file_key::FileKey;
+use crate::primitives::hkdf_sha256;
 
 /// Size of the random nonce that starts the payload.
 pub(crate) const NONCE_SIZE: usize = 16;
@@ -48,7 +49,7 @@ pub(crate) fn is_valid_sealed_len(len: usize) -> bool {
 /// `payload key = HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`.
 pub(crate) fn payload_key(file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
-    crate::hkdf_sha256(file_key.as_ref(), nonce, PAYLOAD_KEY_INFO, key.as_mut());
+    hkdf_sha256(file_key.as_ref(), nonce, PAYLOAD_KEY_INFO, key.as_mut());
     key
 }
 

@@ -15,6 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{DecryptError, KeyError};
 use crate::file_key::{FileKey, FILE_KEY_SIZE};
+use crate::primitives::hkdf_sha256;
 use crate::stanza::{decode_exact, write_stanza, Stanza, BASE64};
 
 const RECIPIENT_HRP: &str = "age";
@@ -291,7 +292,7 @@ fn wrap_key(
     first.copy_from_slice(share.as_bytes());
     second.copy_from_slice(recipient.as_bytes());
     let mut key = Zeroizing::new([0u8; 32]);
-    crate::hkdf_sha256(shared.as_bytes(), &salt, WRAP_KEY_INFO, key.as_mut());
+    hkdf_sha256(shared.as_bytes(), &salt, WRAP_KEY_INFO, key.as_mut());
     key
 }
 
