@@ -24,8 +24,6 @@
 //! verify is [`DecryptError::InvalidMac`]; a payload failure is
 //! [`DecryptError::DecryptionFailed`].
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -33,47 +31,21 @@ use ring::hmac;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{DecryptError, EncryptError};
+use crate::file_key::FileKey;
+use crate::primitives::hkdf_sha256;
+use crate::stanza::{decode_exact, parse_stanza, split_line, Stanza, BASE64, STANZA_START};
 use crate::stream;
 use crate::x25519::{Identity, Recipient, X25519Stanza};
 
-/// Size of the file key every stanza wraps.
-pub(crate) const FILE_KEY_SIZE: usize = 16;
-
-/// The 128-bit symmetric key a file's payload and header MAC derive from.
-pub(crate) type FileKey = Zeroizing<[u8; FILE_KEY_SIZE]>;
-
-/// Base64 as the header uses it: standard alphabet, no `=` padding, and only
-/// canonical encodings (the spec makes decoders refuse the others, so that a
-/// header has exactly one byte form and its MAC one meaning).
-pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(false),
-);
-
 const VERSION_LINE: &[u8] = b"age-encryption.org/v1\n";
-const STANZA_START: &[u8] = b"-> ";
 /// What the MAC covers ends with this mark; the space after it is not covered.
 const MAC_MARK: &[u8] = b"---";
 const MAC_SIZE: usize = 32;
-/// Stanza bodies are wrapped at this many base64 characters per line.
-const COLUMNS: usize = 64;
 /// The first argument of an scrypt stanza, which must be alone in a header.
 const SCRYPT_TAG: &str = "scrypt";
 /// HKDF info for the header MAC key, fixed by the age spec (Sotto's own
 /// labels live in [`crate::labels`]).
 const HEADER_KEY_INFO: &[u8] = b"header";
-
-/// One recipient stanza: its arguments (the first names its type) and its
-/// decoded body.
-#[derive(Debug)]
-pub(crate) struct Stanza<'a> {
-    /// Non-empty runs of printable ASCII (`VCHAR`), at least one.
-    pub(crate) args: Vec<&'a str>,
-    pub(crate) body: Vec<u8>,
-}
 
 /// Encrypts `plaintext` to every recipient as one age v1 file (binary, not
 /// armored).
@@ -204,24 +176,8 @@ pub fn decrypt_into(
 /// `HMAC key = HKDF-SHA-256(ikm = file key, salt = empty, info = "header")`.
 fn header_mac_key(file_key: &FileKey) -> hmac::Key {
     let mut key = Zeroizing::new([0u8; 32]);
-    crate::hkdf_sha256(file_key.as_ref(), &[], HEADER_KEY_INFO, key.as_mut());
+    hkdf_sha256(file_key.as_ref(), &[], HEADER_KEY_INFO, key.as_mut());
     hmac::Key::new(hmac::HMAC_SHA256, key.as_ref())
-}
-
-/// Appends a stanza: `-> args…`, then the body in base64 wrapped at 64
-/// columns and always ending with a line shorter than that (even empty).
-pub(crate) fn write_stanza(out: &mut Vec<u8>, args: &[&str], body: &[u8]) {
-    out.extend_from_slice(STANZA_START);
-    out.extend_from_slice(args.join(" ").as_bytes());
-    out.push(b'\n');
-    let encoded = BASE64.encode(body);
-    for line in encoded.as_bytes().chunks(COLUMNS) {
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    if encoded.len() % COLUMNS == 0 {
-        out.push(b'\n');
-    }
 }
 
 /// A parsed v1 header, borrowing from the file.
@@ -315,67 +271,6 @@ impl<'a> Header<'a> {
         }
         Err(DecryptError::NoMatchingKeys)
     }
-}
-
-/// Splits off one LF-terminated line (without its LF); a header line with no
-/// LF is a truncated header.
-fn split_line(input: &[u8]) -> Result<(&[u8], &[u8]), DecryptError> {
-    let mut parts = input.splitn(2, |&b| b == b'\n');
-    let line = parts.next().ok_or(DecryptError::InvalidHeader)?;
-    let rest = parts.next().ok_or(DecryptError::InvalidHeader)?;
-    Ok((line, rest))
-}
-
-/// Parses a stanza from its argument line (after `-> `) and the lines that
-/// follow it; returns the stanza and what follows its final body line.
-fn parse_stanza<'a>(
-    arg_line: &'a [u8],
-    mut rest: &'a [u8],
-) -> Result<(Stanza<'a>, &'a [u8]), DecryptError> {
-    let args = arg_line
-        .split(|&b| b == b' ')
-        .map(|arg| {
-            if arg.is_empty() || !arg.iter().all(|&b| (0x21..=0x7e).contains(&b)) {
-                return Err(DecryptError::InvalidHeader);
-            }
-            std::str::from_utf8(arg).map_err(|_| DecryptError::InvalidHeader)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let mut encoded = Vec::new();
-    loop {
-        let (line, after) = split_line(rest)?;
-        if line.len() > COLUMNS || !line.iter().all(is_base64_char) {
-            return Err(DecryptError::InvalidHeader);
-        }
-        encoded.extend_from_slice(line);
-        rest = after;
-        // A line shorter than 64 columns, even an empty one, ends the body.
-        if line.len() < COLUMNS {
-            break;
-        }
-    }
-    let body = BASE64
-        .decode(&encoded)
-        .map_err(|_| DecryptError::InvalidHeader)?;
-    Ok((Stanza { args, body }, rest))
-}
-
-fn is_base64_char(b: &u8) -> bool {
-    b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/'
-}
-
-/// Decodes canonical unpadded base64 that must hold exactly `N` bytes.
-pub(crate) fn decode_exact<const N: usize>(encoded: &[u8]) -> Result<[u8; N], DecryptError> {
-    let decoded = Zeroizing::new(
-        BASE64
-            .decode(encoded)
-            .map_err(|_| DecryptError::InvalidHeader)?,
-    );
-    decoded
-        .as_slice()
-        .try_into()
-        .map_err(|_| DecryptError::InvalidHeader)
 }
 
 #[cfg(test)]
@@ -704,30 +599,6 @@ mod tests {
             Err(DecryptError::InvalidHeader)
         );
         assert_eq!(out, b"kept");
-    }
-
-    #[test]
-    fn a_body_ending_on_a_full_line_gets_an_empty_final_line() {
-        let mut out = Vec::new();
-        write_stanza(&mut out, &["t"], &[0u8; 48]);
-        assert_eq!(out, [b"-> t\n".as_slice(), &[b'A'; 64], b"\n\n"].concat());
-        let (stanza, rest) = parse_stanza(b"t", &out[5..]).unwrap();
-        assert_eq!(
-            (stanza.args, stanza.body, rest),
-            (vec!["t"], vec![0u8; 48], &[][..])
-        );
-    }
-
-    #[test]
-    fn non_canonical_base64_is_refused() {
-        assert!(decode_exact::<1>(b"AA").is_ok());
-        for bad in [&b"AB"[..], b"AA==", b"AA=", b"A", b"A A", b"AAA\n"] {
-            assert_eq!(
-                decode_exact::<1>(bad),
-                Err(DecryptError::InvalidHeader),
-                "{bad:?}"
-            );
-        }
     }
 
     #[test]

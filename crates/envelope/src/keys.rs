@@ -18,9 +18,8 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
-use crate::hkdf_sha256;
 use crate::labels::{FINGERPRINT, RECIPIENT_ED25519};
-use crate::sha256;
+use crate::primitives::{hkdf_sha256, sha256};
 use crate::sign::{SigningKey, VerifyingKey};
 use crate::x25519::{Identity, Recipient};
 

@@ -16,9 +16,8 @@ use ring::hmac;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
-use crate::hkdf_sha256;
 use crate::labels::{POW, SERVER_CHALLENGE_KEY};
-use crate::sha256;
+use crate::primitives::{hkdf_sha256, sha256};
 use crate::sign::CaseId;
 
 const VERSION: u8 = 1;

@@ -31,7 +31,7 @@ use zeroize::Zeroizing;
 
 use crate::error::KeyError;
 use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_REQUEST, SIG_SHARE};
-use crate::{hkdf_sha256, sha256};
+use crate::primitives::{hkdf_sha256, sha256};
 
 /// A signature that does not verify. Deliberately says nothing more.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]

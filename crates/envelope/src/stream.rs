@@ -17,7 +17,8 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use crate::error::DecryptError;
-use crate::format::FileKey;
+use crate::file_key::FileKey;
+use crate::primitives::hkdf_sha256;
 
 /// Size of the random nonce that starts the payload.
 pub(crate) const NONCE_SIZE: usize = 16;
@@ -30,7 +31,6 @@ const ENCRYPTED_CHUNK_SIZE: usize = CHUNK_SIZE + TAG_SIZE;
 /// live in [`crate::labels`]).
 const PAYLOAD_KEY_INFO: &[u8] = b"payload";
 
-/// `payload key = HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`.
 /// Whether `len` bytes after the nonce can be a STREAM payload: full
 /// chunks, then one final chunk that is empty only if it is the only one.
 /// Checkable without the key, so a server can refuse a truncated envelope.
@@ -46,9 +46,10 @@ pub(crate) fn is_valid_sealed_len(len: usize) -> bool {
     last >= TAG_SIZE && (last > TAG_SIZE || len == TAG_SIZE)
 }
 
+/// `payload key = HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`.
 pub(crate) fn payload_key(file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
-    crate::hkdf_sha256(file_key.as_ref(), nonce, PAYLOAD_KEY_INFO, key.as_mut());
+    hkdf_sha256(file_key.as_ref(), nonce, PAYLOAD_KEY_INFO, key.as_mut());
     key
 }
 

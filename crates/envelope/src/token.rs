@@ -25,8 +25,8 @@ use subtle::ConstantTimeEq;
 use thiserror::Error;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::hkdf_sha256;
 use crate::labels::{TOKEN_ED25519, TOKEN_HANDLE, TOKEN_HRP, TOKEN_X25519};
+use crate::primitives::hkdf_sha256;
 use crate::sign::SigningKey;
 use crate::x25519::Identity;
 

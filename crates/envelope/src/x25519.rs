@@ -14,7 +14,9 @@ use rand::RngCore;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{DecryptError, KeyError};
-use crate::format::{write_stanza, FileKey, Stanza, BASE64, FILE_KEY_SIZE};
+use crate::file_key::{FileKey, FILE_KEY_SIZE};
+use crate::primitives::hkdf_sha256;
+use crate::stanza::{decode_exact, write_stanza, Stanza, BASE64};
 
 const RECIPIENT_HRP: &str = "age";
 const IDENTITY_HRP: &str = "age-secret-key-";
@@ -231,7 +233,7 @@ impl X25519Stanza {
         let [share] = rest else {
             return Err(DecryptError::InvalidHeader);
         };
-        let share = crate::format::decode_exact::<32>(share.as_bytes())?;
+        let share = decode_exact::<32>(share.as_bytes())?;
         let body = stanza
             .body
             .as_slice()
@@ -290,7 +292,7 @@ fn wrap_key(
     first.copy_from_slice(share.as_bytes());
     second.copy_from_slice(recipient.as_bytes());
     let mut key = Zeroizing::new([0u8; 32]);
-    crate::hkdf_sha256(shared.as_bytes(), &salt, WRAP_KEY_INFO, key.as_mut());
+    hkdf_sha256(shared.as_bytes(), &salt, WRAP_KEY_INFO, key.as_mut());
     key
 }
 
