@@ -129,58 +129,64 @@ impl Transport {
             .timeout_per_write(Some(IDLE))
             .timeout_recv_response(Some(RESPONSE))
             .user_agent("sotto");
+        // The CA file is read whatever the URL, so that a bad one is said.
+        let ca = self.read_ca()?;
         if scheme == "https" {
-            config = config.https_only(true).tls_config(self.tls()?);
-        } else if self.ca.is_some() {
-            // Still read it, so that a bad file is said whatever the URL.
-            self.tls()?;
+            config = config.https_only(true).tls_config(tls(ca)?);
         }
         Ok(config.build().into())
     }
 
-    /// rustls on ring, trusting the platform's roots and `--ca`.
-    fn tls(&self) -> Result<ureq::tls::TlsConfig, ClientError> {
-        use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-        let mut roots: Vec<Certificate<'static>> = Vec::new();
-        if let Some(path) = &self.ca {
-            let pem = std::fs::read(path)
-                .map_err(|e| ClientError::Usage(format!("--ca {}: {e}", path.display())))?;
-            let before = roots.len();
-            for item in ureq::tls::parse_pem(&pem) {
-                match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => roots.push(c),
-                    Ok(_) => {}
-                    Err(_) => {
-                        return Err(ClientError::Usage(format!(
-                            "--ca {}: not a PEM certificate file",
-                            path.display()
-                        )))
-                    }
+    /// The certificates of `--ca`, if given.
+    fn read_ca(&self) -> Result<Vec<ureq::tls::Certificate<'static>>, ClientError> {
+        let Some(path) = &self.ca else {
+            return Ok(Vec::new());
+        };
+        let pem = std::fs::read(path)
+            .map_err(|e| ClientError::Usage(format!("--ca {}: {e}", path.display())))?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(ClientError::Usage(format!(
+                        "--ca {}: not a PEM certificate file",
+                        path.display()
+                    )))
                 }
             }
-            if roots.len() == before {
-                return Err(ClientError::Usage(format!(
-                    "--ca {}: no certificate in it (expected a PEM file with BEGIN CERTIFICATE)",
-                    path.display()
-                )));
-            }
         }
-        // Unreadable entries of the platform's store are skipped: one bad
-        // file there must not stop a user whose server chains elsewhere.
-        let native = rustls_native_certs::load_native_certs();
-        for der in native.certs {
-            roots.push(Certificate::from_der(der.as_ref()).to_owned());
+        if certs.is_empty() {
+            return Err(ClientError::Usage(format!(
+                "--ca {}: no certificate in it (expected a PEM file with BEGIN CERTIFICATE)",
+                path.display()
+            )));
         }
-        if roots.is_empty() {
-            return Err(ClientError::Usage(
-                "no trusted certificate authorities found on this system (install ca-certificates, or name one with --ca)".into(),
-            ));
-        }
-        Ok(TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
-            .build())
+        Ok(certs)
     }
+}
+
+/// rustls on ring, trusting the platform's roots and the `--ca` certificates.
+fn tls(
+    mut roots: Vec<ureq::tls::Certificate<'static>>,
+) -> Result<ureq::tls::TlsConfig, ClientError> {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+    // Unreadable entries of the platform's store are skipped: one bad
+    // file there must not stop a user whose server chains elsewhere.
+    let native = rustls_native_certs::load_native_certs();
+    for der in native.certs {
+        roots.push(Certificate::from_der(der.as_ref()).to_owned());
+    }
+    if roots.is_empty() {
+        return Err(ClientError::Usage(
+            "no trusted certificate authorities found on this system (install ca-certificates, or name one with --ca)".into(),
+        ));
+    }
+    Ok(TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .build())
 }
 
 /// `socks5h://HOST:PORT`, and nothing else.
