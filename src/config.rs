@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+/// The log origin of a server nobody named: a local or test instance.
+pub const DEFAULT_LOG_ORIGIN: &str = "localhost/sotto";
+
 /// How the server runs.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -62,7 +65,7 @@ pub struct Settings {
     /// the name of its key. Use your public host and a path, e.g.
     /// `reports.example.org/sotto`. It is fixed by the first checkpoint:
     /// changing it later changes the log's identity, so the server refuses.
-    #[arg(long, env = "SOTTO_LOG_ORIGIN", default_value = "localhost/sotto")]
+    #[arg(long, env = "SOTTO_LOG_ORIGIN", default_value = DEFAULT_LOG_ORIGIN)]
     pub log_origin: String,
 
     /// Seconds between published checkpoints. A checkpoint is published only
@@ -199,7 +202,7 @@ impl Settings {
             update_days: 7,
             feedback_months: 3,
             request_window_seconds: 120,
-            log_origin: "localhost/sotto".into(),
+            log_origin: DEFAULT_LOG_ORIGIN.into(),
             checkpoint_interval_seconds: 300,
             retention_days: 0,
             clock_offset_days: 0,

@@ -88,7 +88,7 @@ impl Application {
         let public = settings.public_url.clone().unwrap_or_else(|| {
             // A named log is a real deployment: its pages would point
             // reporters at this machine's loopback address.
-            if settings.log_origin != "localhost/sotto" {
+            if settings.log_origin != crate::config::DEFAULT_LOG_ORIGIN {
                 tracing::warn!(
                     "--public-url (SOTTO_PUBLIC_URL) is not set: the pages name this server's loopback address as its address"
                 );

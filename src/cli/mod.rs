@@ -195,14 +195,15 @@ impl Reach {
 
     /// These options as flags, to repeat in a hint (`--server … --proxy …`).
     pub fn flags(&self) -> String {
+        let t = self.transport();
         let mut out = format!("--server {}", self.server);
-        if let Some(ca) = &self.ca {
+        if let Some(ca) = &t.ca {
             out.push_str(&format!(" --ca {}", ca.display()));
         }
-        if let Some(p) = self.proxy.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(p) = &t.proxy {
             out.push_str(&format!(" --proxy {p}"));
         }
-        if self.insecure_http {
+        if t.insecure_http {
             out.push_str(" --insecure-http");
         }
         out
