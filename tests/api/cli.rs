@@ -1,14 +1,6 @@
 //! The command-line contract the docs and the walkthrough rely on.
 
-use crate::helpers::spawn_app;
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::helpers::{printed_token, spawn_app, stderr, stdout};
 
 #[test]
 fn the_walkthrough_works_end_to_end_through_the_cli() {
@@ -74,12 +66,7 @@ fn the_walkthrough_works_end_to_end_through_the_cli() {
     let text = stdout(&out);
     assert!(text.contains("Keep it"), "{text}");
     assert!(text.contains("Alice Ombud"), "{text}");
-    let token = text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 39 && l.matches('-').count() == 7)
-        .expect("the token line")
-        .to_owned();
+    let token = printed_token(&text);
 
     // inbox --json lists the case; show decrypts it.
     let out = app.sotto(&["desk", "inbox", "--identity", "alice.key", "--json"]);

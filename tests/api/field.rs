@@ -10,23 +10,17 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{lossy_proxy, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{
+    lossy_proxy, printed_token, spawn_app, spawn_app_with, stderr, stdout, TestApp,
+};
 
 /// A host name that only the test's proxy can resolve.
 const PROXY_ONLY_NAME: &str = "sotto-behind-proxy.test";
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A program the test script installs; its absence is a failure, not a skip.
 fn tool(name: &str) -> PathBuf {
@@ -264,12 +258,7 @@ fn walkthrough(app: &TestApp, server: &str, flags: &[&str]) {
     );
     let text = stdout(&out);
     assert!(text.contains("Alice Ombud"), "{text}");
-    let token = text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 39 && l.matches('-').count() == 7)
-        .expect("the token line")
-        .to_owned();
+    let token = printed_token(&text);
     assert!(
         text.contains(&format!("--server {server}")),
         "the hint repeats how to reach the server: {text}"

@@ -414,3 +414,23 @@ pub fn lossy_proxy(upstream: &str) -> String {
     });
     format!("http://{addr}")
 }
+
+/// A command's standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A command's standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The token `sotto report submit` printed: the line of eight groups of
+/// four characters.
+pub fn printed_token(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 39 && l.matches('-').count() == 7)
+        .expect("the token line")
+        .to_owned()
+}

@@ -16,7 +16,7 @@ use sotto_tlog::Checkpoint;
 use sotto_wire::CaseState;
 use zeroize::Zeroizing;
 
-use crate::helpers::{lossy_proxy, spawn_app, spawn_app_with, submit, TestApp};
+use crate::helpers::{lossy_proxy, printed_token, spawn_app, spawn_app_with, submit, TestApp};
 
 fn text(o: &Output) -> String {
     format!(
@@ -564,12 +564,7 @@ fn a_receipt_is_kept_and_checked_even_before_the_next_checkpoint() {
         let mode = std::fs::metadata(&receipt).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let token = text(&out)
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 39 && l.matches('-').count() == 7)
-        .unwrap()
-        .to_owned();
+    let token = printed_token(&text(&out));
     // The case event waits for the hourly batch: not yet public.
     let out = app.sotto_with(
         &["report", "status", "--receipt", receipt.to_str().unwrap()],
