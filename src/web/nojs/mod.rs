@@ -1,0 +1,279 @@
+//! The forms for browsers without JavaScript (Tor Browser at "Safest").
+//!
+//! Here the server plays the reporter's client for one request: it makes
+//! the token, or reads the one typed, and runs exactly the code of
+//! `sotto report` ([`crate::client::reporter`]) against its own API over
+//! loopback, so the same checks hold and the same rows are written. The
+//! plaintext lives in this request's memory only, in buffers wiped when it
+//! ends, and is never logged. The pages say plainly that the server saw
+//! the text.
+
+mod form;
+mod render;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use sotto_envelope::token::Token;
+use zeroize::Zeroizing;
+
+pub use self::form::TokenForm;
+use self::form::{read_form, token_problem};
+pub use self::render::token_file;
+use self::render::{case_page, token_page};
+use super::ctx;
+use super::pages::{self, Ctx, Nav};
+use crate::client::reporter::{self, ReporterView, Submission};
+use crate::client::{Api, ClientError};
+use crate::state::AppState;
+
+/// An error of the client run on the reporter's behalf, as a page.
+fn client_error(ctx: &Ctx, nav: Nav, e: &ClientError) -> HttpResponse {
+    let status = match e {
+        ClientError::Server { status, .. } if (400..500).contains(status) => {
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+        }
+        ClientError::Usage(_) | ClientError::Crypto(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    let message = match e {
+        ClientError::Server { code, .. } if code == "unknown_desk" => {
+            ctx.lang.text("error.unknown_desk").to_owned()
+        }
+        ClientError::Server { message, .. } => {
+            ctx.lang.fill("error.server", &[("message", message)])
+        }
+        other => ctx
+            .lang
+            .fill("error.unknown", &[("message", &other.to_string())]),
+    };
+    pages::error_page(ctx, status, nav, &message)
+}
+
+/// Runs the reporter's client against this server, on the blocking pool.
+async fn as_client<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&Api) -> Result<T, ClientError> + Send + 'static,
+) -> Result<T, ClientError> {
+    let base = state.base_url.clone();
+    web::block(move || f(&Api::new(&base)?))
+        .await
+        .map_err(|_| ClientError::Protocol("the server is too busy".into()))?
+}
+
+/// The form named a reader the desk no longer has.
+const READERS_CHANGED: &str = "the list of readers changed since this page was loaded";
+
+/// `POST /desk/{desk}/report`.
+pub async fn report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: Multipart,
+) -> HttpResponse {
+    let ctx = ctx(&req);
+    let limit = state.settings.max_envelope_bytes;
+    let mut posted = match read_form(form, limit).await {
+        Ok(p) => p,
+        Err(key) => {
+            return pages::error_page(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                Nav::Report,
+                ctx.lang.text(key),
+            )
+        }
+    };
+    if posted.get("text").trim().is_empty() {
+        return pages::error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            Nav::Report,
+            ctx.lang.text("error.required"),
+        );
+    }
+    let desk = path.into_inner();
+    let chosen = posted.all("reader");
+    let submission = Submission {
+        desk: desk.clone(),
+        text: posted.get("text").to_owned(),
+        when: posted.get("when").trim().to_owned(),
+        involved: posted.get("involved").trim().to_owned(),
+        category: Some(posted.get("category"))
+            .filter(|c| sotto_wire::content::CATEGORIES.contains(c))
+            .unwrap_or("")
+            .to_owned(),
+        lang: ctx.lang.tag.to_owned(),
+        links: posted
+            .get("links")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        attachments: std::mem::take(&mut posted.files),
+        urgent: !posted.get("urgent").is_empty(),
+        record_only: !posted.get("record_only").is_empty(),
+        exclude: Vec::new(),
+        known: None,
+    };
+    drop(posted);
+    let done = as_client(&state, move |api| {
+        let mut submission = submission;
+        let info = api.desk(&desk)?;
+        if chosen
+            .iter()
+            .any(|id| !info.recipients.iter().any(|r| &r.id == id))
+        {
+            return Err(ClientError::Usage(READERS_CHANGED.into()));
+        }
+        submission.exclude = info
+            .recipients
+            .iter()
+            .filter(|r| !chosen.contains(&r.id))
+            .map(|r| r.id.clone())
+            .collect();
+        let done = reporter::submit(api, &submission);
+        use zeroize::Zeroize;
+        submission.text.zeroize();
+        submission.when.zeroize();
+        submission.involved.zeroize();
+        submission.links.iter_mut().for_each(Zeroize::zeroize);
+        for a in &mut submission.attachments {
+            a.name.zeroize();
+            a.data.zeroize();
+        }
+        done
+    })
+    .await;
+    match done {
+        Ok(done) => token_page(&ctx, &done),
+        Err(ClientError::Usage(m)) if m == READERS_CHANGED => pages::error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            Nav::Report,
+            ctx.lang.text("report.readers_changed"),
+        ),
+        Err(ClientError::Usage(m)) if m.starts_with("nobody would receive") => pages::error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            Nav::Report,
+            ctx.lang.text("report.nobody"),
+        ),
+        Err(e) => client_error(&ctx, Nav::Report, &e),
+    }
+}
+
+/// What the status page shows, read on the server for this request.
+struct Seen {
+    view: ReporterView,
+    receipt: Result<u64, String>,
+    resources: Vec<sotto_wire::resources::Resource>,
+}
+
+async fn open_case(state: &web::Data<AppState>, token: Token) -> Result<Seen, ClientError> {
+    as_client(state, move |api| {
+        let view = reporter::status(api, &token)?;
+        let receipt = match reporter::fetch_receipt_for(api, &token, &view.status) {
+            Ok(r) => Ok(r.receipt.leaf_index),
+            Err(e) => Err(e.to_string()),
+        };
+        // The whole directory: without a script on the reporter's device
+        // there is nowhere to filter it but here, and the reporter's
+        // region is never asked for.
+        let resources = api
+            .resources(&view.status.desk)
+            .map(|d| d.entries)
+            .unwrap_or_default();
+        Ok(Seen {
+            view,
+            receipt,
+            resources,
+        })
+    })
+    .await
+}
+
+/// `POST /status`.
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    let ctx = ctx(&req);
+    let token = match Token::parse(form.token()) {
+        Ok(t) => t,
+        Err(e) => return status_problem(&ctx, ctx.lang.text(token_problem(e))),
+    };
+    show_case(&ctx, &state, token, None).await
+}
+
+fn status_problem(ctx: &Ctx, message: &str) -> HttpResponse {
+    pages::page(
+        ctx,
+        StatusCode::BAD_REQUEST,
+        ctx.lang.text("status.title"),
+        Nav::Status,
+        &pages::status_form(ctx, Some(message)),
+    )
+}
+
+async fn show_case(
+    ctx: &Ctx,
+    state: &web::Data<AppState>,
+    token: Token,
+    note: Option<&str>,
+) -> HttpResponse {
+    let shown = Zeroizing::new(token.to_display().to_string());
+    match open_case(state, token).await {
+        Ok(seen) => case_page(ctx, state, &seen, &shown, note),
+        Err(ClientError::Server { status: 404, .. }) => {
+            status_problem(ctx, ctx.lang.text("status.unknown_case"))
+        }
+        Err(e) => client_error(ctx, Nav::Status, &e),
+    }
+}
+
+/// `POST /status/reply`.
+pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart) -> HttpResponse {
+    let ctx = ctx(&req);
+    let posted = match read_form(form, state.settings.max_envelope_bytes).await {
+        Ok(p) => p,
+        Err(key) => return status_problem(&ctx, ctx.lang.text(key)),
+    };
+    let token = match Token::parse(posted.get("token")) {
+        Ok(t) => t,
+        Err(e) => return status_problem(&ctx, ctx.lang.text(token_problem(e))),
+    };
+    let text = Zeroizing::new(posted.get("text").to_owned());
+    if text.trim().is_empty() && posted.files.is_empty() {
+        return show_case(
+            &ctx,
+            &state,
+            token,
+            Some(ctx.lang.text("error.reply_empty")),
+        )
+        .await;
+    }
+    let mut posted = posted;
+    // Moved out, not copied: the client seals and then wipes them.
+    let files = std::mem::take(&mut posted.files);
+    drop(posted);
+    let sender = token.clone();
+    let sent = as_client(&state, move |api| {
+        reporter::reply(api, &sender, &text, files).map(|_| ())
+    })
+    .await;
+    match sent {
+        Ok(()) => {
+            show_case(
+                &ctx,
+                &state,
+                token,
+                Some(ctx.lang.text("status.reply.sent")),
+            )
+            .await
+        }
+        Err(e) => client_error(&ctx, Nav::Status, &e),
+    }
+}
