@@ -1,4 +1,4 @@
-//! Logging that never records who or when.
+//! Diagnostics: what the process writes to stderr, never who or when.
 //!
 //! There are no per-request lines at all: an access log, even without
 //! addresses, would date each report to the second. Lines carry no
