@@ -3,6 +3,7 @@
 
 use sotto_envelope::keys::RecipientCard;
 use sotto_envelope::sign::{CaseId, Signature};
+use sotto_envelope::DecryptError;
 use sotto_store::{CaseRow, Desk, RecipientRow, Store, StoreError};
 
 use crate::error::ApiError;
@@ -15,17 +16,23 @@ pub fn check_envelope(envelope: &[u8], recipients: usize, max: usize) -> Result<
             "an envelope may be at most {max} bytes"
         )));
     }
-    let header = sotto_envelope::inspect(envelope).map_err(|_| {
+    let wrong_count = || {
         ApiError::bad_request(
             "bad_envelope",
-            "the envelope is not a well-formed, complete age v1 file",
+            format!("the envelope must be encrypted to exactly {recipients} X25519 recipients"),
         )
+    };
+    // Reading stops at the first stanza past the readers named: a header of
+    // millions of stanzas costs no more to refuse than a short one.
+    let header = sotto_envelope::inspect(envelope, recipients).map_err(|e| match e {
+        DecryptError::TooManyStanzas => wrong_count(),
+        _ => ApiError::bad_request(
+            "bad_envelope",
+            "the envelope is not a well-formed, complete age v1 file",
+        ),
     })?;
     if header.x25519_stanzas != recipients || header.other_stanzas != 0 {
-        return Err(ApiError::bad_request(
-            "bad_envelope",
-            format!("the envelope must be encrypted to exactly {recipients} X25519 recipients"),
-        ));
+        return Err(wrong_count());
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use sotto_wire::content::{Content, Report, CONTENT_VERSION};
 use crate::helpers::{raw, spawn_app, spawn_app_with, TestApp};
 
 /// Rows in the tables a request could write to.
-fn stored(app: &TestApp) -> (i64, i64, i64) {
+pub(crate) fn stored(app: &TestApp) -> (i64, i64, i64) {
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
     let count = |t: &str| {
         conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
@@ -24,7 +24,13 @@ fn stored(app: &TestApp) -> (i64, i64, i64) {
 
 /// Asserts a 4xx JSON error with the given code, that the server is still
 /// healthy, and that nothing was stored.
-fn refused(app: &TestApp, before: (i64, i64, i64), got: (u16, Value), status: u16, code: &str) {
+pub(crate) fn refused(
+    app: &TestApp,
+    before: (i64, i64, i64),
+    got: (u16, Value),
+    status: u16,
+    code: &str,
+) {
     let (s, body) = got;
     assert_eq!(s, status, "{body}");
     assert_eq!(body["error"], code, "{body}");
@@ -37,16 +43,16 @@ fn refused(app: &TestApp, before: (i64, i64, i64), got: (u16, Value), status: u1
 }
 
 /// A valid case opening, as (handle header, body), with its parts.
-struct Valid {
-    token: Token,
-    open: OpenCase,
+pub(crate) struct Valid {
+    pub(crate) token: Token,
+    pub(crate) open: OpenCase,
 }
 
 impl Valid {
-    fn handle(&self) -> String {
+    pub(crate) fn handle(&self) -> String {
         self.token.handle().encode().to_string()
     }
-    fn body(&self) -> Vec<u8> {
+    pub(crate) fn body(&self) -> Vec<u8> {
         serde_json::to_vec(&self.open).unwrap()
     }
     fn json(&self) -> Value {
@@ -54,7 +60,7 @@ impl Valid {
     }
 }
 
-fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
+pub(crate) fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
     let token = Token::generate();
     let challenge = app.api.challenge("default").unwrap();
     let case = CaseId::parse(&challenge.case).unwrap();
@@ -103,7 +109,7 @@ fn valid(app: &TestApp, alice: &DeskIdentity) -> Valid {
     }
 }
 
-fn post_case(app: &TestApp, handle: &str, body: &[u8]) -> (u16, Value) {
+pub(crate) fn post_case(app: &TestApp, handle: &str, body: &[u8]) -> (u16, Value) {
     raw(
         app,
         "POST",
@@ -274,7 +280,7 @@ fn truncated_or_tampered_envelopes_and_bad_signatures_are_refused() {
 }
 
 /// The same request with a new envelope, signed and solved again.
-fn resign(app: &TestApp, v: &Valid, envelope: Vec<u8>) -> OpenCase {
+pub(crate) fn resign(app: &TestApp, v: &Valid, envelope: Vec<u8>) -> OpenCase {
     let challenge = app.api.challenge("default").unwrap();
     let case = CaseId::parse(&challenge.case).unwrap();
     let sig = v

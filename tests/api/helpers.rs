@@ -134,6 +134,18 @@ impl TestApp {
     }
 
     /// The data directory.
+    /// The server's peak resident memory so far, in bytes (Linux's
+    /// `VmHWM`).
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status");
+        kib * 1024
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.data.path().join("data")
     }

@@ -32,6 +32,12 @@ pub enum DecryptError {
     /// returns nothing.
     #[error("the envelope payload is corrupt or truncated")]
     DecryptionFailed,
+    /// The header has more stanzas than the reader accepts
+    /// ([`MAX_STANZAS`](crate::format::MAX_STANZAS), or the limit given to
+    /// [`inspect`](crate::inspect)). Reading stopped there, before the
+    /// extra stanza was parsed.
+    #[error("the envelope has more recipients than allowed")]
+    TooManyStanzas,
 }
 
 /// Why an age file could not be produced.

@@ -43,6 +43,10 @@ const MAC_MARK: &[u8] = b"---";
 const MAC_SIZE: usize = 32;
 /// The first argument of an scrypt stanza, which must be alone in a header.
 const SCRYPT_TAG: &str = "scrypt";
+/// The most stanzas [`decrypt`] reads before it refuses a header. The spec
+/// sets no limit; Sotto's envelopes have one stanza per reader of a desk,
+/// and the server refuses more than the desk has with [`inspect`].
+pub const MAX_STANZAS: usize = 256;
 /// HKDF info for the header MAC key, fixed by the age spec (Sotto's own
 /// labels live in [`crate::labels`]).
 const HEADER_KEY_INFO: &[u8] = b"header";
@@ -100,8 +104,12 @@ pub struct HeaderSummary {
 /// the payload nonce and a payload length STREAM can produce) and counts
 /// its stanzas. The server uses this to refuse malformed or truncated
 /// envelopes it cannot decrypt.
-pub fn inspect(file: &[u8]) -> Result<HeaderSummary, DecryptError> {
-    let header = Header::parse(file)?;
+///
+/// Reading stops at stanza `max_stanzas + 1` with
+/// [`DecryptError::TooManyStanzas`], before that stanza is parsed: what a
+/// header costs to inspect is bounded by the limit, not by its length.
+pub fn inspect(file: &[u8], max_stanzas: usize) -> Result<HeaderSummary, DecryptError> {
+    let header = Header::parse(file, max_stanzas)?;
     let mut x25519_stanzas = 0;
     let mut other_stanzas = 0;
     for stanza in &header.stanzas {
@@ -155,7 +163,7 @@ pub fn decrypt_into(
     file: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), DecryptError> {
-    let header = Header::parse(file)?;
+    let header = Header::parse(file, MAX_STANZAS)?;
     let file_key = header.unwrap_file_key(identities)?;
     hmac::verify(&header_mac_key(&file_key), header.mac_input, &header.mac)
         .map_err(|_| DecryptError::InvalidMac)?;
@@ -204,7 +212,10 @@ impl<'a> Header<'a> {
     /// full-line  = 64base64char LF
     /// final-line = *63base64char LF
     /// ```
-    fn parse(file: &'a [u8]) -> Result<Self, DecryptError> {
+    ///
+    /// At most `max_stanzas` stanzas are read; the next one is refused
+    /// before anything of it is parsed or allocated.
+    fn parse(file: &'a [u8], max_stanzas: usize) -> Result<Self, DecryptError> {
         let mut rest = file
             .strip_prefix(VERSION_LINE)
             .ok_or(DecryptError::InvalidHeader)?;
@@ -212,6 +223,9 @@ impl<'a> Header<'a> {
         loop {
             let (line, after) = split_line(rest)?;
             if let Some(arg_line) = line.strip_prefix(STANZA_START) {
+                if stanzas.len() == max_stanzas {
+                    return Err(DecryptError::TooManyStanzas);
+                }
                 let (stanza, after_body) = parse_stanza(arg_line, after)?;
                 stanzas.push(stanza);
                 rest = after_body;
@@ -340,7 +354,7 @@ mod tests {
         let recipients: Vec<Recipient> = ids.iter().map(Identity::recipient).collect();
         let file = encrypt(&recipients, b"hello").unwrap();
         assert!(file.starts_with(b"age-encryption.org/v1\n-> X25519 "));
-        let header = Header::parse(&file).unwrap();
+        let header = Header::parse(&file, MAX_STANZAS).unwrap();
         assert_eq!(header.stanzas.len(), 3);
         assert!(header
             .stanzas
@@ -384,7 +398,10 @@ mod tests {
         let a = encrypt(&recipients, b"same").unwrap();
         let b = encrypt(&recipients, b"same").unwrap();
         assert_eq!(a.len(), b.len());
-        let (ha, hb) = (Header::parse(&a).unwrap(), Header::parse(&b).unwrap());
+        let (ha, hb) = (
+            Header::parse(&a, MAX_STANZAS).unwrap(),
+            Header::parse(&b, MAX_STANZAS).unwrap(),
+        );
         assert_ne!(
             ha.stanzas[0].args[1], hb.stanzas[0].args[1],
             "ephemeral share reused"
@@ -615,7 +632,7 @@ mod tests {
         let rs: Vec<Recipient> = ids.iter().map(Identity::recipient).collect();
         for len in [0usize, 1, 64 * 1024, 64 * 1024 + 1, 200 * 1024] {
             let file = encrypt(&rs, &message(len)).unwrap();
-            let summary = inspect(&file).unwrap();
+            let summary = inspect(&file, 3).unwrap();
             assert_eq!(summary.x25519_stanzas, 3);
             assert_eq!(summary.other_stanzas, 0);
             assert_eq!(summary.payload_len, stream::sealed_len(len));
@@ -624,15 +641,78 @@ mod tests {
             // valid payload; only decryption finds that.)
             let payload_start = file.len() - summary.payload_len;
             for cut in [1, 30, payload_start - 1, payload_start, payload_start + 15] {
-                assert!(inspect(&file[..cut]).is_err(), "len {len} cut {cut}");
+                assert!(inspect(&file[..cut], 3).is_err(), "len {len} cut {cut}");
             }
         }
-        assert!(inspect(b"").is_err());
-        assert!(inspect(b"age-encryption.org/v2\n").is_err());
+        assert!(inspect(b"", 3).is_err());
+        assert!(inspect(b"age-encryption.org/v2\n", 3).is_err());
         // An empty final chunk is valid only as the whole payload.
         assert!(stream::is_valid_sealed_len(16));
         assert!(!stream::is_valid_sealed_len(64 * 1024 + 16 + 16));
         assert!(stream::is_valid_sealed_len(64 * 1024 + 16 + 17));
         assert!(stream::is_valid_sealed_len(2 * (64 * 1024 + 16)));
+    }
+
+    /// A header of `count` minimal grease stanzas, then a MAC line.
+    fn stanza_bomb(count: usize) -> Vec<u8> {
+        let mut file = VERSION_LINE.to_vec();
+        for _ in 0..count {
+            file.extend_from_slice(b"-> a\n\n");
+        }
+        file.extend_from_slice(b"--- ");
+        file.extend_from_slice(&[b'A'; 43]);
+        file.extend_from_slice(b"\n");
+        file
+    }
+
+    #[test]
+    fn a_stanza_bomb_is_refused_at_the_first_stanza_past_the_limit() {
+        // 2.8 million stanzas in 16 MiB once cost 390 MB to refuse; now the
+        // parser gives up at stanza four, whatever follows.
+        let bomb = stanza_bomb(2_000_000);
+        assert_eq!(inspect(&bomb, 3), Err(DecryptError::TooManyStanzas));
+        assert_eq!(
+            decrypt(&[Identity::generate()], &bomb),
+            Err(DecryptError::TooManyStanzas)
+        );
+        // At the limit the same stanzas are read (and then found not to be
+        // X25519 ones).
+        let summary = inspect(&stanza_bomb(3), 3);
+        assert!(
+            matches!(summary, Err(DecryptError::InvalidHeader)),
+            "{summary:?}"
+        );
+        let within = inspect(&stanza_bomb(MAX_STANZAS), MAX_STANZAS);
+        assert_ne!(within, Err(DecryptError::TooManyStanzas));
+    }
+
+    #[test]
+    fn a_stanza_with_too_many_arguments_or_too_long_a_body_is_refused() {
+        let mut file = VERSION_LINE.to_vec();
+        file.extend_from_slice(b"-> a");
+        for _ in 0..crate::stanza::MAX_ARGS {
+            file.extend_from_slice(b" b");
+        }
+        file.extend_from_slice(b"\n\n--- ");
+        file.extend_from_slice(&[b'A'; 43]);
+        file.extend_from_slice(b"\n");
+        assert!(matches!(
+            Header::parse(&file, MAX_STANZAS),
+            Err(DecryptError::InvalidHeader)
+        ));
+
+        let mut file = VERSION_LINE.to_vec();
+        file.extend_from_slice(b"-> a\n");
+        for _ in 0..=crate::stanza::MAX_BODY_BASE64 / 64 {
+            file.extend_from_slice(&[b'A'; 64]);
+            file.push(b'\n');
+        }
+        file.extend_from_slice(b"\n--- ");
+        file.extend_from_slice(&[b'A'; 43]);
+        file.extend_from_slice(b"\n");
+        assert!(matches!(
+            Header::parse(&file, MAX_STANZAS),
+            Err(DecryptError::InvalidHeader)
+        ));
     }
 }

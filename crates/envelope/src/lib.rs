@@ -40,6 +40,6 @@ pub mod token;
 pub mod x25519;
 
 pub use error::{DecryptError, EncryptError, KeyError};
-pub use format::{decrypt, decrypt_into, encrypt, inspect};
+pub use format::{decrypt, decrypt_into, encrypt, inspect, MAX_STANZAS};
 pub use primitives::sha256;
 pub use x25519::{Identity, Recipient};

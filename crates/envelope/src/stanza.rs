@@ -36,6 +36,14 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 pub(crate) const STANZA_START: &[u8] = b"-> ";
 /// Stanza bodies are wrapped at this many base64 characters per line.
 const COLUMNS: usize = 64;
+/// The most arguments a stanza may have. The spec sets no limit; every
+/// recipient type there is (X25519 has two, scrypt two, grease a few) stays
+/// far below it, and a limit keeps a hostile header from costing memory in
+/// proportion to its length.
+pub(crate) const MAX_ARGS: usize = 16;
+/// The most bytes of base64 a stanza body may have (48 KiB decoded): an
+/// X25519 body is 43, a hybrid post-quantum one about 1,500.
+pub(crate) const MAX_BODY_BASE64: usize = 64 * 1024;
 
 /// One recipient stanza: its arguments (the first names its type) and its
 /// decoded body.
@@ -77,20 +85,24 @@ pub(crate) fn parse_stanza<'a>(
     arg_line: &'a [u8],
     mut rest: &'a [u8],
 ) -> Result<(Stanza<'a>, &'a [u8]), DecryptError> {
-    let args = arg_line
-        .split(|&b| b == b' ')
-        .map(|arg| {
-            if arg.is_empty() || !arg.iter().all(|&b| (0x21..=0x7e).contains(&b)) {
-                return Err(DecryptError::InvalidHeader);
-            }
-            std::str::from_utf8(arg).map_err(|_| DecryptError::InvalidHeader)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut args = Vec::new();
+    for arg in arg_line.split(|&b| b == b' ') {
+        if args.len() == MAX_ARGS
+            || arg.is_empty()
+            || !arg.iter().all(|&b| (0x21..=0x7e).contains(&b))
+        {
+            return Err(DecryptError::InvalidHeader);
+        }
+        args.push(std::str::from_utf8(arg).map_err(|_| DecryptError::InvalidHeader)?);
+    }
 
     let mut encoded = Vec::new();
     loop {
         let (line, after) = split_line(rest)?;
-        if line.len() > COLUMNS || !line.iter().all(is_base64_char) {
+        if line.len() > COLUMNS
+            || encoded.len() + line.len() > MAX_BODY_BASE64
+            || !line.iter().all(is_base64_char)
+        {
             return Err(DecryptError::InvalidHeader);
         }
         encoded.extend_from_slice(line);

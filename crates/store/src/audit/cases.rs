@@ -120,7 +120,7 @@ pub(super) fn check_cases_and_messages(conn: &Connection, a: &mut Audit) -> Resu
             ),
             Some(_) => {}
         }
-        if let Ok(h) = sotto_envelope::inspect(&envelope) {
+        if let Ok(h) = sotto_envelope::inspect(&envelope, sotto_envelope::MAX_STANZAS) {
             if let Some(n) = readers.get(&case) {
                 // Those it was sealed to, and those it was shared with before.
                 let n = n + shares

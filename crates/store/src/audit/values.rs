@@ -144,11 +144,13 @@ fn wrong_shape(shape: Shape, nullable: bool, v: ValueRef<'_>) -> Option<String> 
             _ => Some("not a canonical recipient card".into()),
         },
         (Card, _) => Some("not a recipient card".into()),
-        (Envelope, ValueRef::Blob(b)) => match sotto_envelope::inspect(b) {
-            Ok(h) if h.other_stanzas == 0 && h.x25519_stanzas > 0 => None,
-            Ok(_) => Some("an age file with stanzas other than X25519".into()),
-            Err(e) => Some(format!("not a well-formed age v1 file ({e})")),
-        },
+        (Envelope, ValueRef::Blob(b)) => {
+            match sotto_envelope::inspect(b, sotto_envelope::MAX_STANZAS) {
+                Ok(h) if h.other_stanzas == 0 && h.x25519_stanzas > 0 => None,
+                Ok(_) => Some("an age file with stanzas other than X25519".into()),
+                Err(e) => Some(format!("not a well-formed age v1 file ({e})")),
+            }
+        }
         (Envelope, _) => Some("not an age file".into()),
         (Leaf, ValueRef::Blob(b)) if sotto_tlog::Leaf::decode(b).is_some() => None,
         (Leaf, _) => Some("not a well-formed log leaf".into()),
