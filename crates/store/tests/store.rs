@@ -300,6 +300,46 @@ fn the_database_refuses_times_and_malformed_values() {
     assert!(store.insert_desk("", "", day()).is_err());
 }
 
+#[test]
+fn a_planted_day_or_state_is_an_error_where_it_is_read_and_a_finding_for_the_auditor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    let mut store = Store::open(&path).unwrap();
+    let rs = with_recipients(&mut store);
+    let id = open_case(&mut store, 5, &rs);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // A day of the right shape that is no day passes the schema's GLOB.
+    conn.execute_batch(
+        "DROP TRIGGER cases_are_fixed;
+         UPDATE cases SET opened_on = '2026-13-45';",
+    )
+    .unwrap();
+    let bad_read = |r: Result<_, StoreError>| {
+        matches!(
+            r,
+            Err(StoreError::Sqlite(
+                rusqlite::Error::FromSqlConversionFailure(..)
+            ))
+        )
+    };
+    assert!(bad_read(store.case_by_id(&id).map(|_| ())));
+    assert!(bad_read(store.inbox(A).map(|_| ())));
+
+    conn.execute_batch(
+        "DROP TRIGGER events_are_append_only_update;
+         PRAGMA ignore_check_constraints = ON;
+         UPDATE events SET state = 'open' WHERE state IS NOT NULL;",
+    )
+    .unwrap();
+    assert!(bad_read(store.timeline(&id).map(|_| ())));
+    // The auditor reads the same rows untyped, and reports them.
+    drop(store);
+    let report = sotto_store::audit::audit(&path, None).unwrap();
+    let found = |place: &str| report.findings.iter().any(|f| f.place.contains(place));
+    assert!(found("cases.opened_on"), "{:#?}", report.findings);
+    assert!(found("events.state"), "{:#?}", report.findings);
+}
+
 // ---- the transparency log ----
 
 use sotto_tlog::merkle::{self, Frontier};
