@@ -198,7 +198,7 @@ fn tlog() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sotto.db");
     let mut store = Store::open(&path).unwrap();
-    let day = "2026-11-22";
+    let day = sotto_wire::Day::parse("2026-11-22").unwrap();
     let desk = store.ensure_desk("default", "", day).unwrap();
     let alice = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
     let card = alice.card();
@@ -232,10 +232,10 @@ fn tlog() {
                     reporter_x25519: &token.identity().recipient().to_string(),
                     reporter_ed25519: &token.signing_key().verifying_key().0,
                     recipients: &readers,
-                    state: "received",
+                    state: sotto_wire::CaseState::Received,
                     report: NewMessage {
                         seq: 0,
-                        direction: "reporter",
+                        direction: Direction::FromReporter,
                         author: None,
                         envelope,
                         envelope_hash: sha256(envelope),

@@ -68,11 +68,11 @@ impl Application {
         {
             let mut store = sotto_store::Store::open(&dir.db_path())?;
             log.check_identity(&store)?;
-            let today = settings.today().to_string();
-            store.ensure_desk(DEFAULT_DESK, "The community's reporting desk.", &today)?;
+            let today = settings.today();
+            store.ensure_desk(DEFAULT_DESK, "The community's reporting desk.", today)?;
             // Whatever happened since the last run is published now; from
             // here on, once per interval.
-            log.publish(&mut store, &today, true)?;
+            log.publish(&mut store, today, true)?;
         }
         let pepper = hmac::Key::new(hmac::HMAC_SHA256, dir.pepper()?.as_ref());
         let challenges = ChallengeKey::derive(&server_key);
@@ -171,7 +171,7 @@ fn spawn_publisher(state: web::Data<AppState>) {
                 if batch_due {
                     Log::apply_retention(store, st.today(), st.settings.retention_days)?;
                 }
-                Ok(st.log.publish(store, &st.today().to_string(), batch_due)?)
+                Ok(st.log.publish(store, st.today(), batch_due)?)
             })
             .await;
             match published {

@@ -107,7 +107,7 @@ impl Log {
     pub fn publish(
         &self,
         store: &mut Store,
-        today: &str,
+        today: sotto_wire::Day,
         batch_due: bool,
     ) -> Result<Option<u64>, StoreError> {
         let size = store.log_size()?;
@@ -134,10 +134,10 @@ impl Log {
         if retention_days == 0 {
             return Ok(0);
         }
-        let cutoff = today.plus(-i64::from(retention_days)).to_string();
-        let due = store.cases_to_erase(&cutoff)?;
+        let cutoff = today.plus(-i64::from(retention_days));
+        let due = store.cases_to_erase(cutoff)?;
         for case in &due {
-            store.erase_case(case, &today.to_string())?;
+            store.erase_case(case, today)?;
         }
         Ok(due.len())
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use sotto_envelope::keys::{DisplayName, RecipientCard};
 use sotto_envelope::Recipient;
 use sotto_store::Store;
+use sotto_wire::Day;
 
 use super::{print_json, CliError, CliResult};
 use crate::datadir::DataDir;
@@ -266,16 +267,16 @@ fn import_resources(a: ImportArgs) -> CliResult {
     Ok(())
 }
 
-fn today() -> String {
-    super::today().to_string()
-}
-
 /// Opens the store, creating the data directory and default desk if this
 /// runs before the first `sotto serve`.
 fn open(data: &Data) -> Result<Store, CliError> {
     let dir = DataDir::create(&data.data_dir)?;
     let mut store = Store::open(&dir.db_path())?;
-    store.ensure_desk(DEFAULT_DESK, "The community's reporting desk.", &today())?;
+    store.ensure_desk(
+        DEFAULT_DESK,
+        "The community's reporting desk.",
+        super::today(),
+    )?;
     Ok(store)
 }
 
@@ -295,7 +296,7 @@ fn add_recipient(a: AddRecipientArgs) -> CliResult {
     let d = desk(&store, &a.desk)?;
     let fp = card.fingerprint();
     store
-        .insert_recipient(d.id, &fp.id(), &card.to_string(), &today())
+        .insert_recipient(d.id, &fp.id(), &card.to_string(), super::today())
         .map_err(|e| match e {
             sotto_store::StoreError::Conflict(_) => CliError::usage(format!(
                 "{} is already a recipient of desk {}",
@@ -335,7 +336,7 @@ fn remove_recipient(a: RemoveRecipientArgs) -> CliResult {
             ))
         }
     };
-    store.remove_recipient(d.id, &r.id, &today())?;
+    store.remove_recipient(d.id, &r.id, super::today())?;
     outln!(
         "Removed {} from desk {}: they receive no new reports.",
         r.id,
@@ -351,8 +352,8 @@ struct RecipientJson {
     name: String,
     fingerprint: String,
     card: String,
-    added_on: String,
-    removed_on: Option<String>,
+    added_on: Day,
+    removed_on: Option<Day>,
 }
 
 fn list(a: ListArgs) -> CliResult {
@@ -481,7 +482,7 @@ fn add_desk(a: AddDeskArgs) -> CliResult {
     }
     let mut store = open(&a.data)?;
     let d = store
-        .insert_desk(&a.name, &a.description, &today())
+        .insert_desk(&a.name, &a.description, super::today())
         .map_err(|e| match e {
             sotto_store::StoreError::Conflict(_) => {
                 CliError::usage(format!("a desk named {:?} exists already", a.name))

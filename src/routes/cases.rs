@@ -9,7 +9,7 @@ use sotto_wire::api::CaseOpened;
 use super::checks::{already_used, desk_by_name};
 use super::extract::Reporter;
 use super::opening::validate;
-use super::views::{day, due};
+use super::views::due;
 use crate::auth::now_unix;
 use crate::error::{parse_json, ApiError};
 use crate::state::{with_store, AppState};
@@ -30,16 +30,13 @@ pub async fn open(
         let desk = desk_by_name(store, opening.desk())?;
         opening.check_active(&store.active_recipients(desk.id)?)?;
         let index = store
-            .insert_case(
-                &opening.new_case(desk.id, reporter.hash()),
-                &st.today().to_string(),
-            )
+            .insert_case(&opening.new_case(desk.id, reporter.hash()), st.today())
             .map_err(already_used)?;
         let row = store.case_by_id(&opening.case.0)?;
         Ok(CaseOpened {
             case: opening.case.to_string(),
             state: opening.state,
-            opened: day(&row.opened_on)?,
+            opened: row.opened_on,
             next_update_due: due(store, st, &row)?.next_update,
             receipt: st.log.receipt(store, index)?,
         })

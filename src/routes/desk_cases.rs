@@ -55,15 +55,8 @@ pub async fn set_state(req: SignedCase) -> Result<HttpResponse, ApiError> {
         let note = note
             .as_ref()
             .map(|(m, sig)| thread::new_message(author, m, sig));
-        let today = st.today().to_string();
         store
-            .set_state(
-                &row.id,
-                change.state.as_str(),
-                &who.id,
-                note.as_ref(),
-                &today,
-            )
+            .set_state(&row.id, change.state, &who.id, note.as_ref(), st.today())
             .map_err(stale_seq)?;
         Ok(StateChanged {
             case: CaseId(row.id).to_string(),

@@ -155,10 +155,10 @@ impl Opening {
             reporter_x25519: &self.reporter_x25519,
             reporter_ed25519: &self.reporter_ed25519.0,
             recipients: &self.open.recipients,
-            state: self.state.as_str(),
+            state: self.state,
             report: NewMessage {
                 seq: 0,
-                direction: Direction::FromReporter.as_str(),
+                direction: Direction::FromReporter,
                 author: None,
                 envelope: &self.open.envelope,
                 envelope_hash: sha256(&self.open.envelope),
@@ -364,7 +364,7 @@ mod tests {
             id: id.into(),
             desk: "default".into(),
             card: String::new(),
-            added_on: "2026-12-01".into(),
+            added_on: sotto_wire::Day::parse("2026-12-01").unwrap(),
             removed_on: None,
         };
         assert!(opening.check_active(&[row("r1"), row("r2")]).is_ok());

@@ -9,7 +9,7 @@ use sotto_wire::CaseState;
 use super::checks::{desk_by_name, not_erased, signature_field};
 use super::extract::Reporter;
 use super::thread::{self, Author};
-use super::views::{day, opened_entry, reporter_status, state_of};
+use super::views::{opened_entry, reporter_status};
 use crate::error::{parse_json, ApiError};
 
 /// `GET /v1/reporter/case`: one keyed hash, one indexed lookup, then the
@@ -56,7 +56,7 @@ pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpRespon
             ));
         }
         let target = desk_by_name(store, &e.desk)?;
-        let case_state = state_of(&row.state)?;
+        let case_state = row.state;
         if case_state != CaseState::Received || row.desk_first_on.is_some() {
             return Err(ApiError::conflict(
                 "not_escalable",
@@ -65,7 +65,9 @@ pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpRespon
                 ),
             ));
         }
-        let due = day(&row.opened_on)?.plus(st.deadlines(store, row.desk_id)?.acknowledge_days);
+        let due = row
+            .opened_on
+            .plus(st.deadlines(store, row.desk_id)?.acknowledge_days);
         if st.today() <= due {
             return Err(ApiError::conflict(
                 "not_late",

@@ -94,7 +94,7 @@ pub fn new_message<'a>(
 ) -> NewMessage<'a> {
     NewMessage {
         seq: msg.seq,
-        direction: author.direction().as_str(),
+        direction: author.direction(),
         author: author.id(),
         envelope: &msg.envelope,
         envelope_hash: sha256(&msg.envelope),
@@ -114,11 +114,7 @@ pub fn post_message(
 ) -> Result<MessagePosted, ApiError> {
     check_message(store, st, row, author, msg, signature)?;
     store
-        .insert_message(
-            &row.id,
-            &new_message(author, msg, signature),
-            &st.today().to_string(),
-        )
+        .insert_message(&row.id, &new_message(author, msg, signature), st.today())
         .map_err(stale_seq)?;
     Ok(MessagePosted {
         case: CaseId(row.id).to_string(),
@@ -213,7 +209,7 @@ pub fn record_share(
 ) -> Result<u64, ApiError> {
     let checked = check_share(store, st, row, author, s)?;
     store
-        .insert_share(&row.id, &checked.stored(), &st.today().to_string())
+        .insert_share(&row.id, &checked.stored(), st.today())
         .map_err(share_error)
 }
 
@@ -228,6 +224,6 @@ pub fn record_escalation(
 ) -> Result<Vec<u64>, ApiError> {
     let shares: Vec<NewShare<'_>> = shares.iter().map(CheckedShare::stored).collect();
     store
-        .escalate(&row.id, &shares, left_out, &st.today().to_string())
+        .escalate(&row.id, &shares, left_out, st.today())
         .map_err(share_error)
 }

@@ -1,6 +1,11 @@
 //! Stored rows as clients see them: every row-to-wire conversion of the
-//! API, in one place, so a field is parsed once, where it is read.
+//! API, in one place. The store hands out days, states and directions
+//! already parsed (a bad stored value is a store error, a 500), so these
+//! only choose and rename fields.
 
+use super::checks::stored_card;
+use crate::error::ApiError;
+use crate::state::{AppState, Due};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sotto_envelope::sign::CaseId;
@@ -8,45 +13,25 @@ use sotto_store::{CaseRow, MessageRow, RecipientRow, Store};
 use sotto_wire::api::{
     DeskCase, Erasure, InboxEntry, Message, RecipientInfo, ReporterStatus, Share, StateEntry,
 };
-use sotto_wire::{CaseState, Day};
-
-use super::checks::stored_card;
-use crate::error::ApiError;
-use crate::state::{AppState, Due};
-
-/// Parses a stored day; the schema guarantees the form.
-pub fn day(s: &str) -> Result<Day, ApiError> {
-    Day::parse(s).ok_or_else(|| ApiError::internal(&"stored day does not parse"))
-}
-
-/// Parses a stored state; the schema guarantees the value.
-pub fn state_of(s: &str) -> Result<CaseState, ApiError> {
-    CaseState::parse(s).ok_or_else(|| ApiError::internal(&"stored state does not parse"))
-}
 
 /// What the handlers owe on a stored case.
 pub fn due(store: &Store, st: &AppState, row: &CaseRow) -> Result<Due, ApiError> {
     let deadlines = st.deadlines(store, row.desk_id)?;
     Ok(Due::of(
         &deadlines,
-        state_of(&row.state)?,
-        day(&row.opened_on)?,
-        row.desk_first_on.as_deref().map(day).transpose()?,
-        row.desk_updated_on.as_deref().map(day).transpose()?,
+        row.state,
+        row.opened_on,
+        row.desk_first_on,
+        row.desk_updated_on,
     ))
 }
 
 /// A case's erasure as sent to clients.
-pub fn erasure(row: &CaseRow) -> Result<Option<Erasure>, ApiError> {
-    row.erased
-        .as_ref()
-        .map(|e| {
-            Ok(Erasure {
-                on: day(&e.on_day)?,
-                entry: e.entry,
-            })
-        })
-        .transpose()
+pub fn erasure(row: &CaseRow) -> Option<Erasure> {
+    row.erased.as_ref().map(|e| Erasure {
+        on: e.on_day,
+        entry: e.entry,
+    })
 }
 
 /// A stored recipient as shown to clients.
@@ -61,20 +46,20 @@ pub fn recipient_info(row: &RecipientRow) -> Result<RecipientInfo, ApiError> {
 }
 
 /// A stored message as sent to clients.
-pub fn message_json(m: MessageRow) -> Result<Message, ApiError> {
-    Ok(Message {
+pub fn message_json(m: MessageRow) -> Message {
+    Message {
         seq: m.seq,
-        direction: m.direction,
+        direction: m.direction.as_str().to_owned(),
         author: m.author,
-        on: day(&m.posted_on)?,
+        on: m.posted_on,
         signature: URL_SAFE_NO_PAD.encode(&m.signature),
         envelope: m.envelope,
-    })
+    }
 }
 
 /// A case's whole thread as sent to clients.
 pub fn thread(store: &Store, id: &[u8; 16]) -> Result<Vec<Message>, ApiError> {
-    store.messages(id)?.into_iter().map(message_json).collect()
+    Ok(store.messages(id)?.into_iter().map(message_json).collect())
 }
 
 /// The readers a case was shared with, as sent to clients.
@@ -88,7 +73,7 @@ pub fn shares(store: &Store, id: &[u8; 16]) -> Result<Vec<Share>, ApiError> {
                 desk: s.reader.desk.clone(),
                 shared_by: s.shared_by,
                 upto: s.upto,
-                on: day(&s.shared_on)?,
+                on: s.shared_on,
                 envelope: s.envelope,
                 signature: URL_SAFE_NO_PAD.encode(&s.signature),
             })
@@ -98,16 +83,14 @@ pub fn shares(store: &Store, id: &[u8; 16]) -> Result<Vec<Share>, ApiError> {
 
 /// The state timeline of a case.
 pub fn timeline(store: &Store, id: &[u8; 16]) -> Result<Vec<StateEntry>, ApiError> {
-    store
+    Ok(store
         .timeline(id)?
         .into_iter()
-        .map(|s| {
-            Ok(StateEntry {
-                state: state_of(&s.state)?,
-                on: day(&s.on_day)?,
-            })
+        .map(|s| StateEntry {
+            state: s.state,
+            on: s.on_day,
         })
-        .collect()
+        .collect())
 }
 
 /// The log entry that recorded the case's opening.
@@ -147,13 +130,13 @@ pub fn inbox_entry(store: &Store, st: &AppState, row: &CaseRow) -> Result<InboxE
     Ok(InboxEntry {
         case: CaseId(row.id).to_string(),
         desk: row.desk.clone(),
-        state: state_of(&row.state)?,
-        opened: day(&row.opened_on)?,
-        updated: day(&row.updated_on)?,
+        state: row.state,
+        opened: row.opened_on,
+        updated: row.updated_on,
         next_update_due: due.next_update,
         feedback_due: due.feedback,
         messages: row.message_count,
-        erased: erasure(row)?,
+        erased: erasure(row),
     })
 }
 

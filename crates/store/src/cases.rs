@@ -5,6 +5,7 @@
 
 use rusqlite::{params, OptionalExtension};
 use sotto_tlog::leaf::Kind;
+use sotto_wire::{CaseState, Day};
 
 use crate::messages::{insert_message, NewMessage};
 use crate::recipients::{recipient_row, RecipientRow};
@@ -24,17 +25,17 @@ pub struct CaseRow {
     /// 32 bytes.
     pub reporter_ed25519: Vec<u8>,
     /// Day opened.
-    pub opened_on: String,
-    /// Latest state (wire string).
-    pub state: String,
+    pub opened_on: Day,
+    /// Latest state.
+    pub state: CaseState,
     /// Day of the latest event.
-    pub updated_on: String,
+    pub updated_on: Day,
     /// Day of the latest event by a desk member (a reply or a state change),
     /// if any: deadlines run from it.
-    pub desk_updated_on: Option<String>,
+    pub desk_updated_on: Option<Day>,
     /// Day of the first reply or state change by a desk member, if any: the
     /// feedback deadline runs from it.
-    pub desk_first_on: Option<String>,
+    pub desk_first_on: Option<Day>,
     /// Number of messages (0 once erased).
     pub message_count: u64,
     /// When and where in the log the case was erased, if it was.
@@ -45,7 +46,7 @@ pub struct CaseRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Erasure {
     /// Day erased.
-    pub on_day: String,
+    pub on_day: Day,
     /// The case-erased leaf's index in the log.
     pub entry: u64,
 }
@@ -54,9 +55,9 @@ pub struct Erasure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateRow {
     /// The state entered.
-    pub state: String,
+    pub state: CaseState,
     /// Day entered.
-    pub on_day: String,
+    pub on_day: Day,
     /// Who set it: a recipient id, or None when it came with the report.
     pub recipient_id: Option<String>,
 }
@@ -77,7 +78,7 @@ pub struct NewCase<'a> {
     /// Chosen recipient ids (active recipients of the desk).
     pub recipients: &'a [String],
     /// First state: `received`, or `record-only`.
-    pub state: &'a str,
+    pub state: CaseState,
     /// The report itself, seq 0.
     pub report: NewMessage<'a>,
 }
@@ -86,7 +87,7 @@ impl Store {
     /// Opens a case: the case row, its recipients, the report as message 0,
     /// and the events, in one transaction. `Conflict` if the id or handle
     /// hash is taken. Returns the log index of the case-opened leaf.
-    pub fn insert_case(&mut self, c: &NewCase<'_>, day: &str) -> Result<u64> {
+    pub fn insert_case(&mut self, c: &NewCase<'_>, day: Day) -> Result<u64> {
         self.write(|tx| {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1 OR handle_hash = ?2)",
@@ -225,10 +226,10 @@ impl Store {
     pub fn set_state(
         &mut self,
         case: &[u8; 16],
-        state: &str,
+        state: CaseState,
         recipient_id: &str,
         note: Option<&NewMessage<'_>>,
-        day: &str,
+        day: Day,
     ) -> Result<()> {
         self.write(|tx| {
             let desk_id = case_desk(tx, case)?;
@@ -242,7 +243,7 @@ impl Store {
     /// Erases a case's envelopes under the retention policy: the erasure is
     /// logged first, then the messages go (their events and leaves stay).
     /// Returns the case-erased leaf's index. `Erased` if it already was.
-    pub fn erase_case(&mut self, case: &[u8; 16], day: &str) -> Result<u64> {
+    pub fn erase_case(&mut self, case: &[u8; 16], day: Day) -> Result<u64> {
         self.write(|tx| {
             let desk_id = case_desk(tx, case)?;
             let index = log::append(
@@ -267,7 +268,7 @@ impl Store {
     /// Cases the retention policy erases: resolved or closed (record-only
     /// and bad-faith cases are records, kept), quiet since `cutoff` or
     /// before, and not erased yet.
-    pub fn cases_to_erase(&self, cutoff: &str) -> Result<Vec<[u8; 16]>> {
+    pub fn cases_to_erase(&self, cutoff: Day) -> Result<Vec<[u8; 16]>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id FROM cases c
              WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')
@@ -345,10 +346,7 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         desk_updated_on: r.get(8)?,
         desk_first_on: r.get(9)?,
         message_count: get_u64(r, 10)?,
-        erased: match (
-            r.get::<_, Option<String>>(11)?,
-            r.get::<_, Option<i64>>(12)?,
-        ) {
+        erased: match (r.get::<_, Option<Day>>(11)?, r.get::<_, Option<i64>>(12)?) {
             (Some(on_day), Some(entry)) => Some(Erasure {
                 on_day,
                 entry: u64::try_from(entry)
@@ -363,9 +361,9 @@ fn insert_state(
     tx: &rusqlite::Transaction<'_>,
     case: &[u8; 16],
     desk_id: i64,
-    state: &str,
+    state: CaseState,
     recipient_id: Option<&str>,
-    day: &str,
+    day: Day,
 ) -> Result<()> {
     log::append(
         tx,

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension};
 use sotto_tlog::leaf::Kind;
+use sotto_wire::Day;
 
 use crate::{log, Result, Store, StoreError};
 
@@ -60,7 +61,7 @@ impl Store {
     }
 
     /// Creates a desk (and logs it). `Conflict` if the name is taken.
-    pub fn insert_desk(&mut self, name: &str, description: &str, day: &str) -> Result<Desk> {
+    pub fn insert_desk(&mut self, name: &str, description: &str, day: Day) -> Result<Desk> {
         self.write(|tx| {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM desks WHERE name = ?1)",
@@ -85,7 +86,7 @@ impl Store {
     }
 
     /// The desk with this name, created if missing (the `default` desk on first start).
-    pub fn ensure_desk(&mut self, name: &str, description: &str, day: &str) -> Result<Desk> {
+    pub fn ensure_desk(&mut self, name: &str, description: &str, day: Day) -> Result<Desk> {
         match self.desk_by_name(name) {
             Err(StoreError::NotFound) => self.insert_desk(name, description, day),
             other => other,

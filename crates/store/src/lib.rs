@@ -2,7 +2,11 @@
 //!
 //! One method per query, named by what it does. The store never decrypts
 //! and never sees a handle: callers pass keyed hashes, public keys,
-//! envelopes, enums (as their wire strings) and UTC days (`YYYY-MM-DD`).
+//! envelopes, enums and UTC days. Days, case states and message directions
+//! cross the boundary typed ([`sotto_wire::Day`], [`sotto_wire::CaseState`],
+//! [`sotto_envelope::sign::Direction`]) and are stored as their wire text
+//! (`YYYY-MM-DD`, `in-review`, `desk`): a stored value is parsed once, where
+//! it is read, and one that does not parse is a [`StoreError::Sqlite`].
 //! The schema is `schema.sql` at the repository root, embedded here; its
 //! version is `PRAGMA user_version`.
 //!
@@ -20,7 +24,8 @@
 //!
 //! Beside them: [`audit`] proves what a database holds; [`backup`] copies a
 //! live one and checks a restored one; [`detect`] recognises values that
-//! must never be stored; `migrate` brings an older schema up to date.
+//! must never be stored; `migrate` brings an older schema up to date;
+//! `direction` stores a message's direction.
 //!
 //! Every connection runs with WAL (reads never wait for writes), foreign
 //! keys, `secure_delete` (freed pages are zeroed) and a busy timeout, so the
@@ -40,6 +45,7 @@ pub mod backup;
 mod cases;
 mod desks;
 pub mod detect;
+mod direction;
 mod log;
 mod messages;
 mod migrate;

@@ -11,7 +11,10 @@ use sotto_wire::{CaseState, Day};
 
 use crate::{get_u64, Result, Store, StoreError};
 
-/// An event as the `events` table holds it, besides its leaf.
+/// An event as the `events` table holds it, besides its leaf. Unlike the
+/// other rows, its values are kept as stored, not parsed: the auditor reads
+/// it to report a planted or damaged value (a day that is not one, a state
+/// Sotto never wrote), which a typed row would refuse to read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     /// Position in the log, from 1 (leaf `seq - 1`), as stored: the auditor
@@ -20,7 +23,7 @@ pub struct EventRow {
     pub seq: i64,
     /// What happened.
     pub kind: String,
-    /// Day.
+    /// Day, as stored (`YYYY-MM-DD` unless tampered with).
     pub on_day: String,
     /// Desk row id.
     pub desk_id: i64,
@@ -28,7 +31,7 @@ pub struct EventRow {
     pub case_id: Option<Vec<u8>>,
     /// Recipient who acted or was added or removed.
     pub recipient_id: Option<String>,
-    /// New state, for state changes.
+    /// New state, for state changes, as stored.
     pub state: Option<String>,
     /// Message seq, for messages.
     pub message_seq: Option<i64>,
@@ -46,25 +49,25 @@ pub struct CheckpointRow {
     /// The signed note.
     pub note: String,
     /// Day published.
-    pub published_on: String,
+    pub published_on: Day,
 }
 
 /// What an event to append says; its leaf is computed from it and the rows
 /// it refers to.
 pub(crate) struct NewEvent<'a> {
     pub kind: Kind,
-    pub day: &'a str,
+    pub day: Day,
     pub desk_id: i64,
     pub case_id: Option<&'a [u8; 16]>,
     pub recipient_id: Option<&'a str>,
-    pub state: Option<&'a str>,
+    pub state: Option<CaseState>,
     pub message_seq: Option<u64>,
     pub envelope_hash: Option<&'a [u8; 32]>,
 }
 
 impl<'a> NewEvent<'a> {
     /// A desk event: created, or a recipient added or removed.
-    pub fn desk(kind: Kind, day: &'a str, desk_id: i64, recipient_id: Option<&'a str>) -> Self {
+    pub fn desk(kind: Kind, day: Day, desk_id: i64, recipient_id: Option<&'a str>) -> Self {
         Self {
             kind,
             day,
@@ -98,6 +101,12 @@ fn hash32(v: &[u8]) -> Result<[u8; 32]> {
     v.try_into().map_err(|_| invalid("hash is not 32 bytes"))
 }
 
+/// An event's day as stored, for the rows read untyped (the auditor's, a
+/// migration's).
+pub(crate) fn stored_day(on_day: &str) -> Result<Day> {
+    Day::parse(on_day).ok_or(invalid("event day is not a day"))
+}
+
 /// The leaf an event must have, computed from the event row and the rows it
 /// refers to: the desk's name, and for a case opening the case row and its
 /// recipients (a case-opened event carries the report's envelope hash).
@@ -105,15 +114,14 @@ fn hash32(v: &[u8]) -> Result<[u8; 32]> {
 pub(crate) fn leaf_for(
     conn: &Connection,
     kind: Kind,
-    day: &str,
+    day: Day,
     desk_id: i64,
     case_id: Option<&[u8]>,
     recipient_id: Option<&str>,
-    state: Option<&str>,
+    state: Option<CaseState>,
     message_seq: Option<i64>,
     envelope_hash: Option<&[u8]>,
 ) -> Result<Leaf> {
-    let day = Day::parse(day).ok_or(invalid("event day is not a day"))?;
     let case = || -> Result<[u8; 16]> { case16(case_id.ok_or(invalid("event lacks its case"))?) };
     let recipient = || recipient_id.ok_or(invalid("event lacks its recipient"));
     let event = match kind {
@@ -174,9 +182,7 @@ pub(crate) fn leaf_for(
         }
         Kind::StateChanged => Event::StateChanged {
             case: leaf::case_commitment(&case()?),
-            state: state
-                .and_then(CaseState::parse)
-                .ok_or(invalid("state event lacks a valid state"))?,
+            state: state.ok_or(invalid("state event lacks a valid state"))?,
         },
         Kind::CaseShared => Event::CaseShared {
             case: leaf::case_commitment(&case()?),
@@ -219,11 +225,13 @@ pub(crate) fn expected_leaf(conn: &Connection, e: &EventRow) -> Result<Leaf> {
     leaf_for(
         conn,
         kind,
-        &e.on_day,
+        stored_day(&e.on_day)?,
         e.desk_id,
         e.case_id.as_deref(),
         e.recipient_id.as_deref(),
-        e.state.as_deref(),
+        // A state that does not parse is as good as none: a state-changed
+        // event without one has no leaf; other kinds carry none.
+        e.state.as_deref().and_then(CaseState::parse),
         e.message_seq,
         e.envelope_hash.as_deref(),
     )
@@ -444,7 +452,7 @@ impl Store {
 
     /// Stores a published checkpoint. `Conflict` if one of that size exists
     /// or the log is not that large.
-    pub fn insert_checkpoint(&mut self, size: u64, note: &str, day: &str) -> Result<()> {
+    pub fn insert_checkpoint(&mut self, size: u64, note: &str, day: Day) -> Result<()> {
         self.write(|tx| {
             if size > self::size(tx)? {
                 return Err(StoreError::Conflict("the log is not that large"));

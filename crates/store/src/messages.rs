@@ -2,8 +2,11 @@
 //! appended only at the next position and logged with its hash.
 
 use rusqlite::params;
+use sotto_envelope::sign::Direction;
 use sotto_tlog::leaf::Kind;
+use sotto_wire::Day;
 
+use crate::direction::StoredDirection;
 use crate::{case_desk, get_u64, log, Result, Store, StoreError};
 
 /// A message to insert.
@@ -11,8 +14,8 @@ use crate::{case_desk, get_u64, log, Result, Store, StoreError};
 pub struct NewMessage<'a> {
     /// Position in the thread; must be the next one.
     pub seq: u64,
-    /// `reporter` or `desk`.
-    pub direction: &'a str,
+    /// Who wrote it: the reporter or a desk member.
+    pub direction: Direction,
     /// Author recipient id for desk messages.
     pub author: Option<&'a str>,
     /// The age file.
@@ -28,8 +31,8 @@ pub struct NewMessage<'a> {
 pub struct MessageRow {
     /// Position in the thread.
     pub seq: u64,
-    /// `reporter` or `desk`.
-    pub direction: String,
+    /// Who wrote it: the reporter or a desk member.
+    pub direction: Direction,
     /// Author recipient id for desk messages.
     pub author: Option<String>,
     /// The age file.
@@ -37,7 +40,7 @@ pub struct MessageRow {
     /// 64 bytes.
     pub signature: Vec<u8>,
     /// Day posted.
-    pub posted_on: String,
+    pub posted_on: Day,
 }
 
 impl Store {
@@ -50,7 +53,7 @@ impl Store {
         let rows = stmt.query_map([&id[..]], |r| {
             Ok(MessageRow {
                 seq: get_u64(r, 0)?,
-                direction: r.get(1)?,
+                direction: r.get::<_, StoredDirection>(1)?.0,
                 author: r.get(2)?,
                 envelope: r.get(3)?,
                 signature: r.get(4)?,
@@ -62,7 +65,7 @@ impl Store {
 
     /// Appends a message. `Conflict` if `seq` is not the next in the thread
     /// (someone else posted first, or a replay).
-    pub fn insert_message(&mut self, case: &[u8; 16], m: &NewMessage<'_>, day: &str) -> Result<()> {
+    pub fn insert_message(&mut self, case: &[u8; 16], m: &NewMessage<'_>, day: Day) -> Result<()> {
         self.write(|tx| {
             let desk_id = case_desk(tx, case)?;
             insert_message(tx, case, desk_id, m, day)
@@ -75,7 +78,7 @@ pub(crate) fn insert_message(
     case: &[u8; 16],
     desk_id: i64,
     m: &NewMessage<'_>,
-    day: &str,
+    day: Day,
 ) -> Result<()> {
     let next: u64 = tx.query_row(
         "SELECT count(*) FROM messages WHERE case_id = ?1",
@@ -95,7 +98,7 @@ pub(crate) fn insert_message(
         params![
             &case[..],
             seq,
-            m.direction,
+            StoredDirection(m.direction),
             m.author,
             m.envelope,
             m.signature,

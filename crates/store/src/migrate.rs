@@ -14,6 +14,7 @@
 
 use rusqlite::{params, Connection, TransactionBehavior};
 use sotto_tlog::leaf::Kind;
+use sotto_wire::CaseState;
 
 use crate::{log, Result, StoreError, SCHEMA};
 
@@ -116,14 +117,15 @@ pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
             }
             _ => e.envelope_hash.clone(),
         };
+        // The old row is copied as it is; only its leaf reads it typed.
         let leaf = log::leaf_for(
             &tx,
             kind,
-            &e.on_day,
+            log::stored_day(&e.on_day)?,
             e.desk_id,
             e.case_id.as_deref(),
             e.recipient_id.as_deref(),
-            e.state.as_deref(),
+            e.state.as_deref().and_then(CaseState::parse),
             e.message_seq,
             envelope_hash.as_deref(),
         )?

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension};
 use sotto_tlog::leaf::Kind;
+use sotto_wire::Day;
 
 use crate::{log, Result, Store, StoreError};
 
@@ -16,20 +17,14 @@ pub struct RecipientRow {
     /// The card line.
     pub card: String,
     /// Day added.
-    pub added_on: String,
+    pub added_on: Day,
     /// Day removed, if removed.
-    pub removed_on: Option<String>,
+    pub removed_on: Option<Day>,
 }
 
 impl Store {
     /// Registers a recipient on a desk (and logs it). `Conflict` if already active there.
-    pub fn insert_recipient(
-        &mut self,
-        desk_id: i64,
-        id: &str,
-        card: &str,
-        day: &str,
-    ) -> Result<()> {
+    pub fn insert_recipient(&mut self, desk_id: i64, id: &str, card: &str, day: Day) -> Result<()> {
         self.write(|tx| {
             let existing: Option<Option<String>> = tx
                 .query_row(
@@ -67,7 +62,7 @@ impl Store {
     /// Removes a recipient from a desk (and logs it): they receive no new
     /// cases. Cases already addressed to them stay readable by them, since
     /// they hold the key the envelopes were sealed to.
-    pub fn remove_recipient(&mut self, desk_id: i64, id: &str, day: &str) -> Result<()> {
+    pub fn remove_recipient(&mut self, desk_id: i64, id: &str, day: Day) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE recipients SET removed_on = ?3

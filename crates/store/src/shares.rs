@@ -3,6 +3,7 @@
 
 use rusqlite::params;
 use sotto_tlog::leaf::Kind;
+use sotto_wire::Day;
 
 use crate::recipients::{recipient_row, RecipientRow};
 use crate::{case_desk, get_u64, log, Result, Store, StoreError};
@@ -38,7 +39,7 @@ pub struct ShareRow {
     /// 64 bytes.
     pub signature: Vec<u8>,
     /// Day shared.
-    pub shared_on: String,
+    pub shared_on: Day,
 }
 
 impl Store {
@@ -47,7 +48,7 @@ impl Store {
     /// already reads the case; `Invalid` when the reporter left the reader
     /// out, or the reader is not active on `desk_id`. Returns the leaf
     /// index.
-    pub fn insert_share(&mut self, case: &[u8; 16], s: &NewShare<'_>, day: &str) -> Result<u64> {
+    pub fn insert_share(&mut self, case: &[u8; 16], s: &NewShare<'_>, day: Day) -> Result<u64> {
         self.write(|tx| insert_share(tx, case, s, day))
     }
 
@@ -61,7 +62,7 @@ impl Store {
         case: &[u8; 16],
         shares: &[NewShare<'_>],
         left_out: &[String],
-        day: &str,
+        day: Day,
     ) -> Result<Vec<u64>> {
         self.write(|tx| {
             for r in left_out {
@@ -107,7 +108,7 @@ fn insert_share(
     tx: &rusqlite::Transaction<'_>,
     case: &[u8; 16],
     s: &NewShare<'_>,
-    day: &str,
+    day: Day,
 ) -> Result<u64> {
     let case_desk_id = case_desk(tx, case)?;
     let (excluded, reading, active, messages): (bool, bool, bool, u64) = tx.query_row(

@@ -7,11 +7,18 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use sotto_envelope::sign::Direction;
 use sotto_store::backup::{check, snapshot};
 use sotto_store::{NewCase, NewMessage, Store, StoreError, SCHEMA_VERSION};
+use sotto_wire::{CaseState, Day};
 
 const DAY: &str = "2026-11-22";
 const A: &str = "1111111111111111111111111";
+
+/// [`DAY`] as the store takes it.
+fn day() -> Day {
+    Day::parse(DAY).unwrap()
+}
 
 fn open_case(store: &mut Store, n: u64) {
     let desk = store.desk_by_name("default").unwrap();
@@ -29,25 +36,25 @@ fn open_case(store: &mut Store, n: u64) {
                 reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
                 reporter_ed25519: &[9; 32],
                 recipients: &[A.to_owned()],
-                state: "received",
+                state: CaseState::Received,
                 report: NewMessage {
                     seq: 0,
-                    direction: "reporter",
+                    direction: Direction::FromReporter,
                     author: None,
                     envelope: &env,
                     envelope_hash: [1; 32],
                     signature: &[2; 64],
                 },
             },
-            DAY,
+            day(),
         )
         .unwrap();
 }
 
 fn new_db(path: &Path) -> Store {
     let mut store = Store::open(path).unwrap();
-    let desk = store.ensure_desk("default", "", DAY).unwrap();
-    store.insert_recipient(desk.id, A, "card a", DAY).unwrap();
+    let desk = store.ensure_desk("default", "", day()).unwrap();
+    store.insert_recipient(desk.id, A, "card a", day()).unwrap();
     store
 }
 

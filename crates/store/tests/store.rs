@@ -2,11 +2,18 @@
 
 #![allow(clippy::unwrap_used)]
 
+use sotto_envelope::sign::Direction;
 use sotto_store::{NewCase, NewMessage, Store, StoreError, SCHEMA_VERSION};
+use sotto_wire::{CaseState, Day};
 
 const DAY: &str = "2026-11-22";
 const A: &str = "1111111111111111111111111";
 const B: &str = "2222222222222222222222222";
+
+/// [`DAY`] as the store takes it.
+fn day() -> Day {
+    Day::parse(DAY).unwrap()
+}
 
 fn envelope(tag: u8) -> Vec<u8> {
     let mut e = b"age-encryption.org/v1\n-> X25519 abc\n".to_vec();
@@ -21,7 +28,7 @@ fn open() -> (tempfile::TempDir, Store) {
 }
 
 fn open_case(store: &mut Store, id: u8, recipients: &[String]) -> [u8; 16] {
-    let desk = store.ensure_desk("default", "", DAY).unwrap();
+    let desk = store.ensure_desk("default", "", day()).unwrap();
     let env = envelope(id);
     let case = [id; 16];
     store
@@ -33,26 +40,26 @@ fn open_case(store: &mut Store, id: u8, recipients: &[String]) -> [u8; 16] {
                 reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
                 reporter_ed25519: &[9; 32],
                 recipients,
-                state: "received",
+                state: CaseState::Received,
                 report: NewMessage {
                     seq: 0,
-                    direction: "reporter",
+                    direction: Direction::FromReporter,
                     author: None,
                     envelope: &env,
                     envelope_hash: [1; 32],
                     signature: &[2; 64],
                 },
             },
-            DAY,
+            day(),
         )
         .unwrap();
     case
 }
 
 fn with_recipients(store: &mut Store) -> Vec<String> {
-    let desk = store.ensure_desk("default", "", DAY).unwrap();
-    store.insert_recipient(desk.id, A, "card a", DAY).unwrap();
-    store.insert_recipient(desk.id, B, "card b", DAY).unwrap();
+    let desk = store.ensure_desk("default", "", day()).unwrap();
+    store.insert_recipient(desk.id, A, "card a", day()).unwrap();
+    store.insert_recipient(desk.id, B, "card b", day()).unwrap();
     vec![A.to_owned(), B.to_owned()]
 }
 
@@ -94,7 +101,7 @@ fn a_case_is_found_by_its_handle_hash_with_its_report_and_state() {
     let id = open_case(&mut store, 5, &rs);
     let case = store.case_by_handle(&[5; 32]).unwrap();
     assert_eq!(case.id, id);
-    assert_eq!(case.state, "received");
+    assert_eq!(case.state.as_str(), "received");
     assert_eq!(case.message_count, 1);
     assert_eq!(case.desk_updated_on, None);
     assert!(matches!(
@@ -119,10 +126,10 @@ fn a_second_case_with_the_same_handle_or_id_is_a_conflict() {
         reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
         reporter_ed25519: &[9; 32],
         recipients: &rs,
-        state: "received",
+        state: CaseState::Received,
         report: NewMessage {
             seq: 0,
-            direction: "reporter",
+            direction: Direction::FromReporter,
             author: None,
             envelope: &env,
             envelope_hash: [1; 32],
@@ -130,7 +137,7 @@ fn a_second_case_with_the_same_handle_or_id_is_a_conflict() {
         },
     };
     assert!(matches!(
-        store.insert_case(&again, DAY),
+        store.insert_case(&again, day()),
         Err(StoreError::Conflict(_))
     ));
     // Nothing of the refused case was stored.
@@ -148,28 +155,28 @@ fn messages_must_come_in_sequence() {
     let env = envelope(1);
     let msg = |seq| NewMessage {
         seq,
-        direction: "desk",
+        direction: Direction::FromDesk,
         author: Some(A),
         envelope: &env,
         envelope_hash: [3; 32],
         signature: &[4; 64],
     };
     assert!(matches!(
-        store.insert_message(&id, &msg(0), DAY),
+        store.insert_message(&id, &msg(0), day()),
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
-        store.insert_message(&id, &msg(2), DAY),
+        store.insert_message(&id, &msg(2), day()),
         Err(StoreError::Conflict(_))
     ));
-    store.insert_message(&id, &msg(1), DAY).unwrap();
+    store.insert_message(&id, &msg(1), day()).unwrap();
     assert!(matches!(
-        store.insert_message(&id, &msg(1), DAY),
+        store.insert_message(&id, &msg(1), day()),
         Err(StoreError::Conflict(_))
     ));
     let case = store.case_by_id(&id).unwrap();
     assert_eq!(case.message_count, 2);
-    assert_eq!(case.desk_updated_on.as_deref(), Some(DAY));
+    assert_eq!(case.desk_updated_on, Some(day()));
 }
 
 #[test]
@@ -180,21 +187,26 @@ fn a_state_change_with_a_note_lands_together_and_shows_in_the_timeline() {
     let env = envelope(1);
     let note = NewMessage {
         seq: 1,
-        direction: "desk",
+        direction: Direction::FromDesk,
         author: Some(A),
         envelope: &env,
         envelope_hash: [3; 32],
         signature: &[4; 64],
     };
     store
-        .set_state(&id, "acknowledged", A, Some(&note), DAY)
+        .set_state(&id, CaseState::Acknowledged, A, Some(&note), day())
         .unwrap();
     // A stale note rolls the whole change back.
-    assert!(store.set_state(&id, "closed", A, Some(&note), DAY).is_err());
+    assert!(store
+        .set_state(&id, CaseState::Closed, A, Some(&note), day())
+        .is_err());
     let timeline = store.timeline(&id).unwrap();
     let states: Vec<&str> = timeline.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, ["received", "acknowledged"]);
-    assert_eq!(store.case_by_id(&id).unwrap().state, "acknowledged");
+    assert_eq!(
+        store.case_by_id(&id).unwrap().state.as_str(),
+        "acknowledged"
+    );
 }
 
 #[test]
@@ -251,12 +263,12 @@ fn recipients_can_be_removed_and_return_with_both_logged() {
     let desk = store.desk_by_name("default").unwrap();
     let before = store.event_count().unwrap();
     assert!(matches!(
-        store.insert_recipient(desk.id, A, "card a", DAY),
+        store.insert_recipient(desk.id, A, "card a", day()),
         Err(StoreError::Conflict(_))
     ));
-    store.remove_recipient(desk.id, A, DAY).unwrap();
+    store.remove_recipient(desk.id, A, day()).unwrap();
     assert!(matches!(
-        store.remove_recipient(desk.id, A, DAY),
+        store.remove_recipient(desk.id, A, day()),
         Err(StoreError::NotFound)
     ));
     let active: Vec<_> = store
@@ -266,7 +278,7 @@ fn recipients_can_be_removed_and_return_with_both_logged() {
         .map(|r| r.id)
         .collect();
     assert_eq!(active, vec![B.to_owned()]);
-    store.insert_recipient(desk.id, A, "card a", DAY).unwrap();
+    store.insert_recipient(desk.id, A, "card a", day()).unwrap();
     assert_eq!(store.active_recipients(desk.id).unwrap().len(), 2);
     assert_eq!(store.event_count().unwrap(), before + 2);
 }
@@ -276,9 +288,56 @@ fn the_database_refuses_times_and_malformed_values() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sotto.db");
     let mut store = Store::open(&path).unwrap();
-    // An exact time where a day belongs is refused by the schema itself.
-    assert!(store.insert_desk("x", "", "2026-11-22T10:00:00Z").is_err());
-    assert!(store.insert_desk("", "", DAY).is_err());
+    // An exact time where a day belongs is refused by the schema itself
+    // (the store's own methods cannot even express one: they take a Day).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert!(conn
+        .execute(
+            "INSERT INTO desks (name, description, created_on) VALUES ('x', '', '2026-11-22T10:00:00Z')",
+            [],
+        )
+        .is_err());
+    assert!(store.insert_desk("", "", day()).is_err());
+}
+
+#[test]
+fn a_planted_day_or_state_is_an_error_where_it_is_read_and_a_finding_for_the_auditor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    let mut store = Store::open(&path).unwrap();
+    let rs = with_recipients(&mut store);
+    let id = open_case(&mut store, 5, &rs);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // A day of the right shape that is no day passes the schema's GLOB.
+    conn.execute_batch(
+        "DROP TRIGGER cases_are_fixed;
+         UPDATE cases SET opened_on = '2026-13-45';",
+    )
+    .unwrap();
+    let bad_read = |r: Result<_, StoreError>| {
+        matches!(
+            r,
+            Err(StoreError::Sqlite(
+                rusqlite::Error::FromSqlConversionFailure(..)
+            ))
+        )
+    };
+    assert!(bad_read(store.case_by_id(&id).map(|_| ())));
+    assert!(bad_read(store.inbox(A).map(|_| ())));
+
+    conn.execute_batch(
+        "DROP TRIGGER events_are_append_only_update;
+         PRAGMA ignore_check_constraints = ON;
+         UPDATE events SET state = 'open' WHERE state IS NOT NULL;",
+    )
+    .unwrap();
+    assert!(bad_read(store.timeline(&id).map(|_| ())));
+    // The auditor reads the same rows untyped, and reports them.
+    drop(store);
+    let report = sotto_store::audit::audit(&path, None).unwrap();
+    let found = |place: &str| report.findings.iter().any(|f| f.place.contains(place));
+    assert!(found("cases.opened_on"), "{:#?}", report.findings);
+    assert!(found("events.state"), "{:#?}", report.findings);
 }
 
 // ---- the transparency log ----
@@ -293,17 +352,17 @@ fn busy_store(store: &mut Store) -> [u8; 16] {
     let env = envelope(1);
     let note = NewMessage {
         seq: 1,
-        direction: "desk",
+        direction: Direction::FromDesk,
         author: Some(A),
         envelope: &env,
         envelope_hash: [3; 32],
         signature: &[4; 64],
     };
     store
-        .set_state(&id, "acknowledged", A, Some(&note), DAY)
+        .set_state(&id, CaseState::Acknowledged, A, Some(&note), day())
         .unwrap();
     let desk = store.desk_by_name("default").unwrap();
-    store.remove_recipient(desk.id, B, DAY).unwrap();
+    store.remove_recipient(desk.id, B, day()).unwrap();
     id
 }
 
@@ -380,14 +439,14 @@ fn checkpoints_are_kept_once_per_size_and_only_for_leaves_that_exist() {
     let (_d, mut store) = open();
     busy_store(&mut store);
     assert_eq!(store.latest_checkpoint().unwrap(), None);
-    store.insert_checkpoint(3, "note 3", DAY).unwrap();
-    store.insert_checkpoint(7, "note 7", DAY).unwrap();
+    store.insert_checkpoint(3, "note 3", day()).unwrap();
+    store.insert_checkpoint(7, "note 7", day()).unwrap();
     assert!(matches!(
-        store.insert_checkpoint(7, "again", DAY),
+        store.insert_checkpoint(7, "again", day()),
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
-        store.insert_checkpoint(1000, "future", DAY),
+        store.insert_checkpoint(1000, "future", day()),
         Err(StoreError::Conflict(_))
     ));
     let latest = store.latest_checkpoint().unwrap().unwrap();
@@ -400,7 +459,7 @@ fn the_log_cannot_be_rewritten_through_sql() {
     let path = dir.path().join("sotto.db");
     let mut store = Store::open(&path).unwrap();
     busy_store(&mut store);
-    store.insert_checkpoint(2, "note", DAY).unwrap();
+    store.insert_checkpoint(2, "note", day()).unwrap();
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     for sql in [
@@ -518,36 +577,36 @@ fn a_version_1_database_migrates_to_the_log_a_new_one_would_have() {
                 reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
                 reporter_ed25519: &[9; 32],
                 recipients: &rs,
-                state: "received",
+                state: CaseState::Received,
                 report: NewMessage {
                     seq: 0,
-                    direction: "reporter",
+                    direction: Direction::FromReporter,
                     author: None,
                     envelope: &env,
                     envelope_hash: [1; 32],
                     signature: &[2; 64],
                 },
             },
-            DAY,
+            day(),
         )
         .unwrap();
     fresh
         .set_state(
             &[5; 16],
-            "acknowledged",
+            CaseState::Acknowledged,
             A,
             Some(&NewMessage {
                 seq: 1,
-                direction: "desk",
+                direction: Direction::FromDesk,
                 author: Some(A),
                 envelope: &note_env,
                 envelope_hash: [3; 32],
                 signature: &[4; 64],
             }),
-            DAY,
+            day(),
         )
         .unwrap();
-    fresh.remove_recipient(desk.id, B, DAY).unwrap();
+    fresh.remove_recipient(desk.id, B, day()).unwrap();
 
     let a = migrated.events().unwrap();
     let b = fresh.events().unwrap();

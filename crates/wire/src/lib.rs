@@ -7,6 +7,8 @@
 //! - [`day`]: UTC calendar days, the only dates Sotto keeps.
 //! - [`resources`]: a desk's referral directory of support organisations.
 //! - [`state`]: the states a case moves through.
+//! - `sql` (feature `sql`, for the store): days and states as SQLite
+//!   columns, in the same text as on the wire.
 //! - [`b64`] and [`hashes`]: how bytes and lists of hashes look in JSON.
 
 #![forbid(unsafe_code)]
@@ -16,6 +18,8 @@ pub mod api;
 pub mod content;
 pub mod day;
 pub mod resources;
+#[cfg(feature = "sql")]
+mod sql;
 pub mod state;
 
 pub use day::Day;
