@@ -84,6 +84,19 @@ pub struct Settings {
     #[arg(long, env = "SOTTO_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
+    /// Seconds a client may stay silent while it sends a request, its head
+    /// or its body; then it is answered `408` and its connection closed.
+    #[arg(long = "read-timeout", env = "SOTTO_READ_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout_seconds: u64,
+
+    /// Connections open at once, at most, over all workers; more wait in
+    /// the kernel's queue. Keep it well below the open-file limit
+    /// (`LimitNOFILE` in the shipped unit is 65536).
+    #[arg(long, env = "SOTTO_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
+    pub max_connections: u64,
+
     /// The address reporters use, e.g. `https://example.org/report/` when
     /// a proxy publishes the server under a path (the proxy strips the
     /// path; the pages' links, forms and script follow it). Without it, the
@@ -207,6 +220,8 @@ impl Settings {
             retention_days: 0,
             clock_offset_days: 0,
             workers: 0,
+            read_timeout_seconds: 30,
+            max_connections: 10_000,
             public_url: None,
         }
     }

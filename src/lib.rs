@@ -5,12 +5,13 @@
 //! - [`backup`]: sealed backups of the data directory, and their restore.
 //! - [`startup`]: builds the actix-web application on its own listener.
 //! - [`state`]: what every handler can reach, and the database pool.
+//! - [`deadline`]: request bodies that stop arriving end in a `408`.
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
 //! - [`error`]: the API's JSON errors.
 //! - [`html`]: the one HTML escaper of every rendered page.
-//! - [`telemetry`]: logging that never records who or when.
+//! - [`telemetry`]: diagnostics that never record who or when.
 //! - [`tlog`]: the transparency log's key, batched checkpoints and receipts.
 //! - [`client`]: the HTTP client and the reporter's and desk's operations.
 //! - [`web`]: the reporter's web pages, with and without JavaScript.
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod datadir;
+pub mod deadline;
 pub mod error;
 pub mod html;
 pub mod routes;

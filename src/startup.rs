@@ -3,8 +3,8 @@
 
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
-use actix_web::http::StatusCode;
+use actix_web::dev::{Server, Service as _};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use ring::hmac;
@@ -84,6 +84,17 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let base_url = loopback_url(&listener);
         let workers = settings.workers;
+        let read_timeout = std::time::Duration::from_secs(settings.read_timeout_seconds);
+        let threads = if workers > 0 {
+            workers
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        };
+        // actix counts connections per worker.
+        let per_worker = usize::try_from(settings.max_connections)
+            .unwrap_or(usize::MAX)
+            .div_ceil(threads)
+            .max(1);
         let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
         let public = settings.public_url.clone().unwrap_or_else(|| {
             // A named log is a real deployment: its pages would point
@@ -107,11 +118,23 @@ impl Application {
             public,
         });
         spawn_publisher(state.clone());
-        let mut server = HttpServer::new(move || {
+        spawn_parser_counts();
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
+                .wrap_fn(move |mut req, srv| {
+                    // HEAD is GET without the body: the routes answer it as
+                    // GET, and the connection's codec, which saw HEAD, sends
+                    // the head alone.
+                    if req.method() == Method::HEAD {
+                        req.head_mut().method = Method::GET;
+                    }
+                    let expired = crate::deadline::guard(&mut req, read_timeout);
+                    let res = srv.call(req);
+                    async move { Ok(crate::deadline::answer(res.await?, expired.get())) }
+                })
                 .wrap(
                     DefaultHeaders::new()
                         .add(("x-content-type-options", "nosniff"))
@@ -130,14 +153,14 @@ impl Application {
                 .configure(crate::web::configure)
                 .default_service(web::to(not_found))
         })
+        .client_request_timeout(read_timeout)
+        .max_connections(per_worker)
         .listen(listener)
         .map_err(|source| StartError::Listen {
             addr: "listener".into(),
             source,
-        })?;
-        if workers > 0 {
-            server = server.workers(workers);
-        }
+        })?
+        .workers(threads);
         Ok(Self {
             port,
             server: server.run(),
@@ -153,6 +176,24 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Writes, once an hour, how many requests the HTTP parser refused, if
+/// any: one line an hour however many there were, where each once had its
+/// own.
+fn spawn_parser_counts() {
+    actix_web::rt::spawn(async {
+        let hour = std::time::Duration::from_secs(3600);
+        let mut tick =
+            actix_web::rt::time::interval_at(actix_web::rt::time::Instant::now() + hour, hour);
+        loop {
+            tick.tick().await;
+            let refused = crate::telemetry::refused_by_parser();
+            if refused > 0 {
+                tracing::warn!(refused, "requests the HTTP parser refused in the last hour");
+            }
+        }
+    });
 }
 
 /// Looks every second for something to publish: operator events at once,

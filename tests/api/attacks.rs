@@ -2,8 +2,12 @@
 //! nothing but HTTP once did to it cheaply, and must not do any more.
 //! Loopback only, bounded in count and time.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
 use crate::bad_input::{post_case, refused, resign, stored, valid};
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with, submit, TestApp};
 
 /// A header of `count` minimal stanzas (`-> a` and an empty body), a MAC
 /// line, and no payload.
@@ -65,4 +69,189 @@ fn a_stanza_bomb_costs_the_server_no_more_than_its_upload() {
         idle >> 20,
         twelve >> 20
     );
+}
+
+/// Opens a connection and sends `head` and the start of a body, then
+/// nothing more.
+fn stall(app: &TestApp, head: &str, start: &[u8]) -> TcpStream {
+    let addr = app.url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(start).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+/// Everything the server sends on `s` until it closes it.
+fn answer(mut s: TcpStream) -> String {
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// A handle nobody holds, so that the body is read.
+fn handle() -> String {
+    sotto_envelope::token::Token::generate()
+        .handle()
+        .encode()
+        .to_string()
+}
+
+/// The head of a case opening that announces a megabyte, under a handle
+/// nobody holds.
+fn slow_case_head() -> String {
+    format!(
+        "POST /v1/cases HTTP/1.1\r\nHost: x\r\nsotto-handle: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
+        handle()
+    )
+}
+
+/// File descriptors the server holds open.
+fn open_files(app: &TestApp) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", app.pid()))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn a_body_that_stops_arriving_is_answered_408_and_its_connection_closed() {
+    let app = spawn_app_with(&[("SOTTO_READ_TIMEOUT", "2")]);
+    let before = stored(&app);
+    // Full headers announcing a megabyte, five bytes, then silence: once
+    // held for good.
+    let started = Instant::now();
+    let s = stall(&app, &slow_case_head(), b"{\"a\":");
+    let got = answer(s);
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("\"request_timeout\""), "{got}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // A no-JavaScript form with its last bytes cut once hung for good.
+    let form =
+        "--b\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nwhat happened\r\n--b--\r\n";
+    let head = format!(
+        "POST /desk/default/report HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        form.len()
+    );
+    let got = answer(stall(&app, &head, &form.as_bytes()[..form.len() - 10]));
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert_eq!(stored(&app), before, "a cut request stored something");
+}
+
+#[test]
+fn a_slow_body_flood_is_shed_and_honest_reporters_get_through() {
+    let app = spawn_app_with(&[("SOTTO_READ_TIMEOUT", "2")]);
+    app.add_recipient("Alice");
+    let baseline = open_files(&app);
+    // 1,050 of these once stopped the whole server; here 300, bounded by
+    // this test's own open-file limit.
+    let head = &slow_case_head();
+    let stalled: Vec<TcpStream> = (0..300).map(|_| stall(&app, head, b"{")).collect();
+    // While they hang, a reporter still gets through.
+    let done = submit(&app, "still heard");
+    assert!(!done.token.to_display().is_empty());
+    // And after the read timeout, the server holds none of them.
+    let answers: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = stalled
+            .into_iter()
+            .map(|c| s.spawn(move || answer(c)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let timed_out = answers
+        .iter()
+        .filter(|a| a.starts_with("HTTP/1.1 408"))
+        .count();
+    assert_eq!(timed_out, 300, "every stalled request is answered 408");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while open_files(&app) > baseline + 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        open_files(&app) <= baseline + 8,
+        "the server still holds {} files (baseline {baseline})",
+        open_files(&app)
+    );
+}
+
+/// Sends `request` on a fresh connection and returns the status line.
+fn status_line(app: &TestApp, request: &[u8]) -> String {
+    let addr = app.url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = s.write_all(request);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    String::from_utf8_lossy(&got)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn requests_the_parser_refuses_get_a_4xx_and_no_line_each_in_the_diagnostics() {
+    let app = spawn_app();
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000));
+    let long_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let cases: [&[u8]; 4] = [
+        b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n",
+        long_uri.as_bytes(),
+        long_header.as_bytes(),
+        b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ];
+    // A small flood of each: once one dated ERROR line per connection.
+    for request in cases {
+        for _ in 0..25 {
+            let line = status_line(&app, request);
+            assert!(
+                line.starts_with("HTTP/1.1 4"),
+                "{line:?} for {:?}",
+                String::from_utf8_lossy(&request[..40])
+            );
+        }
+    }
+    assert_eq!(app.api.health().unwrap().status, "ok");
+    let logs = app.logs();
+    let lines = logs.lines().filter(|l| l.contains("actix_http")).count();
+    assert_eq!(lines, 0, "{logs}");
+}
+
+#[test]
+fn head_works_wherever_get_does() {
+    let app = spawn_app();
+    for path in [
+        "/v1/health",
+        "/",
+        "/transparency",
+        "/log/checkpoint",
+        "/v1/desks/default",
+    ] {
+        let get = status_line(
+            &app,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        let addr = app.url.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(
+            format!("HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        let mut got = String::new();
+        s.read_to_string(&mut got).unwrap();
+        let (head, body) = got.split_once("\r\n\r\n").unwrap();
+        assert_eq!(head.lines().next().unwrap(), get, "HEAD {path}");
+        assert!(body.is_empty(), "HEAD {path} sent a body");
+    }
+    // Where GET is not a route, neither is HEAD.
+    let line = status_line(
+        &app,
+        b"HEAD /v1/cases HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(line.starts_with("HTTP/1.1 405"), "{line}");
 }
