@@ -26,6 +26,13 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
     img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The Content-Security-Policy of a page that runs no script (see
+/// [`pages::page_without_script`]): this origin's style sheet and nothing
+/// else; the only image is the empty `data:` icon that keeps browsers from
+/// asking for `/favicon.ico`.
+pub const CSP_NO_SCRIPT: &str = "default-src 'none'; script-src 'none'; style-src 'self'; \
+    img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
 /// The reader's language and the page's path.
 pub fn ctx(req: &HttpRequest) -> Ctx {
     let query =
