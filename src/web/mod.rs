@@ -12,6 +12,7 @@ use crate::routes::views::recipient_info;
 use crate::state::{with_store, AppState};
 
 pub mod assets;
+pub mod chart;
 pub mod i18n;
 pub mod nojs;
 pub mod pages;
