@@ -1,8 +1,9 @@
-//! The reporter's web pages: `/` (a desk's report form, or the choice of
-//! desks), `/desk/{desk}`, `/status`, and the static files they load. With
-//! JavaScript, `sotto.js` does all cryptography in the browser over the
-//! `/v1` API; without it, the forms post here and [`nojs`] seals on the
-//! server (and says so on the page).
+//! The web pages: `/` (a desk's report form, or the choice of desks),
+//! `/desk/{desk}`, `/status`, the public figures at `/transparency`, and
+//! the static files they load. With JavaScript, `sotto.js` does all
+//! cryptography in the browser over the `/v1` API; without it, the forms
+//! post here and [`nojs`] seals on the server (and says so on the page).
+//! [`transparency`] runs no script at all; [`chart`] draws its figures.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,6 +17,7 @@ pub mod chart;
 pub mod i18n;
 pub mod nojs;
 pub mod pages;
+pub mod transparency;
 
 use i18n::Lang;
 use pages::{Ctx, DeskChoice, Nav};
@@ -81,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(nojs::status)),
         )
         .service(web::resource("/status/reply").route(web::post().to(nojs::reply)))
+        .service(web::resource("/transparency").route(web::get().to(transparency::page)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)));
 }
 
