@@ -127,3 +127,25 @@ fn the_page_shows_the_published_figures_in_each_language_as_a_table_and_a_chart_
     assert_eq!(status, 200);
     assert!(String::from_utf8(body).unwrap().starts_with(origin));
 }
+
+#[test]
+fn under_a_path_prefix_every_link_of_the_page_carries_it() {
+    let app = spawn_app_with(&[("SOTTO_PUBLIC_URL", "https://reports.example.org/report/")]);
+    let (status, _, body) = raw_response(&app, "GET", "/transparency?lang=es", &[], b"");
+    assert_eq!(status, 200);
+    let page = String::from_utf8(body).unwrap();
+    for want in [
+        "href=\"/report/static/style.css\"",
+        "href=\"/report/log/checkpoint\"",
+        "href=\"/report/v1/transparency\"",
+        "href=\"/report/?lang=es\">",
+        "href=\"/report/transparency?lang=es\" aria-current=\"page\"",
+        "href=\"/report/transparency?lang=ar\" hreflang=\"ar\"",
+    ] {
+        assert!(page.contains(want), "missing {want} in {page}");
+    }
+    assert!(!page.contains("href=\"/log/"), "{page}");
+    // No report yet: no chart, and the table says so.
+    assert!(!page.contains("<svg"));
+    assert!(page.contains(&esc(Lang::by_tag("es").unwrap().text("transparency.none"))));
+}
