@@ -28,9 +28,9 @@ const BOTTOM: f64 = 26.0;
 const PLOT: f64 = HEIGHT - TOP - BOTTOM;
 /// A bar's slot is never wider than this, so one month is not a wall.
 const MAX_SLOT: f64 = 64.0;
-/// Month labels the axis holds before it labels every second, third…
-/// (a label is about 50 units wide).
-const MAX_LABELS: usize = 8;
+/// Room a month label (`2026-11` at 13px, about 56 units) needs: where
+/// slots are narrower, every second, third… month is labelled.
+const LABEL: f64 = 64.0;
 
 /// One month as the chart draws it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +175,9 @@ pub fn figure(ctx: &Ctx, m: &Months) -> Option<String> {
     let rtl = ctx.lang.dir() == "rtl";
     // Digits of the top label are about 8 units wide at 13px.
     let gutter = 10.0 + 8.0 * top.to_string().len() as f64;
-    let plot_w = WIDTH - gutter - 4.0;
+    // Half a label of room after the newest bar, whose label is always
+    // drawn, centred under it.
+    let plot_w = WIDTH - gutter - LABEL / 2.0;
     let base = HEIGHT - BOTTOM;
     let slot = (plot_w / n as f64).min(MAX_SLOT);
     // Right to left, the months run from the right edge, and the axis
@@ -222,7 +224,8 @@ pub fn figure(ctx: &Ctx, m: &Months) -> Option<String> {
         );
     }
     s.push_str("</g>\n<g class=\"bars\">\n");
-    let every = n.div_ceil(MAX_LABELS);
+    // At least 1 (`slot` is positive and at most LABEL).
+    let every = (LABEL / slot).ceil().max(1.0) as usize;
     let mut labels = String::new();
     for (i, b) in m.bars.iter().enumerate() {
         let centre = x(gutter + (i as f64 + 0.5) * slot);
@@ -252,10 +255,12 @@ pub fn figure(ctx: &Ctx, m: &Months) -> Option<String> {
         }
         s.push_str("</g>\n");
         // The newest month is always labelled; older ones as room allows.
+        // A label under a bar at the edge is moved in to fit the drawing.
         if (n - 1 - i) % every == 0 {
             let _ = write!(
                 labels,
-                "<text x=\"{centre:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                centre.clamp(LABEL / 2.0, WIDTH - LABEL / 2.0),
                 HEIGHT - 8.0,
                 esc(&b.month)
             );
@@ -399,8 +404,19 @@ mod tests {
         assert_eq!(m.bars[0].month, "2024-12");
         let svg = figure(&ctx("en"), &m).unwrap();
         assert!(svg.contains("last 24 months"), "{svg}");
-        // Every third month labelled, the newest among them.
-        assert_eq!(svg.matches("text-anchor=\"middle\"").count(), 8);
+        // Every fourth month labelled (slots of 17.6 for labels of 64),
+        // the newest among them, and none beyond the drawing's edges.
+        let xs: Vec<f64> = svg
+            .split("<text x=\"")
+            .skip(1)
+            .filter(|t| t.contains("text-anchor=\"middle\""))
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(xs.len(), 6, "{svg}");
+        assert!(
+            xs.iter().all(|x| (32.0..=WIDTH - 32.0).contains(x)),
+            "{xs:?}"
+        );
         assert!(svg.contains(">2026-11</text>"));
     }
 
