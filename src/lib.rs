@@ -14,7 +14,8 @@
 //! - [`telemetry`]: diagnostics that never record who or when.
 //! - [`tlog`]: the transparency log's key, batched checkpoints and receipts.
 //! - [`client`]: the HTTP client and the reporter's and desk's operations.
-//! - [`web`]: the reporter's web pages, with and without JavaScript.
+//! - [`web`]: the reporter's web pages, with and without JavaScript, and
+//!   the page of the public figures.
 //! - [`cli`]: the command line, one subcommand per role; its output ends
 //!   quietly on a closed pipe, and its errors are JSON with `--json`.
 

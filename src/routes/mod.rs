@@ -30,7 +30,6 @@ pub mod views;
 /// Routes under `/v1`, and the log's tiles under `/log`. Each path is a
 /// resource, so a wrong method gets 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/transparency").route(web::get().to(transparency::page)));
     cfg.service(
         web::scope(log::PREFIX)
             .service(web::resource("/checkpoint").route(web::get().to(log::checkpoint)))

@@ -1,8 +1,9 @@
-//! The reporter's web pages: `/` (a desk's report form, or the choice of
-//! desks), `/desk/{desk}`, `/status`, and the static files they load. With
-//! JavaScript, `sotto.js` does all cryptography in the browser over the
-//! `/v1` API; without it, the forms post here and [`nojs`] seals on the
-//! server (and says so on the page).
+//! The web pages: `/` (a desk's report form, or the choice of desks),
+//! `/desk/{desk}`, `/status`, the public figures at `/transparency`, and
+//! the static files they load. With JavaScript, `sotto.js` does all
+//! cryptography in the browser over the `/v1` API; without it, the forms
+//! post here and [`nojs`] seals on the server (and says so on the page).
+//! [`transparency`] runs no script at all; [`chart`] draws its figures.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,9 +13,11 @@ use crate::routes::views::recipient_info;
 use crate::state::{with_store, AppState};
 
 pub mod assets;
+pub mod chart;
 pub mod i18n;
 pub mod nojs;
 pub mod pages;
+pub mod transparency;
 
 use i18n::Lang;
 use pages::{Ctx, DeskChoice, Nav};
@@ -25,6 +28,13 @@ use sotto_wire::api::RecipientInfo;
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The Content-Security-Policy of a page that runs no script (see
+/// [`pages::page_without_script`]): this origin's style sheet and nothing
+/// else; the only image is the empty `data:` icon that keeps browsers from
+/// asking for `/favicon.ico`.
+pub const CSP_NO_SCRIPT: &str = "default-src 'none'; script-src 'none'; style-src 'self'; \
+    img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The reader's language and the page's path.
 pub fn ctx(req: &HttpRequest) -> Ctx {
@@ -73,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(nojs::status)),
         )
         .service(web::resource("/status/reply").route(web::post().to(nojs::reply)))
+        .service(web::resource("/transparency").route(web::get().to(transparency::page)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)));
 }
 

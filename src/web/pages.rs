@@ -65,21 +65,45 @@ pub enum Nav {
     Report,
     /// The status page.
     Status,
+    /// The public figures.
+    Transparency,
 }
 
-/// A whole page around `main`.
+/// A whole page around `main`, with the script that takes its forms over.
 pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(layout(ctx, title, nav, main, true))
+}
+
+/// A whole page around `main` that runs no script: no script element, no
+/// catalog for one, a footer that says so, and a policy that forbids any
+/// script and any request but this origin's style sheet.
+pub fn page_without_script(
+    ctx: &Ctx,
+    status: StatusCode,
+    title: &str,
+    nav: Nav,
+    main: &str,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("content-security-policy", super::CSP_NO_SCRIPT))
+        .body(layout(ctx, title, nav, main, false))
+}
+
+fn layout(ctx: &Ctx, title: &str, nav: Nav, main: &str, script: bool) -> String {
     let mut h = String::with_capacity(main.len() + 8192);
     let lang = ctx.lang;
-    let _ = write!(
+    let _ =
+        write!(
         h,
         "<!doctype html>\n<html lang=\"{tag}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
          <link rel=\"icon\" href=\"data:,\">\n\
          <title>{title} · {site}</title>\n\
-         <link rel=\"stylesheet\" href=\"{css}\">\n\
-         <script src=\"{js}\" defer></script>\n</head>\n<body data-base=\"{base}\">\n\
+         <link rel=\"stylesheet\" href=\"{css}\">\n{js}</head>\n<body data-base=\"{base}\">\n\
          <a class=\"skip\" href=\"#main\">{skip}</a>\n<header>\n<p class=\"brand\">{site} \
          <span>{tagline}</span></p>\n<nav aria-label=\"{site}\"><ul>",
         tag = lang.tag,
@@ -89,13 +113,17 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) ->
         tagline = ctx.t("site.tagline"),
         skip = ctx.t("nav.skip"),
         css = ctx.url("/static/style.css"),
-        js = ctx.url("/static/sotto.js"),
+        js = if script {
+            format!("<script src=\"{}\" defer></script>\n", ctx.url("/static/sotto.js"))
+        } else {
+            String::new()
+        },
         base = esc(&ctx.base),
     );
     for (key, path, which) in [
         ("nav.report", "/", Some(Nav::Report)),
         ("nav.status", "/status", Some(Nav::Status)),
-        ("nav.transparency", "/transparency", None),
+        ("nav.transparency", "/transparency", Some(Nav::Transparency)),
     ] {
         let current = if which == Some(nav) {
             " aria-current=\"page\""
@@ -128,17 +156,26 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, nav: Nav, main: &str) ->
             tag = l.tag,
         );
     }
-    let _ = writeln!(
+    let _ = write!(
         h,
-        "</ul></nav>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n{main}</main>\n<footer>\n\
-         <p>{bundle}</p>\n</footer>\n\
-         <script type=\"application/json\" id=\"sotto-i18n\">{catalog}</script>\n</body>\n</html>",
-        bundle = ctx.f("footer.bundle", &[("hash", bundle_sha256())]),
-        catalog = lang.catalog_json().replace('<', "\\u003c"),
+        "</ul></nav>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n{main}</main>\n<footer>\n"
     );
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(h)
+    if script {
+        let _ = writeln!(
+            h,
+            "<p>{bundle}</p>\n</footer>\n\
+             <script type=\"application/json\" id=\"sotto-i18n\">{catalog}</script>\n</body>\n</html>",
+            bundle = ctx.f("footer.bundle", &[("hash", bundle_sha256())]),
+            catalog = lang.catalog_json().replace('<', "\\u003c"),
+        );
+    } else {
+        let _ = writeln!(
+            h,
+            "<p>{}</p>\n</footer>\n</body>\n</html>",
+            ctx.t("footer.no_script")
+        );
+    }
+    h
 }
 
 /// A page that says one thing went wrong, in the reader's language.
@@ -150,10 +187,12 @@ pub fn error_page(ctx: &Ctx, status: StatusCode, nav: Nav, message: &str) -> Htt
         ctx.href(match nav {
             Nav::Report => "/",
             Nav::Status => "/status",
+            Nav::Transparency => "/transparency",
         }),
         ctx.t(match nav {
             Nav::Report => "nav.report",
             Nav::Status => "nav.status",
+            Nav::Transparency => "nav.transparency",
         }),
     );
     page(ctx, status, ctx.lang.text("error.title"), nav, &main)

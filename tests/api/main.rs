@@ -15,5 +15,6 @@ mod helpers;
 mod hostile_operator;
 mod pyrage_db;
 mod transparency;
+mod transparency_page;
 mod web_pages;
 mod web_vectors;

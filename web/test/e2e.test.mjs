@@ -797,3 +797,65 @@ plainTest("axe-core finds no violations on any page, in any language; screenshot
   }
   assert.deepEqual(found, []);
 });
+
+plainTest("the transparency page runs no script, takes the site's style, and is accessible in every language", async () => {
+  sotto(["report", "submit", "--json", "--accept-readers"], { input: "A report the public figures count." });
+  // Counted once the next checkpoint (every second here) covers it.
+  let figures;
+  for (let i = 0; ; i++) {
+    figures = await (await fetch(`${base}/v1/transparency`)).json();
+    if (figures.months.length > 0) break;
+    assert.ok(i < 100, "no published figures");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const found = [];
+  for (const lang of LANGS) {
+    const page = await newPage();
+    const logged = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") logged.push(m.text());
+    });
+    const res = await page.goto(`${base}/transparency?lang=${lang}`);
+    const csp = res.headers()["content-security-policy"];
+    assert.match(csp, /script-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe/);
+    assert.equal(await page.getAttribute("html", "dir"), lang === "ar" ? "rtl" : "ltr");
+    assert.equal(await page.locator("script").count(), 0);
+    // The chart's colours come from the style sheet, which the policy lets in.
+    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector(".bar-in-time")).fill), "rgb(29, 78, 216)");
+    assert.ok((await page.locator("svg[role=img] .bar-received").count()) >= 1);
+    assert.equal(await page.locator("tbody tr").count(), figures.months.length);
+    assert.equal(await page.getAttribute("nav a[aria-current=page]", "href"), `/transparency${lang === "en" ? "" : `?lang=${lang}`}`);
+    // Whatever gets injected into the page does not run.
+    const blocked = await page.evaluate(
+      () =>
+        new Promise((done) => {
+          document.addEventListener("securitypolicyviolation", (e) => done(e.violatedDirective));
+          const s = document.createElement("script");
+          s.textContent = "window.injected = true;";
+          document.body.append(s);
+          setTimeout(() => done(null), 2000);
+        }),
+    );
+    assert.match(blocked, /script-src/);
+    assert.equal(await page.evaluate(() => window.injected), undefined);
+    for (const v of await axeViolations(page)) found.push(`${lang} transparency: ${v}`);
+    for (const [width, height, label] of [
+      [1280, 900, "desktop"],
+      [390, 844, "phone"],
+    ]) {
+      await page.setViewportSize({ width, height });
+      await page.screenshot({ path: join(SHOTS, `transparency-${lang}-${label}.png`), fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${lang} transparency scrolls sideways at ${width}px`);
+    }
+    // Only the injected script's refusal; nothing the page itself asked for.
+    assert.deepEqual(
+      logged.filter((c) => !c.includes("inline script")),
+      [],
+    );
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+  assert.deepEqual(found, []);
+});
