@@ -6,7 +6,7 @@
 //! nothing held its connection, and the buffers behind it, for good. A
 //! thousand such clients took the whole server down (issue 13, item 2).
 //!
-//! Every request body is read through [`Deadline`]: when no byte arrives
+//! Every request body is read through a deadline: when no byte arrives
 //! for the read timeout (`--read-timeout`), the body ends in an error, the
 //! request is answered `408 request_timeout` in JSON, and the connection
 //! is closed. Nothing was stored: no handler writes before its body is

@@ -164,8 +164,8 @@ pub fn read_attachments(
 /// Where the server is, and how to reach it: every client command has these.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Reach {
-    /// The Sotto server, e.g. https://reports.example.org/report or
-    /// http://127.0.0.1:8080 (plain http only on this machine or to a .onion).
+    /// The Sotto server, e.g. `https://reports.example.org/report` or
+    /// `http://127.0.0.1:8080` (plain http only on this machine or to a .onion).
     #[arg(long, env = "SOTTO_SERVER")]
     pub server: String,
     /// A private certificate authority to trust (a PEM file), besides the

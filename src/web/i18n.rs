@@ -89,11 +89,33 @@ impl Lang {
     /// `text(key)` with `{name}` placeholders filled in (values are plain
     /// text: the caller escapes the result for HTML).
     pub fn fill(self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut s = self.text(key).to_owned();
-        for (name, value) in args {
-            s = s.replace(&format!("{{{name}}}"), value);
+        // One pass over the template: a value is never read again, so one
+        // that holds `{other}` is shown as written, not filled in too.
+        let template = self.text(key);
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let filled = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                args.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, value)| (*value, &after[close + 1..]))
+            });
+            match filled {
+                Some((value, tail)) => {
+                    out.push_str(value);
+                    rest = tail;
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        s
+        out.push_str(rest);
+        out
     }
 
     /// `ltr` or `rtl`.
@@ -204,5 +226,21 @@ mod tests {
             l.fill("report.title", &[("desk", "ethics")]),
             "Report to ethics"
         );
+    }
+
+    #[test]
+    fn fill_reads_each_value_once() {
+        let en = Lang::english();
+        let key = "token.received";
+        let template = en.text(key);
+        assert!(
+            template.contains("{day}") && template.contains("{due}"),
+            "{template}"
+        );
+        let filled = en.fill(key, &[("day", "{due}"), ("due", "2026-12-10")]);
+        assert!(filled.contains("{due}"), "{filled}");
+        assert_eq!(filled.matches("2026-12-10").count(), 1, "{filled}");
+        // An unknown or unclosed brace is kept as it is.
+        assert_eq!(en.fill("no.such.key", &[]), en.text("no.such.key"));
     }
 }
