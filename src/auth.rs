@@ -69,6 +69,11 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// Seconds until the next UTC day begins, when a day's quota renews.
+pub fn seconds_to_next_day() -> u64 {
+    86_400 - now_unix() % 86_400
+}
+
 /// Signatures already accepted, with when they stop mattering.
 #[derive(Debug, Default)]
 pub struct ReplayGuard {
@@ -101,11 +106,11 @@ impl ReplayGuard {
 
 impl ApiError {
     fn new_busy() -> Self {
-        ApiError {
-            status: actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            code: "busy",
-            message: "too many signed requests at once; try again in a minute".into(),
-        }
+        ApiError::too_many(
+            "busy",
+            "too many signed requests at once; try again in a minute",
+            60,
+        )
     }
 }
 

@@ -84,6 +84,18 @@ pub struct Settings {
     #[arg(long, env = "SOTTO_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
+    /// Follow-ups a reporter may post to one case in a day (the opening
+    /// report counts as one); more get `429` until the next day.
+    #[arg(long, env = "SOTTO_FOLLOW_UPS_PER_DAY", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub follow_ups_per_day: u64,
+
+    /// Bytes of envelopes a reporter may post to one case in a day (the
+    /// opening report counts); more get `429` until the next day.
+    #[arg(long, env = "SOTTO_FOLLOW_UP_BYTES_PER_DAY", default_value_t = 64 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub follow_up_bytes_per_day: u64,
+
     /// Seconds a client may stay silent while it sends a request, its head
     /// or its body; then it is answered `408` and its connection closed.
     #[arg(long = "read-timeout", env = "SOTTO_READ_TIMEOUT", default_value_t = 30,
@@ -220,6 +232,8 @@ impl Settings {
             retention_days: 0,
             clock_offset_days: 0,
             workers: 0,
+            follow_ups_per_day: 24,
+            follow_up_bytes_per_day: 64 * 1024 * 1024,
             read_timeout_seconds: 30,
             max_connections: 10_000,
             public_url: None,

@@ -22,6 +22,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What to fix.
     pub message: Cow<'static, str>,
+    /// Seconds after which the same request may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -30,6 +32,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -63,6 +66,18 @@ impl ApiError {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }
 
+    /// 429: a quota is spent; it is renewed in `retry_after` seconds.
+    pub fn too_many(
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+        retry_after: u64,
+    ) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+        }
+    }
+
     /// 500, logged with a reason that carries no request data.
     pub fn internal(reason: &dyn std::fmt::Display) -> Self {
         tracing::error!(%reason, "internal error");
@@ -86,7 +101,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        HttpResponse::build(self.status).json(ErrorBody {
+        let mut res = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, seconds));
+        }
+        res.json(ErrorBody {
             error: self.code.to_owned(),
             message: self.message.clone().into_owned(),
         })

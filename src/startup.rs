@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::{Server, Service as _};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use ring::hmac;
@@ -225,11 +225,10 @@ fn spawn_publisher(state: web::Data<AppState>) {
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message: "no such route; see docs/api.md".into(),
-    })
+    Err(ApiError::not_found(
+        "not_found",
+        "no such route; see docs/api.md",
+    ))
 }
 
 /// The URL of this server's own listener on loopback: an unspecified

@@ -112,6 +112,9 @@ pub fn post_message(
     msg: &PostMessage,
     signature: &Signature,
 ) -> Result<MessagePosted, ApiError> {
+    if let Author::Reporter = author {
+        within_quota(store, st, row, msg.envelope.len())?;
+    }
     check_message(store, st, row, author, msg, signature)?;
     store
         .insert_message(&row.id, &new_message(author, msg, signature), st.today())
@@ -120,6 +123,31 @@ pub fn post_message(
         case: CaseId(row.id).to_string(),
         seq: msg.seq,
     })
+}
+
+/// Follow-ups are not free: a reporter may post so many messages and so
+/// many bytes to a case in a day (`--follow-ups-per-day`,
+/// `--follow-up-bytes-per-day`), counted before the signature is checked.
+/// Per case, never per address: the server knows no address.
+fn within_quota(store: &Store, st: &AppState, row: &CaseRow, bytes: usize) -> Result<(), ApiError> {
+    let today = st.today();
+    let (count, posted) = store.posted_on(&row.id, today, Direction::FromReporter)?;
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    let settings = &st.settings;
+    if count >= settings.follow_ups_per_day
+        || posted.saturating_add(bytes) > settings.follow_up_bytes_per_day
+    {
+        return Err(ApiError::too_many(
+            "too_many_follow_ups",
+            format!(
+                "this case has had all the follow-ups it may have today ({} messages, {} bytes); \
+                 send this one tomorrow (server time, UTC)",
+                settings.follow_ups_per_day, settings.follow_up_bytes_per_day
+            ),
+            crate::auth::seconds_to_next_day(),
+        ));
+    }
+    Ok(())
 }
 
 /// A share that passed [`check_share`], ready to store.

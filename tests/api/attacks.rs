@@ -255,3 +255,73 @@ fn head_works_wherever_get_does() {
     );
     assert!(line.starts_with("HTTP/1.1 405"), "{line}");
 }
+
+#[test]
+fn follow_ups_are_not_free_a_case_has_a_daily_quota() {
+    use sotto::client::reporter::reply;
+    use sotto::client::ClientError;
+    use sotto_wire::content::Attachment;
+
+    let mut app = spawn_app_with(&[
+        ("SOTTO_FOLLOW_UPS_PER_DAY", "3"),
+        ("SOTTO_FOLLOW_UP_BYTES_PER_DAY", "400000"),
+    ]);
+    app.add_recipient("Alice");
+    let done = submit(&app, "the opening counts as one");
+    let token = done.token;
+    for n in 1..=2 {
+        reply(&app.api, &token, &format!("follow-up {n}"), vec![]).unwrap();
+    }
+    let before = stored(&app);
+    let err = reply(&app.api, &token, "one too many", vec![]).unwrap_err();
+    match &err {
+        ClientError::Server { status, code, .. } => {
+            assert_eq!(
+                (*status, code.as_str()),
+                (429, "too_many_follow_ups"),
+                "{err}"
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(stored(&app), before, "a refused follow-up stored something");
+    // The answer says when to come back: the next day, at most a day away.
+    let (status, headers, _) = crate::helpers::raw_response(
+        &app,
+        "POST",
+        "/v1/reporter/case/messages",
+        &[
+            ("sotto-handle", &token.handle().encode().to_string()),
+            ("content-type", "application/json"),
+        ],
+        format!(
+            r#"{{"seq":3,"envelope":"","signature":"{}"}}"#,
+            "A".repeat(86)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(status, 429);
+    let retry: u64 = headers
+        .iter()
+        .find(|(k, _)| k == "retry-after")
+        .map(|(_, v)| v.parse().unwrap())
+        .expect("Retry-After");
+    assert!((1..=86_400).contains(&retry), "{retry}");
+
+    // The next day the quota is new; bytes count as well as messages.
+    app.restart_with(&[
+        ("SOTTO_FOLLOW_UPS_PER_DAY", "3"),
+        ("SOTTO_FOLLOW_UP_BYTES_PER_DAY", "400000"),
+        ("SOTTO_CLOCK_OFFSET_DAYS", "1"),
+    ]);
+    reply(&app.api, &token, "a day later", vec![]).unwrap();
+    let big = Attachment {
+        name: "evidence.bin".into(),
+        data: vec![7; 300_000],
+    };
+    let err = reply(&app.api, &token, "too much at once", vec![big]).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Server { status: 429, code, .. } if code == "too_many_follow_ups"),
+        "{err}"
+    );
+}

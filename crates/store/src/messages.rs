@@ -63,6 +63,20 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many messages `direction` posted to a case on `day`, and their
+    /// envelopes' bytes in all: what a day's quota counts.
+    pub fn posted_on(&self, case: &[u8; 16], day: Day, direction: Direction) -> Result<(u64, u64)> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*), coalesce(sum(length(envelope)), 0)
+             FROM messages WHERE case_id = ?1 AND posted_on = ?2 AND direction = ?3",
+        )?;
+        Ok(
+            stmt.query_row(params![&case[..], day, StoredDirection(direction)], |r| {
+                Ok((get_u64(r, 0)?, get_u64(r, 1)?))
+            })?,
+        )
+    }
+
     /// Appends a message. `Conflict` if `seq` is not the next in the thread
     /// (someone else posted first, or a replay).
     pub fn insert_message(&mut self, case: &[u8; 16], m: &NewMessage<'_>, day: Day) -> Result<()> {
