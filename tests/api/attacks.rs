@@ -291,7 +291,7 @@ fn follow_ups_are_not_free_a_case_has_a_daily_quota() {
         "POST",
         "/v1/reporter/case/messages",
         &[
-            ("sotto-handle", &token.handle().encode().to_string()),
+            ("sotto-handle", token.handle().encode().as_ref()),
             ("content-type", "application/json"),
         ],
         format!(
