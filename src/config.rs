@@ -25,6 +25,23 @@ pub struct Settings {
           value_parser = clap::value_parser!(u8).range(0..=sotto_envelope::pow::MAX_DIFFICULTY as i64))]
     pub pow_difficulty: u8,
 
+    /// The most the proof-of-work difficulty rises to under a flood of new
+    /// cases, in leading zero bits (each bit doubles the work).
+    #[arg(long, env = "SOTTO_POW_MAX_DIFFICULTY", default_value_t = 24,
+          value_parser = clap::value_parser!(u8).range(0..=sotto_envelope::pow::MAX_DIFFICULTY as i64))]
+    pub pow_max_difficulty: u8,
+
+    /// New cases a minute the server takes at the base difficulty; after a
+    /// minute with more, each new challenge asks for one more bit.
+    #[arg(long, env = "SOTTO_POW_TARGET_PER_MINUTE", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub pow_target_per_minute: u64,
+
+    /// The window the target counts over, in seconds. For tests only.
+    #[arg(long, env = "SOTTO_POW_WINDOW_SECONDS", default_value_t = 60, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub pow_window_seconds: u64,
+
     /// Seconds a proof-of-work challenge stays valid.
     #[arg(long, env = "SOTTO_CHALLENGE_TTL", default_value_t = 900)]
     pub challenge_ttl_seconds: u64,
@@ -221,6 +238,9 @@ impl Settings {
             data_dir,
             listen: listen.to_owned(),
             pow_difficulty: 18,
+            pow_max_difficulty: 24,
+            pow_target_per_minute: 60,
+            pow_window_seconds: 60,
             challenge_ttl_seconds: 900,
             max_envelope_bytes: 16 * 1024 * 1024,
             acknowledge_days: 7,

@@ -6,6 +6,7 @@
 //! - [`startup`]: builds the actix-web application on its own listener.
 //! - [`state`]: what every handler can reach, and the database pool.
 //! - [`deadline`]: request bodies that stop arriving end in a `408`.
+//! - [`effort`]: proof-of-work difficulty that follows the rate of new cases.
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
@@ -29,6 +30,7 @@ pub mod client;
 pub mod config;
 pub mod datadir;
 pub mod deadline;
+pub mod effort;
 pub mod error;
 pub mod html;
 pub mod routes;

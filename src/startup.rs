@@ -111,6 +111,12 @@ impl Application {
             pepper,
             challenges,
             replay: ReplayGuard::default(),
+            effort: crate::effort::Effort::new(
+                settings.pow_difficulty,
+                settings.pow_max_difficulty,
+                settings.pow_target_per_minute,
+                std::time::Duration::from_secs(settings.pow_window_seconds),
+            ),
             log,
             figures: Default::default(),
             settings,

@@ -31,6 +31,8 @@ pub struct AppState {
     pub challenges: ChallengeKey,
     /// Signed requests already seen.
     pub replay: ReplayGuard,
+    /// The proof-of-work difficulty, following the rate of new cases.
+    pub effort: crate::effort::Effort,
     /// The transparency log's key and identity.
     pub log: crate::tlog::Log,
     /// The public figures, derived from the published log.

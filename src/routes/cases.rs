@@ -42,5 +42,6 @@ pub async fn open(
         })
     })
     .await?;
+    state.effort.opened();
     Ok(HttpResponse::Created().json(opened))
 }

@@ -59,7 +59,8 @@ pub async fn info(
                 max_envelope_bytes: st.settings.max_envelope_bytes,
             },
             proof_of_work: PowParams {
-                difficulty: st.settings.pow_difficulty,
+                difficulty: st.effort.difficulty(),
+                usual_difficulty: Some(st.effort.base()),
                 challenge_ttl_seconds: st.settings.challenge_ttl_seconds,
             },
             deadlines: st.deadlines(store, desk.id)?,
@@ -82,7 +83,7 @@ pub async fn challenge(
     let challenge = Challenge {
         case,
         expires: now_unix().saturating_add(ttl),
-        difficulty: state.settings.pow_difficulty,
+        difficulty: state.effort.difficulty(),
         desk: desk.name,
     };
     let encoded = state

@@ -325,3 +325,43 @@ fn follow_ups_are_not_free_a_case_has_a_daily_quota() {
         "{err}"
     );
 }
+
+#[test]
+fn a_flood_of_new_cases_raises_the_proof_of_work_and_quiet_lowers_it() {
+    let app = spawn_app_with(&[
+        ("SOTTO_POW_DIFFICULTY", "4"),
+        ("SOTTO_POW_MAX_DIFFICULTY", "6"),
+        ("SOTTO_POW_TARGET_PER_MINUTE", "2"),
+        ("SOTTO_POW_WINDOW_SECONDS", "2"),
+    ]);
+    app.add_recipient("Alice");
+    let asked = || app.api.challenge("default").unwrap().difficulty;
+    let shown = || app.api.desk("default").unwrap().proof_of_work;
+    assert_eq!(asked(), 4);
+    // Six at once: however the server's windows fall, one of them holds
+    // more than the target of two.
+    let start = Instant::now();
+    for n in 0..6 {
+        submit(&app, &format!("flood {n}"));
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "the flood took two windows or fewer"
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    // Twice the work (or four times) for every new reporter, and the desk
+    // says so. (A quiet window may close between the two reads.)
+    let pow = shown();
+    assert!((5..=6).contains(&pow.difficulty), "{pow:?}");
+    assert_eq!(pow.usual_difficulty, Some(4));
+    let asked_now = asked();
+    assert!(
+        asked_now + 1 >= pow.difficulty && asked_now >= 5 - 1,
+        "{asked_now}"
+    );
+    // A report still goes through, at the higher difficulty.
+    submit(&app, "an honest reporter in the flood");
+    // Quiet windows later it is back where it was.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(asked(), 4);
+}

@@ -10646,7 +10646,6 @@
           attachments.push({ name: file.name, data: b64.encode(new Uint8Array(await file.arrayBuffer())) });
         }
         const links = $("links").value.split("\n").map((l) => l.trim()).filter(Boolean);
-        const expected = 2 ** desk.proof_of_work.difficulty;
         const done = await submitReport(
           api,
           desk,
@@ -10667,6 +10666,13 @@
             logKey: logState?.key,
             progress: (stage, d, total) => bar(stage, total ? d / total : 1),
             solve: async (challenge, hash, difficulty) => {
+              const usual = desk.proof_of_work.usual_difficulty ?? difficulty;
+              if (difficulty > usual) {
+                form.querySelector("label[for=p-work]").textContent = t("progress.work_busy", {
+                  times: 2 ** (difficulty - usual)
+                });
+              }
+              const expected = 2 ** difficulty;
               const nonce = await solveInWorker(
                 challenge,
                 hash,

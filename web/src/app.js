@@ -232,7 +232,6 @@ async function reportPage(form) {
         .value.split("\n")
         .map((l) => l.trim())
         .filter(Boolean);
-      const expected = 2 ** desk.proof_of_work.difficulty;
       const done = await submitReport(
         api,
         desk,
@@ -253,6 +252,15 @@ async function reportPage(form) {
           logKey: logState?.key,
           progress: (stage, d, total) => bar(stage, total ? d / total : 1),
           solve: async (challenge, hash, difficulty) => {
+            // The challenge names the work asked now; under a flood of new
+            // reports it is more than usual, and the page says so.
+            const usual = desk.proof_of_work.usual_difficulty ?? difficulty;
+            if (difficulty > usual) {
+              form.querySelector("label[for=p-work]").textContent = t("progress.work_busy", {
+                times: 2 ** (difficulty - usual),
+              });
+            }
+            const expected = 2 ** difficulty;
             const nonce = await solveInWorker(challenge, hash, difficulty, (tried) =>
               bar("work", 1 - Math.exp(-tried / expected)),
             );

@@ -96,8 +96,13 @@ pub struct Limits {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PowParams {
-    /// Leading zero bits a solution needs.
+    /// Leading zero bits a solution needs now (it rises under a flood of
+    /// new cases).
     pub difficulty: u8,
+    /// What it is when the server is not flooded; absent from servers that
+    /// do not adapt it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usual_difficulty: Option<u8>,
     /// How long a challenge stays valid.
     pub challenge_ttl_seconds: u64,
 }
