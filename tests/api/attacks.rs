@@ -2,8 +2,11 @@
 //! nothing but HTTP once did to it cheaply, and must not do any more.
 //! Loopback only, bounded in count and time.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use crate::bad_input::{post_case, refused, resign, stored, valid};
-use crate::helpers::spawn_app;
+use crate::helpers::{raw, spawn_app, submit};
 
 /// A header of `count` minimal stanzas (`-> a` and an empty body), a MAC
 /// line, and no payload.
@@ -64,5 +67,45 @@ fn a_stanza_bomb_costs_the_server_no_more_than_its_upload() {
         "twelve bombs took the server from {} to {} MiB",
         idle >> 20,
         twelve >> 20
+    );
+}
+
+#[test]
+fn a_captured_desk_request_cannot_be_replayed_after_a_restart() {
+    let mut app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "a report for the desk");
+    // A state change as Alice's client signs it, captured on its way.
+    let path = format!("/v1/cases/{}/state", done.opened.case);
+    let body = br#"{"state":"acknowledged"}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let nonce = [7u8; 16];
+    let sig = alice
+        .signing_key()
+        .sign_request("POST", &path, now, &nonce, body)
+        .to_string();
+    let (id, ts) = (alice.card().fingerprint().id(), now.to_string());
+    let nonce = URL_SAFE_NO_PAD.encode(nonce);
+    let headers = [
+        ("sotto-recipient", id.as_str()),
+        ("sotto-timestamp", ts.as_str()),
+        ("sotto-nonce", nonce.as_str()),
+        ("sotto-signature", sig.as_str()),
+    ];
+    let (status, answer) = raw(&app, "POST", &path, &headers, body);
+    assert_eq!(status, 200, "{answer}");
+    let accepted = stored(&app);
+    // The server stops and starts again inside the request's window: the
+    // replay must still be recognised, and change nothing.
+    app.restart_with(&[]);
+    refused(
+        &app,
+        accepted,
+        raw(&app, "POST", &path, &headers, body),
+        401,
+        "replayed_request",
     );
 }

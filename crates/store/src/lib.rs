@@ -20,7 +20,8 @@
 //!   the inbox;
 //! - `shares`: a case handed on to one more reader;
 //! - `messages`: a case's thread;
-//! - `log`: the transparency log's events, tree and checkpoints.
+//! - `log`: the transparency log's events, tree and checkpoints;
+//! - `seen`: the replay guard's keyed hashes of accepted desk requests.
 //!
 //! Beside them: [`audit`] proves what a database holds; [`backup`] copies a
 //! live one and checks a restored one; [`detect`] recognises values that
@@ -50,6 +51,7 @@ mod log;
 mod messages;
 mod migrate;
 mod recipients;
+mod seen;
 mod shares;
 
 pub use cases::{CaseRow, Erasure, NewCase, StateRow};
@@ -57,6 +59,7 @@ pub use desks::{Desk, DeskDeadlines};
 pub use log::{CheckpointRow, EventRow};
 pub use messages::{MessageRow, NewMessage};
 pub use recipients::RecipientRow;
+pub use seen::Generation;
 pub use shares::{NewShare, ShareRow};
 
 /// The database's file name in a data directory.
@@ -65,7 +68,7 @@ pub const DB_FILE: &str = "sotto.db";
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
 /// The schema version this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -162,9 +165,14 @@ impl Store {
             }
             1 => {
                 migrate::v1_to_v2(&self.conn)?;
-                migrate::v2_to_v3(&self.conn)
+                migrate::v2_to_v3(&self.conn)?;
+                migrate::v3_to_v4(&self.conn)
             }
-            2 => migrate::v2_to_v3(&self.conn),
+            2 => {
+                migrate::v2_to_v3(&self.conn)?;
+                migrate::v3_to_v4(&self.conn)
+            }
+            3 => migrate::v3_to_v4(&self.conn),
             SCHEMA_VERSION => Ok(()),
             found => Err(StoreError::SchemaVersion {
                 found,

@@ -4,10 +4,11 @@
 //! Every check explains what it found and why it matters. The checks:
 //!
 //! - **schema**: exactly the tables, columns, indexes and triggers of
-//!   `schema.sql` (compared statement by statement), at version 3;
+//!   `schema.sql` (compared statement by statement), at version 4;
 //! - **values**: every value of every table has its column's shape (a hash
 //!   is 32 bytes, a day is a real `YYYY-MM-DD`, an envelope is a complete
-//!   age v1 file with only X25519 stanzas, a card parses…), and no value
+//!   age v1 file with only X25519 stanzas, a card parses, a replay tag's
+//!   generation is 0 or 1…), and no value
 //!   looks like an IP address, an e-mail address, a URL, a user agent or
 //!   (outside the public names) prose;
 //! - **log**: the events are numbered 1, 2, 3… with no gap; each leaf is
