@@ -64,6 +64,13 @@ pub use shares::{NewShare, ShareRow};
 
 /// The database's file name in a data directory.
 pub const DB_FILE: &str = "sotto.db";
+/// The pepper's file name, beside the database (never in it).
+pub const PEPPER_FILE: &str = "pepper.key";
+/// The server secret's file name, beside the database.
+pub const SERVER_KEY_FILE: &str = "server.key";
+/// What SQLite adds to the database's name for its write-ahead log and its
+/// shared-memory index.
+pub const SQLITE_SIDE_FILES: [&str; 2] = ["-wal", "-shm"];
 
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
@@ -118,8 +125,11 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`. A new database
+    /// file is made mode 0600, and so are its `-wal` and `-shm`: SQLite
+    /// gives them the database file's mode.
     pub fn open(path: &Path) -> Result<Self> {
+        create_private(path);
         let conn = Connection::open(path)?;
         configure(&conn)?;
         // WAL is a property of the file; setting it again is harmless.
@@ -191,6 +201,21 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// Creates `path` empty, mode 0600, if nothing is there: SQLite would make
+/// it 0644 less the umask, readable by every account on the machine. An
+/// empty file is a new database to SQLite. Any failure is left for SQLite
+/// to report, in its words, when it opens the path.
+fn create_private(path: &Path) {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let _ = opts.open(path);
 }
 
 /// SQLite integers are i64; counts and sequence numbers are never negative.
