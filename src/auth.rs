@@ -186,7 +186,7 @@ impl ApiError {
         ApiError {
             status: actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             code: "busy",
-            message: "too many signed requests at once; try again in a minute".into(),
+            message: "too many signed requests at once; try again in a few minutes".into(),
         }
     }
 }
