@@ -13,7 +13,7 @@
 -- of the transparency log (docs/transparency.md): the triggers stop mistakes,
 -- the signed checkpoints make any other change show.
 --
--- Version: PRAGMA user_version = 3.
+-- Version: PRAGMA user_version = 4.
 
 -- A desk: one group of ombudspersons that reports can be addressed to
 -- (e.g. "default", "moderation team", "independent ombudsperson").
@@ -209,6 +209,23 @@ CREATE TABLE checkpoints (
     -- UTC day it was published. Day granularity only.
     published_on  TEXT NOT NULL CHECK (published_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
 ) STRICT;
+
+-- Signed desk requests the server accepted, so that a captured one cannot be
+-- replayed, not even after a restart (the replay guard, docs/protocol.md
+-- section 7). Not case history: a row lives only while its request could
+-- still be fresh. The server keeps two generations and deletes the older
+-- one every two request windows (about four minutes by default), so no row
+-- needs a time: the generation is all there is. WITHOUT ROWID, so the rows
+-- sit in the order of their random tags, not in the order they came.
+CREATE TABLE seen_requests (
+    -- HMAC-SHA256(pepper, "sotto/v1/server/replay-tag" ‖ signature): a keyed
+    -- hash of the request's Ed25519 signature. It names no desk, recipient,
+    -- path or time, and without the pepper it cannot even be matched with a
+    -- captured request.
+    tag         BLOB PRIMARY KEY CHECK (length(tag) = 32),
+    -- Which of the two generations the row belongs to: 0 or 1. Not a time.
+    generation  INTEGER NOT NULL CHECK (generation IN (0, 1))
+) STRICT, WITHOUT ROWID;
 
 CREATE INDEX events_by_case ON events (case_id, seq) WHERE case_id IS NOT NULL;
 CREATE INDEX case_recipients_by_recipient ON case_recipients (recipient_id, case_id);

@@ -65,7 +65,8 @@ impl Application {
         let db = Db::open(dir.db_path())?;
         let server_key = dir.server_key()?;
         let log = Log::new(&server_key, &settings.log_origin)?;
-        {
+        let pepper = hmac::Key::new(hmac::HMAC_SHA256, dir.pepper()?.as_ref());
+        let replay = {
             let mut store = sotto_store::Store::open(&dir.db_path())?;
             log.check_identity(&store)?;
             let today = settings.today();
@@ -73,8 +74,8 @@ impl Application {
             // Whatever happened since the last run is published now; from
             // here on, once per interval.
             log.publish(&mut store, today, true)?;
-        }
-        let pepper = hmac::Key::new(hmac::HMAC_SHA256, dir.pepper()?.as_ref());
+            ReplayGuard::load(&store, settings.request_window_seconds, &pepper)?
+        };
         let challenges = ChallengeKey::derive(&server_key);
         let listener =
             TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
@@ -110,7 +111,7 @@ impl Application {
             db,
             pepper,
             challenges,
-            replay: ReplayGuard::default(),
+            replay,
             effort: crate::effort::Effort::new(
                 settings.pow_difficulty,
                 settings.pow_max_difficulty,
@@ -125,6 +126,7 @@ impl Application {
         });
         spawn_publisher(state.clone());
         spawn_parser_counts();
+        spawn_replay_expiry(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -225,6 +227,22 @@ fn spawn_publisher(state: web::Data<AppState>) {
                 Ok(_) if batch_due => batch_started = Instant::now(),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "publishing a checkpoint failed"),
+            }
+        }
+    });
+}
+
+/// Deletes the replay guard's older generation when it is due, so that
+/// tags do not outlive their period while no desk request comes to do it.
+fn spawn_replay_expiry(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if state.replay.due() {
+                if let Err(e) = with_store(&state, |store, st| st.replay.expire(store)).await {
+                    tracing::error!(error = %e, "expiring the replay guard failed");
+                }
             }
         }
     });

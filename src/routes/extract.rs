@@ -100,12 +100,7 @@ impl Signed {
             .into_iter()
             .filter(|r| r.removed_on.is_none())
             .collect();
-        self.headers.verify(
-            &self.body,
-            &active,
-            st.settings.request_window_seconds,
-            &st.replay,
-        )
+        self.headers.verify(&self.body, &active, &st.replay, store)
     }
 
     /// Runs `f` for the signer, in one hop to the store.

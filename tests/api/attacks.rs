@@ -6,8 +6,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use crate::bad_input::{post_case, refused, resign, stored, valid};
-use crate::helpers::{spawn_app, spawn_app_with, submit, TestApp};
+use crate::helpers::{raw, spawn_app, spawn_app_with, submit, TestApp};
 
 /// A header of `count` minimal stanzas (`-> a` and an empty body), a MAC
 /// line, and no payload.
@@ -364,4 +367,43 @@ fn a_flood_of_new_cases_raises_the_proof_of_work_and_quiet_lowers_it() {
     // Quiet windows later it is back where it was.
     std::thread::sleep(Duration::from_secs(7));
     assert_eq!(asked(), 4);
+}
+#[test]
+fn a_captured_desk_request_cannot_be_replayed_after_a_restart() {
+    let mut app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "a report for the desk");
+    // A state change as Alice's client signs it, captured on its way.
+    let path = format!("/v1/cases/{}/state", done.opened.case);
+    let body = br#"{"state":"acknowledged"}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let nonce = [7u8; 16];
+    let sig = alice
+        .signing_key()
+        .sign_request("POST", &path, now, &nonce, body)
+        .to_string();
+    let (id, ts) = (alice.card().fingerprint().id(), now.to_string());
+    let nonce = URL_SAFE_NO_PAD.encode(nonce);
+    let headers = [
+        ("sotto-recipient", id.as_str()),
+        ("sotto-timestamp", ts.as_str()),
+        ("sotto-nonce", nonce.as_str()),
+        ("sotto-signature", sig.as_str()),
+    ];
+    let (status, answer) = raw(&app, "POST", &path, &headers, body);
+    assert_eq!(status, 200, "{answer}");
+    let accepted = stored(&app);
+    // The server stops and starts again inside the request's window: the
+    // replay must still be recognised, and change nothing.
+    app.restart_with(&[]);
+    refused(
+        &app,
+        accepted,
+        raw(&app, "POST", &path, &headers, body),
+        401,
+        "replayed_request",
+    );
 }

@@ -123,8 +123,7 @@ impl TestApp {
     /// Stops the server and starts it again on the same data directory,
     /// with extra environment (e.g. a later calendar). Its URL changes.
     pub fn restart_with(&mut self, env: &[(&str, &str)]) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
         let (child, url, stderr, stdout) = start(&self.data_dir(), env);
         self.api = Api::new(&url).unwrap();
         self.url = url;
@@ -133,7 +132,13 @@ impl TestApp {
         self.stdout = stdout;
     }
 
-    /// The data directory.
+    /// Stops the server (as `kill -9`): its data directory stays, for a
+    /// test to change before [`TestApp::restart_with`].
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -151,6 +156,7 @@ impl TestApp {
         kib * 1024
     }
 
+    /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.data.path().join("data")
     }

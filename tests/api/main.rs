@@ -10,6 +10,7 @@ mod canary;
 mod cli;
 mod desk_work;
 mod field;
+mod file_modes;
 mod flow;
 mod helpers;
 mod hostile_operator;

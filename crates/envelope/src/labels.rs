@@ -28,6 +28,9 @@ pub const SIG_REQUEST: &[u8] = b"sotto/v1/sig/request";
 
 /// HMAC-SHA256 message prefix: the keyed hash of a handle the server stores.
 pub const HANDLE_HASH: &[u8] = b"sotto/v1/server/handle-hash";
+/// HMAC-SHA256 message prefix, key = the pepper: the tag of an accepted
+/// desk request's signature that the replay guard stores.
+pub const REPLAY_TAG: &[u8] = b"sotto/v1/server/replay-tag";
 /// HKDF info: the server's key that authenticates proof-of-work challenges.
 pub const SERVER_CHALLENGE_KEY: &[u8] = b"sotto/v1/server/challenge-key";
 /// Hash prefix: a proof-of-work attempt.

@@ -20,7 +20,8 @@
 //!   the inbox;
 //! - `shares`: a case handed on to one more reader;
 //! - `messages`: a case's thread;
-//! - `log`: the transparency log's events, tree and checkpoints.
+//! - `log`: the transparency log's events, tree and checkpoints;
+//! - `seen`: the replay guard's keyed hashes of accepted desk requests.
 //!
 //! Beside them: [`audit`] proves what a database holds; [`backup`] copies a
 //! live one and checks a restored one; [`detect`] recognises values that
@@ -50,6 +51,7 @@ mod log;
 mod messages;
 mod migrate;
 mod recipients;
+mod seen;
 mod shares;
 
 pub use cases::{CaseRow, Erasure, NewCase, StateRow};
@@ -57,15 +59,23 @@ pub use desks::{Desk, DeskDeadlines};
 pub use log::{CheckpointRow, EventRow};
 pub use messages::{MessageRow, NewMessage};
 pub use recipients::RecipientRow;
+pub use seen::Generation;
 pub use shares::{NewShare, ShareRow};
 
 /// The database's file name in a data directory.
 pub const DB_FILE: &str = "sotto.db";
+/// The pepper's file name, beside the database (never in it).
+pub const PEPPER_FILE: &str = "pepper.key";
+/// The server secret's file name, beside the database.
+pub const SERVER_KEY_FILE: &str = "server.key";
+/// What SQLite adds to the database's name for its write-ahead log and its
+/// shared-memory index.
+pub const SQLITE_SIDE_FILES: [&str; 2] = ["-wal", "-shm"];
 
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
 /// The schema version this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -115,8 +125,11 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`. A new database
+    /// file is made mode 0600, and so are its `-wal` and `-shm`: SQLite
+    /// gives them the database file's mode.
     pub fn open(path: &Path) -> Result<Self> {
+        create_private(path);
         let conn = Connection::open(path)?;
         configure(&conn)?;
         // WAL is a property of the file; setting it again is harmless.
@@ -162,9 +175,14 @@ impl Store {
             }
             1 => {
                 migrate::v1_to_v2(&self.conn)?;
-                migrate::v2_to_v3(&self.conn)
+                migrate::v2_to_v3(&self.conn)?;
+                migrate::v3_to_v4(&self.conn)
             }
-            2 => migrate::v2_to_v3(&self.conn),
+            2 => {
+                migrate::v2_to_v3(&self.conn)?;
+                migrate::v3_to_v4(&self.conn)
+            }
+            3 => migrate::v3_to_v4(&self.conn),
             SCHEMA_VERSION => Ok(()),
             found => Err(StoreError::SchemaVersion {
                 found,
@@ -183,6 +201,21 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// Creates `path` empty, mode 0600, if nothing is there: SQLite would make
+/// it 0644 less the umask, readable by every account on the machine. An
+/// empty file is a new database to SQLite. Any failure is left for SQLite
+/// to report, in its words, when it opens the path.
+fn create_private(path: &Path) {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let _ = opts.open(path);
 }
 
 /// SQLite integers are i64; counts and sequence numbers are never negative.

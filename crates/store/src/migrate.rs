@@ -8,7 +8,8 @@
 //! log starts with the whole history. Version 3 adds per-desk deadlines,
 //! the recipients each case's reporter left out, and shared cases; the
 //! left-out recipients of older cases are worked out from the desk's roster
-//! on the day each opened (see [`v2_to_v3`]). Every new object is created from its
+//! on the day each opened (see [`v2_to_v3`]). Version 4 adds the replay
+//! guard's `seen_requests`, empty. Every new object is created from its
 //! own statement in `schema.sql`, so a migrated database has exactly the
 //! schema of a new one (`sotto audit db` checks that).
 
@@ -188,6 +189,21 @@ pub(crate) fn v2_to_v3(conn: &Connection) -> Result<()> {
                            WHERE cr.case_id = c.id AND cr.recipient_id = r.id);",
     )?;
     tx.pragma_update(None, "user_version", 3)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Version 4 keeps the replay guard in the database (`seen_requests`). It
+/// starts empty: the guard of the server that ran version 3 lived in its
+/// memory, and went with it.
+pub(crate) fn v3_to_v4(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 3 {
+        return Ok(());
+    }
+    create_objects(&tx, &["seen_requests"])?;
+    tx.pragma_update(None, "user_version", 4)?;
     tx.commit()?;
     Ok(())
 }

@@ -3,13 +3,16 @@
 //!
 //! Every check explains what it found and why it matters. The checks:
 //!
+//! - **files**: the database, its `-wal` and `-shm`, and the key files
+//!   beside it give no permission to the group or to others (on Unix);
 //! - **schema**: exactly the tables, columns, indexes and triggers of
-//!   `schema.sql` (compared statement by statement), at version 3;
+//!   `schema.sql` (compared statement by statement), at version 4;
 //! - **values**: every value of every table has its column's shape (a hash
 //!   is 32 bytes, a day is a real `YYYY-MM-DD`, an envelope is a complete
-//!   age v1 file with only X25519 stanzas, a card parses…), and no value
-//!   looks like an IP address, an e-mail address, a URL, a user agent or
-//!   (outside the public names) prose;
+//!   age v1 file with only X25519 stanzas, a card parses, a replay tag's
+//!   generation is 0 or 1…), and no value looks like an IP address, an
+//!   e-mail address, a URL, a user agent or (outside the public names)
+//!   prose;
 //! - **log**: the events are numbered 1, 2, 3… with no gap; each leaf is
 //!   well formed and exactly what the other rows say it must be; the stored
 //!   tree is the tree of the leaves; every stored checkpoint's root is the
@@ -24,10 +27,10 @@
 //!   desk's active recipients are exactly those the log added and did not
 //!   remove.
 //!
-//! Each group lives in the module of its name: `schema`, `values`, `log`
-//! (which also holds the recipients' roster, since it replays the log) and
-//! `cases` (which also holds messages and shares). This file runs them in
-//! one read transaction and collects what they find.
+//! Each group lives in the module of its name: `files`, `schema`,
+//! `values`, `log` (which also holds the recipients' roster, since it
+//! replays the log) and `cases` (which also holds messages and shares).
+//! This file runs them in one read transaction and collects what they find.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +42,7 @@ use sotto_tlog::NoteVerifier;
 use crate::{StoreError, SCHEMA};
 
 mod cases;
+mod files;
 mod log;
 mod schema;
 mod values;
@@ -46,7 +50,7 @@ mod values;
 /// One thing found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Which group of checks: `schema`, `values`, `log`, `cases`,
+    /// Which group of checks: `files`, `schema`, `values`, `log`, `cases`,
     /// `messages`, `recipients`.
     pub check: &'static str,
     /// Where: a table and row, or an object.
@@ -126,6 +130,7 @@ pub fn audit(path: &Path, log_key: Option<&NoteVerifier>) -> Result<Report, Stor
     let mut a = Audit {
         findings: Vec::new(),
     };
+    files::check_files(&file, &mut a);
     // What schema.sql makes: the reference for both schema checks.
     let documented = Connection::open_in_memory()?;
     documented.execute_batch(SCHEMA)?;

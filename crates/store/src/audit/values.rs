@@ -29,6 +29,7 @@ enum Shape {
     Note,
     PublicText,
     Enum(&'static [&'static str]),
+    Generation,
 }
 
 const KINDS: &[&str] = &[
@@ -53,7 +54,7 @@ const STATES: &[&str] = &[
     "bad-faith",
 ];
 
-/// Every column of schema version 3: its shape and whether it may be NULL.
+/// Every column of schema version 4: its shape and whether it may be NULL.
 fn shape(table: &str, column: &str) -> Option<(Shape, bool)> {
     use Shape::*;
     Some(match (table, column) {
@@ -107,6 +108,8 @@ fn shape(table: &str, column: &str) -> Option<(Shape, bool)> {
         ("checkpoints", "size") => (Int, false),
         ("checkpoints", "note") => (Note, false),
         ("checkpoints", "published_on") => (Day, false),
+        ("seen_requests", "tag") => (Bytes(32), false),
+        ("seen_requests", "generation") => (Generation, false),
         _ => return None,
     })
 }
@@ -167,6 +170,10 @@ fn wrong_shape(shape: Shape, nullable: bool, v: ValueRef<'_>) -> Option<String> 
         (PublicText, _) => Some("not text".into()),
         (Enum(allowed), ValueRef::Text(t)) if allowed.iter().any(|x| x.as_bytes() == t) => None,
         (Enum(_), _) => Some("not one of the column's documented values".into()),
+        // A replay tag's generation is 0 or 1: a larger number could be a
+        // time (a Unix second dates a desk's action).
+        (Generation, ValueRef::Integer(0 | 1)) => None,
+        (Generation, _) => Some("not a generation (0 or 1)".into()),
     }
 }
 pub(super) fn check_values(
