@@ -8,6 +8,7 @@ mod backup;
 mod bad_input;
 mod canary;
 mod cli;
+mod crash;
 mod desk_work;
 mod field;
 mod file_modes;
