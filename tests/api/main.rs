@@ -16,6 +16,7 @@ mod flow;
 mod helpers;
 mod hostile_operator;
 mod pyrage_db;
+mod soak;
 mod transparency;
 mod transparency_page;
 mod web_pages;
