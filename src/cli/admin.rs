@@ -294,6 +294,13 @@ fn add_recipient(a: AddRecipientArgs) -> CliResult {
         RecipientCard::parse(&a.card).map_err(|e| CliError::usage(format!("--card: {e}")))?;
     let mut store = open(&a.data)?;
     let d = desk(&store, &a.desk)?;
+    if store.active_recipients(d.id)?.len() >= sotto_wire::MAX_READERS {
+        return Err(CliError::usage(format!(
+            "desk {} has {} readers, the most a desk may have; remove one first",
+            d.name,
+            sotto_wire::MAX_READERS
+        )));
+    }
     let fp = card.fingerprint();
     store
         .insert_recipient(d.id, &fp.id(), &card.to_string(), super::today())

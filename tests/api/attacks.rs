@@ -407,3 +407,48 @@ fn a_captured_desk_request_cannot_be_replayed_after_a_restart() {
         "replayed_request",
     );
 }
+
+#[test]
+fn lists_in_requests_and_readers_of_a_desk_stop_at_the_limit() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let before = stored(&app);
+    // A case naming 65 readers is refused while its JSON is read.
+    let v = valid(&app, &alice);
+    let mut body = serde_json::to_value(&v.open).unwrap();
+    body["recipients"] = serde_json::json!(vec!["1234567890123456789012345"; 65]);
+    let got = post_case(&app, &v.handle(), &serde_json::to_vec(&body).unwrap());
+    assert!(
+        got.1["message"].as_str().unwrap().contains("at most 64"),
+        "{}",
+        got.1
+    );
+    refused(&app, before, got, 400, "bad_json");
+
+    // A desk takes 64 readers and refuses the 65th, in one line.
+    let add = |name: &str| {
+        let id = sotto_envelope::keys::DeskIdentity::generate(
+            sotto_envelope::keys::DisplayName::parse(name).unwrap(),
+        );
+        app.sotto(&[
+            "admin",
+            "add-recipient",
+            "--data",
+            app.data_dir().to_str().unwrap(),
+            "--desk",
+            "default",
+            "--card",
+            &id.card().to_string(),
+        ])
+    };
+    for n in 1..64 {
+        assert!(add(&format!("Reader {n}")).status.success());
+    }
+    let out = add("One Too Many");
+    assert!(!out.status.success());
+    let err = crate::helpers::stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("64 readers"), "{err}");
+    app.wait_for_checkpoint();
+    assert_eq!(app.api.desk("default").unwrap().recipients.len(), 64);
+}

@@ -149,7 +149,9 @@ pub struct OpenCase {
     pub reporter_x25519: String,
     /// The reporter's Ed25519 public key (base64url), derived from the token.
     pub reporter_ed25519: String,
-    /// Recipient ids the report is encrypted to (the desk's, minus any excluded).
+    /// Recipient ids the report is encrypted to (the desk's, minus any
+    /// excluded): at most [`MAX_READERS`](crate::MAX_READERS).
+    #[serde(deserialize_with = "crate::bounded::readers")]
     pub recipients: Vec<String>,
     /// The report: an age file to those recipients and the reporter's own key.
     #[serde(with = "crate::b64")]
@@ -331,7 +333,9 @@ pub struct Escalate {
     /// The other desk.
     pub desk: String,
     /// One share per reader of that desk the reporter chose, each signed
-    /// with the reporter's key (its `desk` must be this desk).
+    /// with the reporter's key (its `desk` must be this desk): at most
+    /// [`MAX_READERS`](crate::MAX_READERS).
+    #[serde(deserialize_with = "crate::bounded::readers")]
     pub shares: Vec<ShareCase>,
 }
 

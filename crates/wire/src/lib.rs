@@ -10,6 +10,7 @@
 //! - `sql` (feature `sql`, for the store): days and states as SQLite
 //!   columns, in the same text as on the wire.
 //! - [`b64`] and [`hashes`]: how bytes and lists of hashes look in JSON.
+//! - [`bounded`]: lists in requests that stop at a limit while parsed.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -24,6 +25,72 @@ pub mod state;
 
 pub use day::Day;
 pub use state::CaseState;
+
+/// The most readers a desk may have; a report, a share or an escalation
+/// names at most this many.
+pub const MAX_READERS: usize = 64;
+
+/// Lists in request bodies with a most length, refused at the first
+/// element past it: parsing a list costs no more than the limit allows,
+/// whatever the body holds.
+pub mod bounded {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, Error, SeqAccess, Visitor};
+
+    struct AtMost<T, const N: usize>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for AtMost<T, N> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a list of at most {N} items")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(N));
+            while let Some(item) = seq.next_element()? {
+                if out.len() == N {
+                    return Err(A::Error::custom(format!(
+                        "a list of at most {N} items was expected"
+                    )));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+
+    /// A list of at most [`MAX_READERS`](crate::MAX_READERS) items.
+    pub fn readers<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(AtMost::<T, { crate::MAX_READERS }>(PhantomData))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(Debug, serde::Deserialize)]
+        struct List {
+            #[serde(deserialize_with = "super::readers")]
+            items: Vec<u8>,
+        }
+
+        #[test]
+        fn a_list_past_the_limit_is_refused_at_the_first_item_too_many() {
+            let at = format!("{{\"items\":[{}]}}", vec!["1"; 64].join(","));
+            assert_eq!(serde_json::from_str::<List>(&at).unwrap().items.len(), 64);
+            let past = format!("{{\"items\":[{}]}}", vec!["1"; 65].join(","));
+            let e = serde_json::from_str::<List>(&past).unwrap_err();
+            assert!(e.to_string().contains("at most 64"), "{e}");
+            // Refused where the 65th item is, not after the whole body.
+            let huge = format!("{{\"items\":[{}", vec!["1"; 1_000_000].join(","));
+            let e = serde_json::from_str::<List>(&huge).unwrap_err();
+            assert!(e.to_string().contains("at most 64"), "{e}");
+        }
+    }
+}
 
 /// Bytes as standard base64 in JSON.
 pub mod b64 {
