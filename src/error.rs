@@ -63,6 +63,16 @@ impl ApiError {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }
 
+    /// 503: a bounded queue is full ([`crate::gate`]); the answer carries
+    /// `Retry-After`.
+    pub fn busy() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the server is busy; nothing was stored, try again after the seconds Retry-After gives",
+        )
+    }
+
     /// 500, logged with a reason that carries no request data.
     pub fn internal(reason: &dyn std::fmt::Display) -> Self {
         tracing::error!(%reason, "internal error");
@@ -86,7 +96,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        HttpResponse::build(self.status).json(ErrorBody {
+        let mut res = HttpResponse::build(self.status);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((header::RETRY_AFTER, crate::gate::RETRY_AFTER_SECONDS));
+        }
+        res.json(ErrorBody {
             error: self.code.to_owned(),
             message: self.message.clone().into_owned(),
         })

@@ -5,6 +5,7 @@
 //! - [`backup`]: sealed backups of the data directory, and their restore.
 //! - [`startup`]: builds the actix-web application on its own listener.
 //! - [`state`]: what every handler can reach, and the database pool.
+//! - [`gate`]: bounded queues in front of expensive work, 503 when full.
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
@@ -27,6 +28,7 @@ pub mod client;
 pub mod config;
 pub mod datadir;
 pub mod error;
+pub mod gate;
 pub mod html;
 pub mod routes;
 pub mod startup;

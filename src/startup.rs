@@ -3,7 +3,8 @@
 
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -14,6 +15,7 @@ use crate::auth::ReplayGuard;
 use crate::config::Settings;
 use crate::datadir::DataDir;
 use crate::error::{json_errors, ApiError};
+use crate::gate::Gates;
 use crate::routes;
 use crate::state::{with_store, AppState, Db};
 use crate::tlog::Log;
@@ -84,7 +86,6 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let base_url = loopback_url(&listener);
         let workers = settings.workers;
-        let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
         let public = settings.public_url.clone().unwrap_or_else(|| {
             // A named log is a real deployment: its pages would point
             // reporters at this machine's loopback address.
@@ -102,39 +103,22 @@ impl Application {
             replay: ReplayGuard::default(),
             log,
             figures: Default::default(),
+            gates: Gates::new(&settings),
             settings,
             base_url,
             public,
         });
         spawn_publisher(state.clone());
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::PayloadConfig::new(max_body))
-                .wrap(ErrorHandlers::new().default_handler(json_errors))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("x-content-type-options", "nosniff"))
-                        .add(("referrer-policy", "no-referrer"))
-                        .add(("cache-control", "no-store"))
-                        .add(("content-security-policy", crate::web::CSP))
-                        .add(("cross-origin-opener-policy", "same-origin"))
-                        .add(("cross-origin-resource-policy", "same-origin"))
-                        .add(("x-frame-options", "DENY"))
-                        .add((
-                            "permissions-policy",
-                            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-                        )),
-                )
-                .configure(routes::configure)
-                .configure(crate::web::configure)
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)
-        .map_err(|source| StartError::Listen {
-            addr: "listener".into(),
-            source,
-        })?;
+        let mut server = HttpServer::new(move || app(state.clone()))
+            // A client that closes its side has gone: its request is
+            // dropped with the work it waits for (see `crate::gate`),
+            // instead of running on for nobody.
+            .h1_allow_half_closed(false)
+            .listen(listener)
+            .map_err(|source| StartError::Listen {
+                addr: "listener".into(),
+                source,
+            })?;
         if workers > 0 {
             server = server.workers(workers);
         }
@@ -153,6 +137,45 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The application: the routes of the API and of the pages, the state,
+/// the payload limit (about 4/3 of `--max-envelope-bytes`, for base64),
+/// the security headers and the JSON errors. The server runs one per
+/// worker.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(max_body))
+        .wrap(ErrorHandlers::new().default_handler(json_errors))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("x-content-type-options", "nosniff"))
+                .add(("referrer-policy", "no-referrer"))
+                .add(("cache-control", "no-store"))
+                .add(("content-security-policy", crate::web::CSP))
+                .add(("cross-origin-opener-policy", "same-origin"))
+                .add(("cross-origin-resource-policy", "same-origin"))
+                .add(("x-frame-options", "DENY"))
+                .add((
+                    "permissions-policy",
+                    "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+                )),
+        )
+        .configure(routes::configure)
+        .configure(crate::web::configure)
+        .default_service(web::to(not_found))
 }
 
 /// Looks every second for something to publish: operator events at once,

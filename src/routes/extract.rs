@@ -47,7 +47,8 @@ impl Reporter {
     }
 
     /// Runs `f` on the reporter's case (one indexed lookup of the hash), in
-    /// one hop to the store.
+    /// one hop to the store. For work that checks a signature, see
+    /// [`Reporter::on_case_checking`].
     pub async fn on_case<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -64,6 +65,20 @@ impl Reporter {
             f(store, st, row)
         })
         .await
+    }
+}
+
+impl Reporter {
+    /// [`Reporter::on_case`] for work that checks the reporter's
+    /// signatures (a follow-up, an escalation): behind the `signed` gate.
+    pub async fn on_case_checking<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &AppState, CaseRow) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.state.clone();
+        let _pass = state.gates.signed.enter().await?;
+        self.on_case(f).await
     }
 }
 
@@ -108,13 +123,16 @@ impl Signed {
         )
     }
 
-    /// Runs `f` for the signer, in one hop to the store.
+    /// Runs `f` for the signer, in one hop to the store, behind the
+    /// `signed` gate (the signature is checked against every active
+    /// recipient's key).
     pub async fn on_signer<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store, &AppState, RecipientRow) -> Result<T, ApiError> + Send + 'static,
     {
         let state = self.state.clone();
+        let _pass = state.gates.signed.enter().await?;
         with_store(&state, move |store, st| {
             let who = self.signer(store, st)?;
             f(store, st, who)
@@ -190,6 +208,7 @@ impl SignedCase {
     {
         let Self { signed, case } = self;
         let state = signed.state.clone();
+        let _pass = state.gates.signed.enter().await?;
         with_store(&state, move |store, st| {
             let who = signed.signer(store, st)?;
             let row = addressed(store, &who, &case)?;
