@@ -105,7 +105,6 @@ impl Application {
             figures: Default::default(),
             gates: Gates::new(&settings),
             settings,
-            base_url,
             public,
         });
         spawn_publisher(state.clone());
@@ -142,7 +141,8 @@ impl Application {
 /// The application: the routes of the API and of the pages, the state,
 /// the payload limit (about 4/3 of `--max-envelope-bytes`, for base64),
 /// the security headers and the JSON errors. The server runs one per
-/// worker.
+/// worker; the no-JavaScript pages build one more to call in process
+/// (`web::nojs::inprocess`), so both see the same routes and checks.
 pub fn app(
     state: web::Data<AppState>,
 ) -> App<

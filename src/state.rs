@@ -37,9 +37,6 @@ pub struct AppState {
     pub figures: Figures,
     /// The settings.
     pub settings: Settings,
-    /// Where this server answers on loopback, for the no-JavaScript pages
-    /// (which run the reporter's client against it).
-    pub base_url: String,
     /// The bounded queues in front of expensive work.
     pub gates: crate::gate::Gates,
     /// Where reporters find it: `--public-url`, else the loopback address.
