@@ -3,7 +3,7 @@
 //! Here the server plays the reporter's client for one request: it makes
 //! the token, or reads the one typed, and runs exactly the code of
 //! `sotto report` ([`crate::client::reporter`]) against its own routes,
-//! in process ([`inprocess`]: no loopback connection), so the same checks
+//! in process (`inprocess`: no loopback connection), so the same checks
 //! hold and the same rows are written. The plaintext lives in this
 //! request's memory only, in buffers wiped when it ends, and is never
 //! logged. The pages say plainly that the server saw the text.
