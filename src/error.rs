@@ -208,3 +208,30 @@ fn strip_position(e: &serde_json::Error) -> String {
         None => s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_busy_answer_is_a_503_that_says_when_to_come_back() {
+        let res = ApiError::busy().error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let retry = res.headers().get(header::RETRY_AFTER).expect("Retry-After");
+        assert_eq!(
+            retry.to_str().ok(),
+            Some(crate::gate::RETRY_AFTER_SECONDS.to_string().as_str())
+        );
+        let body = actix_web::body::to_bytes(res.into_body())
+            .await
+            .expect("body");
+        let body: ErrorBody = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body.error, "busy");
+    }
+
+    #[test]
+    fn other_errors_carry_no_retry_after() {
+        let res = ApiError::bad_request("bad_json", "no").error_response();
+        assert!(res.headers().get(header::RETRY_AFTER).is_none());
+    }
+}
