@@ -104,6 +104,7 @@ impl Application {
             log,
             figures: Default::default(),
             gates: Gates::new(&settings),
+            nojs_log: Default::default(),
             settings,
             public,
         });

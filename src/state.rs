@@ -39,6 +39,9 @@ pub struct AppState {
     pub settings: Settings,
     /// The bounded queues in front of expensive work.
     pub gates: crate::gate::Gates,
+    /// Where the no-JavaScript pages' client has verified the log to, so
+    /// that each report reads only what is new.
+    pub nojs_log: crate::client::readers::SharedLog,
     /// Where reporters find it: `--public-url`, else the loopback address.
     pub public: crate::config::PublicUrl,
 }

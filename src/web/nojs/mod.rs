@@ -145,6 +145,7 @@ pub async fn report(
         record_only: !posted.get("record_only").is_empty(),
         exclude: Vec::new(),
         known: None,
+        shared_log: Some(state.nojs_log.clone()),
     };
     drop(posted);
     let done = as_client(&state, move |api| {
