@@ -192,7 +192,9 @@ pub struct Checked {
 /// from where the one before verified it, as a device with a memory file
 /// does, instead of reading it all again. Only the log is shared, never the
 /// readers a desk had: "added since your last report" is a reporter's own
-/// memory, and these reporters have none.
+/// memory, and these reporters have none. What still grows with the log is
+/// a copy, in memory, of the replayed state (the rosters and the cases the
+/// figures count); the entries read and hashed are only the new ones.
 #[derive(Debug, Clone, Default)]
 pub struct SharedLog(Arc<Mutex<Option<LogState>>>);
 
