@@ -10,7 +10,9 @@
 //! Each runs the handler's work in one hop to the store (`on_case`,
 //! `on_signer`), after what needs the database: the reporter's case, or
 //! the signature verified against the active recipients and the case's
-//! addressing. The check and the write share one connection.
+//! addressing. The check and the write share one connection. Work that
+//! checks a signature first waits its turn at the `signed` gate
+//! ([`crate::gate`]): a full queue is `503 busy` before any of it runs.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -66,9 +68,7 @@ impl Reporter {
         })
         .await
     }
-}
 
-impl Reporter {
     /// [`Reporter::on_case`] for work that checks the reporter's
     /// signatures (a follow-up, an escalation): behind the `signed` gate.
     pub async fn on_case_checking<T, F>(self, f: F) -> Result<T, ApiError>
