@@ -126,6 +126,26 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
     pub max_connections: u64,
 
+    /// No-JavaScript forms sealed or opened at once, each on a thread of
+    /// its own (0: one per core).
+    #[arg(long, env = "SOTTO_NOJS_CONCURRENCY", default_value_t = 0)]
+    pub nojs_concurrency: usize,
+
+    /// No-JavaScript forms that may wait for their turn; beyond, a busy
+    /// page (503 with Retry-After).
+    #[arg(long, env = "SOTTO_NOJS_QUEUE", default_value_t = 16)]
+    pub nojs_queue: usize,
+
+    /// Proof-of-work and signature checks run at once, for new cases and
+    /// for signed requests each (0: two per core).
+    #[arg(long, env = "SOTTO_CHECK_CONCURRENCY", default_value_t = 0)]
+    pub check_concurrency: usize,
+
+    /// Checks that may wait for their turn, of each kind; beyond, 503
+    /// `busy` with Retry-After.
+    #[arg(long, env = "SOTTO_CHECK_QUEUE", default_value_t = 64)]
+    pub check_queue: usize,
+
     /// The address reporters use, e.g. `https://example.org/report/` when
     /// a proxy publishes the server under a path (the proxy strips the
     /// path; the pages' links, forms and script follow it). Without it, the
@@ -256,6 +276,10 @@ impl Settings {
             follow_up_bytes_per_day: 64 * 1024 * 1024,
             read_timeout_seconds: 30,
             max_connections: 10_000,
+            nojs_concurrency: 0,
+            nojs_queue: 16,
+            check_concurrency: 0,
+            check_queue: 64,
             public_url: None,
         }
     }

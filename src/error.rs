@@ -78,6 +78,19 @@ impl ApiError {
         }
     }
 
+    /// 503: a bounded queue is full ([`crate::gate`]); the answer carries
+    /// `Retry-After`.
+    pub fn busy() -> Self {
+        Self {
+            retry_after: Some(u64::from(crate::gate::RETRY_AFTER_SECONDS)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy; nothing was stored, try again after the seconds Retry-After gives",
+            )
+        }
+    }
+
     /// 500, logged with a reason that carries no request data.
     pub fn internal(reason: &dyn std::fmt::Display) -> Self {
         tracing::error!(%reason, "internal error");
@@ -211,5 +224,32 @@ fn strip_position(e: &serde_json::Error) -> String {
     match s.find(" at line ") {
         Some(i) => s[..i].to_owned(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_busy_answer_is_a_503_that_says_when_to_come_back() {
+        let res = ApiError::busy().error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let retry = res.headers().get(header::RETRY_AFTER).expect("Retry-After");
+        assert_eq!(
+            retry.to_str().ok(),
+            Some(crate::gate::RETRY_AFTER_SECONDS.to_string().as_str())
+        );
+        let body = actix_web::body::to_bytes(res.into_body())
+            .await
+            .expect("body");
+        let body: ErrorBody = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body.error, "busy");
+    }
+
+    #[test]
+    fn other_errors_carry_no_retry_after() {
+        let res = ApiError::bad_request("bad_json", "no").error_response();
+        assert!(res.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -7,6 +7,7 @@
 //! - [`state`]: what every handler can reach, and the database pool.
 //! - [`deadline`]: request bodies that stop arriving end in a `408`.
 //! - [`effort`]: proof-of-work difficulty that follows the rate of new cases.
+//! - [`gate`]: bounded queues in front of expensive work, 503 when full.
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
@@ -32,6 +33,7 @@ pub mod datadir;
 pub mod deadline;
 pub mod effort;
 pub mod error;
+pub mod gate;
 pub mod html;
 pub mod routes;
 pub mod startup;

@@ -3,7 +3,8 @@
 
 use std::net::TcpListener;
 
-use actix_web::dev::{Server, Service as _};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -14,6 +15,7 @@ use crate::auth::ReplayGuard;
 use crate::config::Settings;
 use crate::datadir::DataDir;
 use crate::error::{json_errors, ApiError};
+use crate::gate::Gates;
 use crate::routes;
 use crate::state::{with_store, AppState, Db};
 use crate::tlog::Log;
@@ -96,7 +98,6 @@ impl Application {
             .unwrap_or(usize::MAX)
             .div_ceil(threads)
             .max(1);
-        let max_body = settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
         let public = settings.public_url.clone().unwrap_or_else(|| {
             // A named log is a real deployment: its pages would point
             // reporters at this machine's loopback address.
@@ -120,55 +121,27 @@ impl Application {
             ),
             log,
             figures: Default::default(),
+            gates: Gates::new(&settings),
+            nojs_log: Default::default(),
             settings,
-            base_url,
             public,
         });
         spawn_publisher(state.clone());
         spawn_parser_counts();
         spawn_replay_expiry(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::PayloadConfig::new(max_body))
-                .wrap(ErrorHandlers::new().default_handler(json_errors))
-                .wrap_fn(move |mut req, srv| {
-                    // HEAD is GET without the body: the routes answer it as
-                    // GET, and the connection's codec, which saw HEAD, sends
-                    // the head alone.
-                    if req.method() == Method::HEAD {
-                        req.head_mut().method = Method::GET;
-                    }
-                    let expired = crate::deadline::guard(&mut req, read_timeout);
-                    let res = srv.call(req);
-                    async move { Ok(crate::deadline::answer(res.await?, expired.get())) }
-                })
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("x-content-type-options", "nosniff"))
-                        .add(("referrer-policy", "no-referrer"))
-                        .add(("cache-control", "no-store"))
-                        .add(("content-security-policy", crate::web::CSP))
-                        .add(("cross-origin-opener-policy", "same-origin"))
-                        .add(("cross-origin-resource-policy", "same-origin"))
-                        .add(("x-frame-options", "DENY"))
-                        .add((
-                            "permissions-policy",
-                            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-                        )),
-                )
-                .configure(routes::configure)
-                .configure(crate::web::configure)
-                .default_service(web::to(not_found))
-        })
-        .client_request_timeout(read_timeout)
-        .max_connections(per_worker)
-        .listen(listener)
-        .map_err(|source| StartError::Listen {
-            addr: "listener".into(),
-            source,
-        })?
-        .workers(threads);
+        let server = HttpServer::new(move || app(state.clone()))
+            // A client that closes its side has gone: its request is
+            // dropped with the work it waits for (see `crate::gate`),
+            // instead of running on for nobody.
+            .h1_allow_half_closed(false)
+            .client_request_timeout(read_timeout)
+            .max_connections(per_worker)
+            .listen(listener)
+            .map_err(|source| StartError::Listen {
+                addr: "listener".into(),
+                source,
+            })?
+            .workers(threads);
         Ok(Self {
             port,
             server: server.run(),
@@ -202,6 +175,58 @@ fn spawn_parser_counts() {
             }
         }
     });
+}
+
+/// The application: the routes of the API and of the pages, the state,
+/// the payload limit (about 4/3 of `--max-envelope-bytes`, for base64),
+/// the security headers and the JSON errors. The server runs one per
+/// worker; the no-JavaScript pages build one more to call in process
+/// (`web::nojs::inprocess`), so both see the same routes and checks.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
+    let read_timeout = std::time::Duration::from_secs(state.settings.read_timeout_seconds);
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(max_body))
+        .wrap(ErrorHandlers::new().default_handler(json_errors))
+        .wrap_fn(move |mut req, srv| {
+            // HEAD is GET without the body: the routes answer it as GET,
+            // and the connection's codec, which saw HEAD, sends the head
+            // alone.
+            if req.method() == Method::HEAD {
+                req.head_mut().method = Method::GET;
+            }
+            let expired = crate::deadline::guard(&mut req, read_timeout);
+            let res = srv.call(req);
+            async move { Ok(crate::deadline::answer(res.await?, expired.get())) }
+        })
+        .wrap(
+            DefaultHeaders::new()
+                .add(("x-content-type-options", "nosniff"))
+                .add(("referrer-policy", "no-referrer"))
+                .add(("cache-control", "no-store"))
+                .add(("content-security-policy", crate::web::CSP))
+                .add(("cross-origin-opener-policy", "same-origin"))
+                .add(("cross-origin-resource-policy", "same-origin"))
+                .add(("x-frame-options", "DENY"))
+                .add((
+                    "permissions-policy",
+                    "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+                )),
+        )
+        .configure(routes::configure)
+        .configure(crate::web::configure)
+        .default_service(web::to(not_found))
 }
 
 /// Looks every second for something to publish: operator events at once,

@@ -39,9 +39,11 @@ pub struct AppState {
     pub figures: Figures,
     /// The settings.
     pub settings: Settings,
-    /// Where this server answers on loopback, for the no-JavaScript pages
-    /// (which run the reporter's client against it).
-    pub base_url: String,
+    /// The bounded queues in front of expensive work.
+    pub gates: crate::gate::Gates,
+    /// Where the no-JavaScript pages' client has verified the log to, so
+    /// that each report reads only what is new.
+    pub nojs_log: crate::client::readers::SharedLog,
     /// Where reporters find it: `--public-url`, else the loopback address.
     pub public: crate::config::PublicUrl,
 }

@@ -153,6 +153,7 @@ fn submit(a: SubmitArgs) -> CliResult {
         urgent: a.urgent,
         record_only: a.record_only,
         known: a.memory.path(),
+        shared_log: None,
     };
     let accept = a.accept_readers;
     let done = reporter::submit_with(&api, &submission, &mut |check| {

@@ -5,6 +5,7 @@
 //! All cryptography happens here, on the user's machine: the server
 //! receives only envelopes, signatures, public keys and the handle.
 //!
+//! - [`exchange`]: one request and its answer, whatever carries them.
 //! - [`transport`]: HTTPS, a named SOCKS5 proxy, or plain HTTP on this machine.
 //! - [`reporter`]: submit a report, read the thread, reply, escalate.
 //! - [`receipt`]: the reporter's signed receipt, fetched and checked.
@@ -16,6 +17,8 @@
 //! - [`files`]: saving attachments whose names come from someone else.
 //! - [`templates`], [`similar`], [`stats`]: response templates, near-duplicate
 //!   reports and de-identified statistics, all on the handler's machine.
+
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -29,6 +32,7 @@ use sotto_wire::api::{
 };
 
 pub mod desk;
+pub mod exchange;
 pub mod files;
 pub mod log;
 pub mod readers;
@@ -41,6 +45,8 @@ pub mod templates;
 pub mod thread;
 pub mod transport;
 
+pub use exchange::Exchange;
+use exchange::{Method, Request};
 pub use transport::Transport;
 
 /// Largest response body read (a case with big attachments).
@@ -121,8 +127,7 @@ pub(crate) fn retry_on_stale_seq<T>(
 #[derive(Debug, Clone)]
 pub struct Api {
     base: String,
-    agent: ureq::Agent,
-    via_proxy: bool,
+    exchange: Arc<dyn Exchange>,
     log_key: Option<sotto_tlog::NoteVerifier>,
 }
 
@@ -147,13 +152,19 @@ impl Api {
             )));
         }
         transport.check(&uri)?;
-        let agent = transport.agent(uri.scheme_str().unwrap_or(""))?;
-        Ok(Self {
-            base,
-            agent,
-            via_proxy: transport.proxy.is_some(),
+        let network = transport.network(&base, uri.scheme_str().unwrap_or(""))?;
+        Ok(Self::with_exchange(&base, Arc::new(network)))
+    }
+
+    /// A client whose requests `exchange` carries; `base` is the address
+    /// it names the server by (in receipts, and in what it remembers).
+    /// The server's no-JavaScript pages use one that stays in process.
+    pub fn with_exchange(base: &str, exchange: Arc<dyn Exchange>) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            exchange,
             log_key: None,
-        })
+        }
     }
 
     /// Pins the transparency log's key (as the community published it):
@@ -174,26 +185,27 @@ impl Api {
         &self.base
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    /// Reads a response: the body of a 2xx, or the API's error.
-    fn body(
+    /// Sends a request and reads the answer: the body of a 2xx, or the
+    /// API's error.
+    fn call(
         &self,
-        res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        method: Method,
+        path: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
         limit: u64,
     ) -> Result<Vec<u8>, ClientError> {
-        let mut res = res.map_err(|e| transport::network_error(e, self.via_proxy))?;
-        let status = res.status().as_u16();
+        let res = self.exchange.exchange(Request {
+            method,
+            path: path.to_owned(),
+            headers,
+            body,
+            limit,
+        })?;
+        let status = res.status;
         if (300..400).contains(&status) {
             // Never followed: it would carry the handle wherever it points.
-            let to = res
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("elsewhere")
-                .to_owned();
+            let to = res.location.as_deref().unwrap_or("elsewhere");
             return Err(ClientError::Server {
                 status,
                 code: "redirect".into(),
@@ -203,14 +215,8 @@ impl Api {
                 ),
             });
         }
-        let body = res
-            .body_mut()
-            .with_config()
-            .limit(limit)
-            .read_to_vec()
-            .map_err(|e| transport::network_error(e, self.via_proxy))?;
         if !(200..300).contains(&status) {
-            return Err(match serde_json::from_slice::<ErrorBody>(&body) {
+            return Err(match serde_json::from_slice::<ErrorBody>(&res.body) {
                 Ok(e) => ClientError::Server {
                     status,
                     code: e.error,
@@ -223,43 +229,28 @@ impl Api {
                 },
             });
         }
-        Ok(body)
+        Ok(res.body)
     }
 
-    fn finish<T: DeserializeOwned>(
-        &self,
-        res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<T, ClientError> {
-        let body = self.body(res, MAX_RESPONSE)?;
-        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+    fn finish<T: DeserializeOwned>(body: &[u8]) -> Result<T, ClientError> {
+        serde_json::from_slice(body).map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
     fn get<T: DeserializeOwned>(
         &self,
         path: &str,
-        headers: &[(&str, String)],
+        headers: Vec<(&'static str, String)>,
     ) -> Result<T, ClientError> {
-        let mut req = self.agent.get(self.url(path));
-        for (k, v) in headers {
-            req = req.header(*k, v.as_str());
-        }
-        self.finish(req.call())
+        Self::finish(&self.call(Method::Get, path, headers, Vec::new(), MAX_RESPONSE)?)
     }
 
     fn post<T: DeserializeOwned>(
         &self,
         path: &str,
-        body: &[u8],
-        headers: &[(&str, String)],
+        body: Vec<u8>,
+        headers: Vec<(&'static str, String)>,
     ) -> Result<T, ClientError> {
-        let mut req = self
-            .agent
-            .post(self.url(path))
-            .content_type("application/json");
-        for (k, v) in headers {
-            req = req.header(*k, v.as_str());
-        }
-        self.finish(req.send(body))
+        Self::finish(&self.call(Method::Post, path, headers, body, MAX_RESPONSE)?)
     }
 
     fn json<B: Serialize>(body: &B) -> Result<Vec<u8>, ClientError> {
@@ -303,18 +294,21 @@ impl Api {
 
     /// `GET /v1/health`.
     pub fn health(&self) -> Result<Health, ClientError> {
-        self.get("/v1/health", &[])
+        self.get("/v1/health", Vec::new())
     }
 
     /// `GET /v1/log`.
     pub fn log_info(&self) -> Result<LogInfo, ClientError> {
-        self.get("/v1/log", &[])
+        self.get("/v1/log", Vec::new())
     }
 
     /// `GET /log/checkpoint`: the latest published checkpoint, as text.
     pub fn checkpoint(&self) -> Result<String, ClientError> {
-        let body = self.body(
-            self.agent.get(self.url("/log/checkpoint")).call(),
+        let body = self.call(
+            Method::Get,
+            "/log/checkpoint",
+            Vec::new(),
+            Vec::new(),
             64 * 1024,
         )?;
         String::from_utf8(body)
@@ -325,48 +319,60 @@ impl Api {
     pub fn tile(&self, path: &sotto_tlog::tile::TilePath) -> Result<Vec<u8>, ClientError> {
         // 256 entries of at most 2 + 65535 bytes; ours are far smaller.
         let limit = 256 * (2 + 65_535);
-        self.body(
-            self.agent.get(self.url(&format!("/log/{path}"))).call(),
+        self.call(
+            Method::Get,
+            &format!("/log/{path}"),
+            Vec::new(),
+            Vec::new(),
             limit,
         )
     }
 
     /// `GET /v1/log/inclusion`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, ClientError> {
-        self.get(&format!("/v1/log/inclusion?index={index}&size={size}"), &[])
+        self.get(
+            &format!("/v1/log/inclusion?index={index}&size={size}"),
+            Vec::new(),
+        )
     }
 
     /// `GET /v1/log/consistency`.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProof, ClientError> {
-        self.get(&format!("/v1/log/consistency?from={from}&to={to}"), &[])
+        self.get(
+            &format!("/v1/log/consistency?from={from}&to={to}"),
+            Vec::new(),
+        )
     }
 
     /// `GET /v1/transparency`.
     pub fn transparency(&self) -> Result<Transparency, ClientError> {
-        self.get("/v1/transparency", &[])
+        self.get("/v1/transparency", Vec::new())
     }
 
     /// `GET /v1/desks`.
     pub fn desks(&self) -> Result<DeskList, ClientError> {
-        self.get("/v1/desks", &[])
+        self.get("/v1/desks", Vec::new())
     }
 
     /// `GET /v1/desks/{desk}/resources`: the whole referral directory.
     pub fn resources(&self, desk: &str) -> Result<sotto_wire::resources::Directory, ClientError> {
-        self.get(&format!("/v1/desks/{}/resources", path_segment(desk)), &[])
+        self.get(
+            &format!("/v1/desks/{}/resources", path_segment(desk)),
+            Vec::new(),
+        )
     }
 
     /// `GET /v1/desks/{desk}`.
     pub fn desk(&self, name: &str) -> Result<DeskInfo, ClientError> {
-        self.get(&format!("/v1/desks/{}", path_segment(name)), &[])
+        self.get(&format!("/v1/desks/{}", path_segment(name)), Vec::new())
     }
 
     /// `POST /v1/desks/{desk}/challenge`.
     pub fn challenge(&self, desk: &str) -> Result<ChallengeResponse, ClientError> {
         self.post(
             &format!("/v1/desks/{}/challenge", path_segment(desk)),
-            b"",
-            &[],
+            Vec::new(),
+            Vec::new(),
         )
     }
 
@@ -374,14 +380,14 @@ impl Api {
     pub fn open_case(&self, handle: &Handle, open: &OpenCase) -> Result<CaseOpened, ClientError> {
         self.post(
             "/v1/cases",
-            &Self::json(open)?,
-            &[Self::handle_header(handle)],
+            Self::json(open)?,
+            vec![Self::handle_header(handle)],
         )
     }
 
     /// `GET /v1/reporter/case`.
     pub fn reporter_status(&self, handle: &Handle) -> Result<ReporterStatus, ClientError> {
-        self.get("/v1/reporter/case", &[Self::handle_header(handle)])
+        self.get("/v1/reporter/case", vec![Self::handle_header(handle)])
     }
 
     /// `GET /v1/reporter/case/receipt`.
@@ -389,7 +395,10 @@ impl Api {
         &self,
         handle: &Handle,
     ) -> Result<sotto_wire::api::Receipt, ClientError> {
-        self.get("/v1/reporter/case/receipt", &[Self::handle_header(handle)])
+        self.get(
+            "/v1/reporter/case/receipt",
+            vec![Self::handle_header(handle)],
+        )
     }
 
     /// `POST /v1/reporter/case/escalate`.
@@ -400,8 +409,8 @@ impl Api {
     ) -> Result<sotto_wire::api::Escalated, ClientError> {
         self.post(
             "/v1/reporter/case/escalate",
-            &Self::json(e)?,
-            &[Self::handle_header(handle)],
+            Self::json(e)?,
+            vec![Self::handle_header(handle)],
         )
     }
 
@@ -413,21 +422,21 @@ impl Api {
     ) -> Result<MessagePosted, ClientError> {
         self.post(
             "/v1/reporter/case/messages",
-            &Self::json(msg)?,
-            &[Self::handle_header(handle)],
+            Self::json(msg)?,
+            vec![Self::handle_header(handle)],
         )
     }
 
     /// `GET /v1/inbox`, signed.
     pub fn inbox(&self, signer: &DeskIdentity) -> Result<Inbox, ClientError> {
         let path = "/v1/inbox";
-        self.get(path, &self.signed_headers(signer, "GET", path, b""))
+        self.get(path, self.signed_headers(signer, "GET", path, b""))
     }
 
     /// `GET /v1/cases/{case}`, signed.
     pub fn desk_case(&self, signer: &DeskIdentity, case: &str) -> Result<DeskCase, ClientError> {
         let path = format!("/v1/cases/{}", path_segment(case));
-        self.get(&path, &self.signed_headers(signer, "GET", &path, b""))
+        self.get(&path, self.signed_headers(signer, "GET", &path, b""))
     }
 
     /// `POST /v1/cases/{case}/shares`, signed.
@@ -439,11 +448,8 @@ impl Api {
     ) -> Result<sotto_wire::api::CaseShared, ClientError> {
         let path = format!("/v1/cases/{}/shares", path_segment(case));
         let body = Self::json(share)?;
-        self.post(
-            &path,
-            &body,
-            &self.signed_headers(signer, "POST", &path, &body),
-        )
+        let headers = self.signed_headers(signer, "POST", &path, &body);
+        self.post(&path, body, headers)
     }
 
     /// `POST /v1/cases/{case}/messages`, signed.
@@ -455,11 +461,8 @@ impl Api {
     ) -> Result<MessagePosted, ClientError> {
         let path = format!("/v1/cases/{}/messages", path_segment(case));
         let body = Self::json(msg)?;
-        self.post(
-            &path,
-            &body,
-            &self.signed_headers(signer, "POST", &path, &body),
-        )
+        let headers = self.signed_headers(signer, "POST", &path, &body);
+        self.post(&path, body, headers)
     }
 
     /// `POST /v1/cases/{case}/state`, signed.
@@ -471,11 +474,8 @@ impl Api {
     ) -> Result<StateChanged, ClientError> {
         let path = format!("/v1/cases/{}/state", path_segment(case));
         let body = Self::json(change)?;
-        self.post(
-            &path,
-            &body,
-            &self.signed_headers(signer, "POST", &path, &body),
-        )
+        let headers = self.signed_headers(signer, "POST", &path, &body);
+        self.post(&path, body, headers)
     }
 }
 

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sotto_tlog::leaf;
@@ -185,13 +186,28 @@ pub struct Checked {
     known: Option<(PathBuf, Known)>,
 }
 
-/// Follows the log and compares the desk's readers with it.
+/// What the clients of one process remember of the log between reports:
+/// those the server runs for its no-JavaScript pages, which check the
+/// readers of every report sent through them. Each check follows the log
+/// from where the one before verified it, as a device with a memory file
+/// does, instead of reading it all again. Only the log is shared, never the
+/// readers a desk had: "added since your last report" is a reporter's own
+/// memory, and these reporters have none. What still grows with the log is
+/// a copy, in memory, of the replayed state (the rosters and the cases the
+/// figures count); the entries read and hashed are only the new ones.
+#[derive(Debug, Clone, Default)]
+pub struct SharedLog(Arc<Mutex<Option<LogState>>>);
+
+/// Follows the log and compares the desk's readers with it: from the
+/// position in `known_path`, else from the one `shared` holds (and leaves
+/// there the new one), else from the start.
 pub fn check(
     api: &Api,
     info: &DeskInfo,
     readers: &[RecipientInfo],
     excluded: &[RecipientInfo],
     known_path: Option<&Path>,
+    shared: Option<&SharedLog>,
 ) -> Result<Checked, ClientError> {
     let (server, desk, offered) = (api.base(), info.name.as_str(), &info.recipients);
     let acknowledge_days = info.deadlines.acknowledge_days;
@@ -199,7 +215,19 @@ pub fn check(
     let remembered_server = known.as_ref().and_then(|k| k.servers.get(server));
     let from = remembered_server.map(|s| &s.log);
     let v = log::verifier(api, from)?;
-    let followed = log::follow(api, &v, from, sotto_tlog::Replay::new(acknowledge_days))?;
+    let fresh = sotto_tlog::Replay::new(acknowledge_days);
+    let followed = match shared.filter(|_| known_path.is_none()) {
+        Some(shared) => {
+            // One check at a time: each reads only what the last one did
+            // not. A check that failed left the position as it was, so a
+            // poisoned lock holds a verified position still.
+            let mut held = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+            let followed = log::follow(api, &v, held.as_ref(), fresh)?;
+            *held = Some(followed.state.clone());
+            followed
+        }
+        None => log::follow(api, &v, from, fresh)?,
+    };
     let roster = Roster::compare(&followed.state.replay, desk, offered);
     let unlogged: Vec<RecipientInfo> = readers
         .iter()

@@ -53,6 +53,9 @@ pub struct Submission {
     /// Where this device remembers the log and each desk's readers; `None`
     /// checks the readers against the whole log and remembers nothing.
     pub known: Option<PathBuf>,
+    /// Without `known`: the log position shared by the clients of this
+    /// process (the server's no-JavaScript pages), followed from there.
+    pub shared_log: Option<readers::SharedLog>,
 }
 
 /// A submitted report.
@@ -160,7 +163,14 @@ pub fn submit_with(
     let desk = api.desk(desk_name)?;
     let (chosen, excluded) = choose_recipients(&desk.recipients, &s.exclude)?;
     let readers: Vec<RecipientInfo> = chosen.iter().map(|(i, _)| i.clone()).collect();
-    let checked = readers::check(api, &desk, &readers, &excluded, s.known.as_deref())?;
+    let checked = readers::check(
+        api,
+        &desk,
+        &readers,
+        &excluded,
+        s.known.as_deref(),
+        s.shared_log.as_ref(),
+    )?;
     if checked.check.needs_confirmation() && !confirm(&checked.check) {
         return Err(ClientError::Usage(
             "not sent: you did not accept the readers; leave someone out with --exclude".into(),
@@ -493,7 +503,7 @@ pub fn escalate_with(
         let desk = api.desk(&e.desk)?;
         let (chosen, excluded) = choose_recipients(&desk.recipients, &e.exclude)?;
         let readers: Vec<RecipientInfo> = chosen.iter().map(|(i, _)| i.clone()).collect();
-        let checked = readers::check(api, &desk, &readers, &excluded, e.known.as_deref())?;
+        let checked = readers::check(api, &desk, &readers, &excluded, e.known.as_deref(), None)?;
         if checked.check.needs_confirmation() && !confirm(&checked.check) {
             return Err(ClientError::Usage(
                 "not escalated: you did not accept the readers; leave someone out with --exclude"

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::exchange::{Exchange, Method, Request, Response};
 use super::ClientError;
 
 /// Time to set up a connection (TCP, proxy and TLS), directly.
@@ -111,6 +112,15 @@ impl Transport {
         Ok(())
     }
 
+    /// The network exchange to the server at `base`, reached over `scheme`.
+    pub(crate) fn network(&self, base: &str, scheme: &str) -> Result<Network, ClientError> {
+        Ok(Network {
+            base: base.to_owned(),
+            agent: self.agent(scheme)?,
+            via_proxy: self.proxy.is_some(),
+        })
+    }
+
     /// The HTTP agent for a server reached over `scheme`.
     pub(crate) fn agent(&self, scheme: &str) -> Result<ureq::Agent, ClientError> {
         let proxy = self.proxy.as_deref().map(parse_proxy).transpose()?;
@@ -164,6 +174,63 @@ impl Transport {
             )));
         }
         Ok(certs)
+    }
+}
+
+/// Requests carried over the network, as a [`Transport`] allows: the
+/// [`Exchange`] of every client on a user's machine.
+#[derive(Debug)]
+pub struct Network {
+    base: String,
+    agent: ureq::Agent,
+    via_proxy: bool,
+}
+
+impl Exchange for Network {
+    fn exchange(&self, request: Request) -> Result<Response, ClientError> {
+        let url = format!("{}{}", self.base, request.path);
+        let sent = match request.method {
+            Method::Get => {
+                let mut req = self.agent.get(url);
+                for (k, v) in &request.headers {
+                    req = req.header(*k, v.as_str());
+                }
+                req.call()
+            }
+            Method::Post => {
+                let mut req = self.agent.post(url).content_type("application/json");
+                for (k, v) in &request.headers {
+                    req = req.header(*k, v.as_str());
+                }
+                req.send(&request.body[..])
+            }
+        };
+        let mut res = sent.map_err(|e| network_error(e, self.via_proxy))?;
+        let status = res.status().as_u16();
+        if (300..400).contains(&status) {
+            // Not read: a redirect is refused whatever it says.
+            let location = res
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            return Ok(Response {
+                status,
+                location,
+                body: Vec::new(),
+            });
+        }
+        let body = res
+            .body_mut()
+            .with_config()
+            .limit(request.limit)
+            .read_to_vec()
+            .map_err(|e| network_error(e, self.via_proxy))?;
+        Ok(Response {
+            status,
+            location: None,
+            body,
+        })
     }
 }
 

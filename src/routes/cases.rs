@@ -1,7 +1,10 @@
 //! `POST /v1/cases`: open a case.
 //!
 //! Every check runs before anything is written ([`super::opening`]), and
-//! the write is one transaction: a refused request stores nothing.
+//! the write is one transaction: a refused request stores nothing. The
+//! checks (proof of work, signature and envelope, hashing up to the whole
+//! envelope twice) run on the blocking pool behind the `openings` gate
+//! ([`crate::gate`]), so a flood waits in a bounded queue or gets 503.
 
 use actix_web::{web, HttpResponse};
 use sotto_wire::api::CaseOpened;
@@ -20,12 +23,19 @@ pub async fn open(
     reporter: Reporter,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let opening = validate(
-        parse_json(&body)?,
-        &state.challenges,
-        now_unix(),
-        state.settings.max_envelope_bytes,
-    )?;
+    let st = state.clone();
+    let opening = state
+        .gates
+        .openings
+        .run(move || {
+            validate(
+                parse_json(&body)?,
+                &st.challenges,
+                now_unix(),
+                st.settings.max_envelope_bytes,
+            )
+        })
+        .await?;
     let opened = with_store(&state, move |store, st| {
         let desk = desk_by_name(store, opening.desk())?;
         opening.check_active(&store.active_recipients(desk.id)?)?;

@@ -10,7 +10,9 @@
 //! Each runs the handler's work in one hop to the store (`on_case`,
 //! `on_signer`), after what needs the database: the reporter's case, or
 //! the signature verified against the active recipients and the case's
-//! addressing. The check and the write share one connection.
+//! addressing. The check and the write share one connection. Work that
+//! checks a signature first waits its turn at the `signed` gate
+//! ([`crate::gate`]): a full queue is `503 busy` before any of it runs.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -47,7 +49,8 @@ impl Reporter {
     }
 
     /// Runs `f` on the reporter's case (one indexed lookup of the hash), in
-    /// one hop to the store.
+    /// one hop to the store. For work that checks a signature, see
+    /// [`Reporter::on_case_checking`].
     pub async fn on_case<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -64,6 +67,18 @@ impl Reporter {
             f(store, st, row)
         })
         .await
+    }
+
+    /// [`Reporter::on_case`] for work that checks the reporter's
+    /// signatures (a follow-up, an escalation): behind the `signed` gate.
+    pub async fn on_case_checking<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &AppState, CaseRow) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.state.clone();
+        let _pass = state.gates.signed.enter().await?;
+        self.on_case(f).await
     }
 }
 
@@ -103,13 +118,16 @@ impl Signed {
         self.headers.verify(&self.body, &active, &st.replay, store)
     }
 
-    /// Runs `f` for the signer, in one hop to the store.
+    /// Runs `f` for the signer, in one hop to the store, behind the
+    /// `signed` gate (the signature is checked against every active
+    /// recipient's key).
     pub async fn on_signer<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store, &AppState, RecipientRow) -> Result<T, ApiError> + Send + 'static,
     {
         let state = self.state.clone();
+        let _pass = state.gates.signed.enter().await?;
         with_store(&state, move |store, st| {
             let who = self.signer(store, st)?;
             f(store, st, who)
@@ -185,6 +203,7 @@ impl SignedCase {
     {
         let Self { signed, case } = self;
         let state = signed.state.clone();
+        let _pass = state.gates.signed.enter().await?;
         with_store(&state, move |store, st| {
             let who = signed.signer(store, st)?;
             let row = addressed(store, &who, &case)?;

@@ -33,7 +33,7 @@ pub async fn receipt(reporter: Reporter) -> Result<HttpResponse, ApiError> {
 pub async fn post_message(body: web::Bytes, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let msg: PostMessage = parse_json(&body)?;
     let signature = signature_field(&msg.signature)?;
-    let posted = reporter.on_case(move |store, st, row| {
+    let posted = reporter.on_case_checking(move |store, st, row| {
         not_erased(&row)?;
         thread::post_message(store, st, &row, Author::Reporter, &msg, &signature)
     });
@@ -47,7 +47,7 @@ pub async fn post_message(body: web::Bytes, reporter: Reporter) -> Result<HttpRe
 /// added later.
 pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let e: Escalate = parse_json(&body)?;
-    let done = reporter.on_case(move |store, st, row| {
+    let done = reporter.on_case_checking(move |store, st, row| {
         not_erased(&row)?;
         if e.desk == row.desk {
             return Err(ApiError::bad_request(

@@ -2,16 +2,23 @@
 //!
 //! Here the server plays the reporter's client for one request: it makes
 //! the token, or reads the one typed, and runs exactly the code of
-//! `sotto report` ([`crate::client::reporter`]) against its own API over
-//! loopback, so the same checks hold and the same rows are written. The
-//! plaintext lives in this request's memory only, in buffers wiped when it
-//! ends, and is never logged. The pages say plainly that the server saw
-//! the text.
+//! `sotto report` ([`crate::client::reporter`]) against its own routes,
+//! in process (`inprocess`: no loopback connection), so the same checks
+//! hold and the same rows are written. The plaintext lives in this
+//! request's memory only, in buffers wiped when it ends, and is never
+//! logged. The pages say plainly that the server saw the text.
+//!
+//! Sealing and opening cost the server what a reporter's device would
+//! otherwise spend, so every form waits its turn at the `nojs` gate
+//! ([`crate::gate`]): when the queue is full, the page says the server is
+//! busy (503 with `Retry-After`) before the form is even read.
 
 mod form;
+mod inprocess;
 mod render;
 
 use actix_multipart::Multipart;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use sotto_envelope::token::Token;
@@ -19,17 +26,37 @@ use zeroize::Zeroizing;
 
 pub use self::form::TokenForm;
 use self::form::{read_form, token_problem};
+use self::inprocess::Failed;
 pub use self::render::token_file;
 use self::render::{case_page, token_page};
 use super::ctx;
 use super::pages::{self, Ctx, Nav};
 use crate::client::reporter::{self, ReporterView, Submission};
 use crate::client::{Api, ClientError};
+use crate::gate::RETRY_AFTER_SECONDS;
 use crate::state::AppState;
 
+/// The page of a full queue: nothing was done, come back later.
+fn busy(ctx: &Ctx, nav: Nav) -> HttpResponse {
+    let mut page = pages::error_page(
+        ctx,
+        StatusCode::SERVICE_UNAVAILABLE,
+        nav,
+        ctx.lang.text("error.busy"),
+    );
+    page.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    page
+}
+
 /// An error of the client run on the reporter's behalf, as a page.
-fn client_error(ctx: &Ctx, nav: Nav, e: &ClientError) -> HttpResponse {
+fn client_error(ctx: &Ctx, nav: Nav, e: &Failed) -> HttpResponse {
+    let e = match e {
+        Failed::Busy => return busy(ctx, nav),
+        Failed::Client(e) => e,
+    };
     let status = match e {
+        ClientError::Server { status: 503, .. } => return busy(ctx, nav),
         ClientError::Server { status, .. } if (400..500).contains(status) => {
             StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
         }
@@ -50,15 +77,14 @@ fn client_error(ctx: &Ctx, nav: Nav, e: &ClientError) -> HttpResponse {
     pages::error_page(ctx, status, nav, &message)
 }
 
-/// Runs the reporter's client against this server, on the blocking pool.
+/// Runs the reporter's client for this page, once the `nojs` gate admits
+/// it (see [`inprocess`]).
 async fn as_client<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&Api) -> Result<T, ClientError> + Send + 'static,
-) -> Result<T, ClientError> {
-    let base = state.base_url.clone();
-    web::block(move || f(&Api::new(&base)?))
-        .await
-        .map_err(|_| ClientError::Protocol("the server is too busy".into()))?
+) -> Result<T, Failed> {
+    let pass = state.gates.nojs.enter().await.map_err(|_| Failed::Busy)?;
+    inprocess::run(state, pass, f).await
 }
 
 /// The form named a reader the desk no longer has.
@@ -72,6 +98,9 @@ pub async fn report(
     form: Multipart,
 ) -> HttpResponse {
     let ctx = ctx(&req);
+    if state.gates.nojs.is_full() {
+        return busy(&ctx, Nav::Report);
+    }
     let limit = state.settings.max_envelope_bytes;
     let mut posted = match read_form(form, limit).await {
         Ok(p) => p,
@@ -116,6 +145,7 @@ pub async fn report(
         record_only: !posted.get("record_only").is_empty(),
         exclude: Vec::new(),
         known: None,
+        shared_log: Some(state.nojs_log.clone()),
     };
     drop(posted);
     let done = as_client(&state, move |api| {
@@ -148,18 +178,20 @@ pub async fn report(
     .await;
     match done {
         Ok(done) => token_page(&ctx, &done),
-        Err(ClientError::Usage(m)) if m == READERS_CHANGED => pages::error_page(
+        Err(Failed::Client(ClientError::Usage(m))) if m == READERS_CHANGED => pages::error_page(
             &ctx,
             StatusCode::BAD_REQUEST,
             Nav::Report,
             ctx.lang.text("report.readers_changed"),
         ),
-        Err(ClientError::Usage(m)) if m.starts_with("nobody would receive") => pages::error_page(
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            Nav::Report,
-            ctx.lang.text("report.nobody"),
-        ),
+        Err(Failed::Client(ClientError::Usage(m))) if m.starts_with("nobody would receive") => {
+            pages::error_page(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                Nav::Report,
+                ctx.lang.text("report.nobody"),
+            )
+        }
         Err(e) => client_error(&ctx, Nav::Report, &e),
     }
 }
@@ -171,27 +203,25 @@ struct Seen {
     resources: Vec<sotto_wire::resources::Resource>,
 }
 
-async fn open_case(state: &web::Data<AppState>, token: Token) -> Result<Seen, ClientError> {
-    as_client(state, move |api| {
-        let view = reporter::status(api, &token)?;
-        let receipt = match reporter::fetch_receipt_for(api, &token, &view.status) {
-            Ok(r) => Ok(r.receipt.leaf_index),
-            Err(e) => Err(e.to_string()),
-        };
-        // The whole directory: without a script on the reporter's device
-        // there is nowhere to filter it but here, and the reporter's
-        // region is never asked for.
-        let resources = api
-            .resources(&view.status.desk)
-            .map(|d| d.entries)
-            .unwrap_or_default();
-        Ok(Seen {
-            view,
-            receipt,
-            resources,
-        })
+/// The case as its reporter sees it, read by the client thread.
+fn seen(api: &Api, token: &Token) -> Result<Seen, ClientError> {
+    let view = reporter::status(api, token)?;
+    let receipt = match reporter::fetch_receipt_for(api, token, &view.status) {
+        Ok(r) => Ok(r.receipt.leaf_index),
+        Err(e) => Err(e.to_string()),
+    };
+    // The whole directory: without a script on the reporter's device
+    // there is nowhere to filter it but here, and the reporter's
+    // region is never asked for.
+    let resources = api
+        .resources(&view.status.desk)
+        .map(|d| d.entries)
+        .unwrap_or_default();
+    Ok(Seen {
+        view,
+        receipt,
+        resources,
     })
-    .await
 }
 
 /// `POST /status`.
@@ -225,9 +255,21 @@ async fn show_case(
     note: Option<&str>,
 ) -> HttpResponse {
     let shown = Zeroizing::new(token.to_display().to_string());
-    match open_case(state, token).await {
-        Ok(seen) => case_page(ctx, state, &seen, &shown, note),
-        Err(ClientError::Server { status: 404, .. }) => {
+    let seen = as_client(state, move |api| seen(api, &token)).await;
+    case_answer(ctx, state, seen, &shown, note)
+}
+
+/// The case page, or why it cannot be shown.
+fn case_answer(
+    ctx: &Ctx,
+    state: &AppState,
+    seen: Result<Seen, Failed>,
+    shown: &str,
+    note: Option<&str>,
+) -> HttpResponse {
+    match seen {
+        Ok(seen) => case_page(ctx, state, &seen, shown, note),
+        Err(Failed::Client(ClientError::Server { status: 404, .. })) => {
             status_problem(ctx, ctx.lang.text("status.unknown_case"))
         }
         Err(e) => client_error(ctx, Nav::Status, &e),
@@ -237,6 +279,9 @@ async fn show_case(
 /// `POST /status/reply`.
 pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart) -> HttpResponse {
     let ctx = ctx(&req);
+    if state.gates.nojs.is_full() {
+        return busy(&ctx, Nav::Status);
+    }
     let posted = match read_form(form, state.settings.max_envelope_bytes).await {
         Ok(p) => p,
         Err(key) => return status_problem(&ctx, ctx.lang.text(key)),
@@ -259,21 +304,21 @@ pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart
     // Moved out, not copied: the client seals and then wipes them.
     let files = std::mem::take(&mut posted.files);
     drop(posted);
-    let sender = token.clone();
+    let shown = Zeroizing::new(token.to_display().to_string());
+    // The reply, then the case with it, in one turn at the gate.
     let sent = as_client(&state, move |api| {
-        reporter::reply(api, &sender, &text, files).map(|_| ())
+        reporter::reply(api, &token, &text, files)?;
+        Ok(seen(api, &token))
     })
     .await;
     match sent {
-        Ok(()) => {
-            show_case(
-                &ctx,
-                &state,
-                token,
-                Some(ctx.lang.text("status.reply.sent")),
-            )
-            .await
-        }
+        Ok(seen) => case_answer(
+            &ctx,
+            &state,
+            seen.map_err(Failed::Client),
+            &shown,
+            Some(ctx.lang.text("status.reply.sent")),
+        ),
         Err(e) => client_error(&ctx, Nav::Status, &e),
     }
 }
