@@ -13,6 +13,9 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use sotto_wire::api::ErrorBody;
 
+/// Seconds a refused client is told to wait (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u32 = 10;
+
 /// An API error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -82,7 +85,7 @@ impl ApiError {
     /// `Retry-After`.
     pub fn busy() -> Self {
         Self {
-            retry_after: Some(u64::from(crate::gate::RETRY_AFTER_SECONDS)),
+            retry_after: Some(u64::from(RETRY_AFTER_SECONDS)),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
@@ -238,7 +241,7 @@ mod tests {
         let retry = res.headers().get(header::RETRY_AFTER).expect("Retry-After");
         assert_eq!(
             retry.to_str().ok(),
-            Some(crate::gate::RETRY_AFTER_SECONDS.to_string().as_str())
+            Some(RETRY_AFTER_SECONDS.to_string().as_str())
         );
         let body = actix_web::body::to_bytes(res.into_body())
             .await

@@ -29,9 +29,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::config::Settings;
 use crate::error::ApiError;
 
-/// Seconds a refused client is told to wait (`Retry-After`).
-pub const RETRY_AFTER_SECONDS: u32 = 10;
-
 /// The queue was full: come back later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy;

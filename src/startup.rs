@@ -109,6 +109,7 @@ impl Application {
             crate::config::PublicUrl::local(&base_url)
         });
         let state = web::Data::new(AppState {
+            app: crate::state::AppBuilder(boxed_app),
             db,
             pepper,
             challenges,
@@ -175,6 +176,17 @@ fn spawn_parser_counts() {
             }
         }
     });
+}
+
+/// [`app`], boxed, as [`AppState::app`] hands it to the pages that call
+/// it in process.
+fn boxed_app(state: web::Data<AppState>) -> crate::state::BoxedApp {
+    use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _};
+    actix_service::boxed::factory(
+        app(state)
+            .into_factory()
+            .map(ServiceResponse::map_into_boxed_body),
+    )
 }
 
 /// The application: the routes of the API and of the pages, the state,

@@ -20,9 +20,24 @@ use crate::auth::ReplayGuard;
 use crate::config::Settings;
 use crate::error::ApiError;
 
+/// The whole application, boxed: what the no-JavaScript pages call in
+/// process ([`crate::web::nojs`]).
+pub type BoxedApp = actix_service::boxed::BoxServiceFactory<
+    actix_web::dev::AppConfig,
+    actix_http::Request,
+    actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+    actix_web::Error,
+    (),
+>;
+
 /// What every handler can reach.
 #[derive(Debug)]
 pub struct AppState {
+    /// Builds the application these routes belong to (set by
+    /// [`crate::startup`]), for the pages that call it in process: handed
+    /// down, so that no page module needs to name the module that builds
+    /// the pages.
+    pub app: AppBuilder,
     /// Connections to the database.
     pub db: Db,
     /// Keys the handle hashes.
@@ -78,6 +93,16 @@ impl AppState {
             .map(|(name, d)| (name, d.acknowledge_days))
             .collect();
         Ok((self.settings.acknowledge_days, desks))
+    }
+}
+
+/// [`AppState::app`]: a function, shown in `Debug` by name only.
+#[derive(Clone, Copy)]
+pub struct AppBuilder(pub fn(web::Data<AppState>) -> BoxedApp);
+
+impl std::fmt::Debug for AppBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppBuilder")
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! Each request of the client ([`InProcess`]) goes over a channel back to
 //! the page's own request, on its actix worker, which hands it to an
-//! instance of the whole application ([`crate::startup::app`]): the same
+//! instance of the whole application ([`crate::startup::app`], handed down
+//! as [`AppState::app`]): the same
 //! routes, extractors, checks, gates and rows as over HTTP, without a
 //! socket, and no thread waits for a thread of the pool it holds.
 //!
@@ -23,7 +24,6 @@
 
 use std::sync::Arc;
 
-use actix_service::IntoServiceFactory;
 use actix_web::body::{self, MessageBody};
 use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -83,8 +83,7 @@ pub async fn run<T: Send + 'static>(
     // A fresh instance per form: building it costs well under a
     // millisecond, against the sealing's proof of work, and it can never
     // serve another server's state.
-    let app = crate::startup::app(state.clone())
-        .into_factory()
+    let app = (state.app.0)(state.clone())
         .new_service(AppConfig::default())
         .await
         .map_err(|()| Failed::Client(ClientError::Protocol("the app did not start".into())))?;

@@ -33,7 +33,7 @@ use super::ctx;
 use super::pages::{self, Ctx, Nav};
 use crate::client::reporter::{self, ReporterView, Submission};
 use crate::client::{Api, ClientError};
-use crate::gate::RETRY_AFTER_SECONDS;
+use crate::error::RETRY_AFTER_SECONDS;
 use crate::state::AppState;
 
 /// The page of a full queue: nothing was done, come back later.
