@@ -158,6 +158,19 @@ impl Store {
         Ok(store)
     }
 
+    /// Copies the write-ahead log into the database and empties it
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`). SQLite's own checkpoints after
+    /// each commit cannot restart the log while readers keep older
+    /// snapshots open, so under steady load the log grows without end; this
+    /// waits (up to the busy timeout) for a moment when every reader is on
+    /// the newest snapshot. Returns whether it had to give up, busy.
+    pub fn checkpoint(&self) -> Result<bool> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy != 0)
+    }
+
     fn version(&self) -> Result<i64> {
         Ok(self
             .conn
