@@ -12,7 +12,7 @@
 //! Each property runs the number of cases given to [`config`];
 //! `PROPTEST_CASES=100000 cargo test -p sotto-envelope --test properties`
 //! runs that many instead. A failure prints the smallest input proptest
-//! could shrink it to, and saves its seed under `proptest-regressions/`.
+//! could shrink it to: make that a unit test beside the code it breaks.
 
 use std::sync::OnceLock;
 
