@@ -14,6 +14,8 @@
 //! runs that many instead. A failure prints the smallest input proptest
 //! could shrink it to: make that a unit test beside the code it breaks.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
@@ -62,7 +64,7 @@ fn fixture(plaintext_len: usize, recipients: u8) -> Fixture {
     // The identity that opens it is the last recipient, so decryption tries
     // (and fails) every stanza before it.
     let identity = identity(recipients);
-    let recipients: Vec<Recipient> = (1..=recipients).map(|s| identity_recipient(s)).collect();
+    let recipients: Vec<Recipient> = (1..=recipients).map(identity_recipient).collect();
     let file = encrypt(&recipients, &plaintext).unwrap();
     let header_len = file.windows(4).position(|w| w == b"\n---").unwrap() + 4 + 44;
     Fixture {
@@ -457,7 +459,7 @@ fn tokenish() -> impl Strategy<Value = String> {
 /// a change of case, or one separator for another.
 fn cosmetic(from: char, to: char) -> bool {
     let separator = |c: char| c == '-' || c.is_whitespace();
-    from.to_ascii_lowercase() == to.to_ascii_lowercase() || (separator(from) && separator(to))
+    from.eq_ignore_ascii_case(&to) || (separator(from) && separator(to))
 }
 
 proptest! {

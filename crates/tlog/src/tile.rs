@@ -143,13 +143,9 @@ impl fmt::Display for TilePath {
 /// fail on the first one the log cannot serve, not run out of memory
 /// listing them. Any bounds in u64 work, up to `u64::MAX`.
 pub fn bundles(from: u64, to: u64, size: u64) -> impl Iterator<Item = TilePath> {
-    // The last bundle holds leaf `to - 1`; `1..=0` is empty.
-    let range = if from < to && to <= size {
-        from / TILE_WIDTH..=(to - 1) / TILE_WIDTH
-    } else {
-        1..=0
-    };
-    range.map(move |n| {
+    // The last bundle holds leaf `to - 1`.
+    let range = (from < to && to <= size).then(|| from / TILE_WIDTH..=(to - 1) / TILE_WIDTH);
+    range.into_iter().flatten().map(move |n| {
         // `n * 256 <= to - 1 < size`: neither overflows, and the width is
         // 1 to 256.
         let start = n * TILE_WIDTH;

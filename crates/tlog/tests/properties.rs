@@ -13,6 +13,8 @@
 //! `PROPTEST_CASES=100000 cargo test -p sotto-tlog --test properties` runs
 //! that many instead.
 
+#![allow(clippy::unwrap_used)]
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use proptest::prelude::*;
