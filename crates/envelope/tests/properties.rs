@@ -12,7 +12,9 @@
 //! Each property runs the number of cases given to [`config`];
 //! `PROPTEST_CASES=100000 cargo test -p sotto-envelope --test properties`
 //! runs that many instead. A failure prints the smallest input proptest
-//! could shrink it to: make that a unit test beside the code it breaks.
+//! could shrink it to and saves its seed in `properties.proptest-regressions`
+//! beside this file, replayed first on every later run: commit that file,
+//! and make the input a unit test beside the code it broke.
 
 #![allow(clippy::unwrap_used)]
 
