@@ -112,7 +112,7 @@ pub fn follow(
     let start = frontier.size();
     let mut leaves = Vec::new();
     let mut problems = Vec::new();
-    for bundle in tile::bundles_for(start, checkpoint.size, checkpoint.size) {
+    for bundle in tile::bundles(start, checkpoint.size, checkpoint.size) {
         let data = api.tile(&bundle)?;
         let entries = tile::decode_bundle(&data)
             .filter(|e| e.len() == usize::from(bundle.width))

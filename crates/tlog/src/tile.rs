@@ -137,27 +137,29 @@ impl fmt::Display for TilePath {
 
 /// The entry bundles (full, then possibly one partial) that hold leaves
 /// `from..to` of a tree of `size >= to` leaves.
-pub fn bundles_for(from: u64, to: u64, size: u64) -> Vec<TilePath> {
-    let mut out = Vec::new();
-    if from >= to || to > size {
-        return out;
-    }
-    let mut n = from / TILE_WIDTH;
-    while n * TILE_WIDTH < to {
-        let full_end = (n + 1) * TILE_WIDTH;
-        let width = if full_end <= size {
-            TILE_WIDTH
-        } else {
-            size - n * TILE_WIDTH
-        };
-        out.push(TilePath {
+///
+/// Lazy, because the bounds come from a signed checkpoint that a hostile
+/// log chooses: a size of 2^63 names 2^55 bundles, and a reader should
+/// fail on the first one the log cannot serve, not run out of memory
+/// listing them. Any bounds in u64 work, up to `u64::MAX`.
+pub fn bundles(from: u64, to: u64, size: u64) -> impl Iterator<Item = TilePath> {
+    // The last bundle holds leaf `to - 1`.
+    let range = (from < to && to <= size).then(|| from / TILE_WIDTH..=(to - 1) / TILE_WIDTH);
+    range.into_iter().flatten().map(move |n| {
+        // `n * 256 <= to - 1 < size`: neither overflows, and the width is
+        // 1 to 256.
+        let start = n * TILE_WIDTH;
+        TilePath {
             kind: TileKind::Entries,
             index: n,
-            width: width as u16,
-        });
-        n += 1;
-    }
-    out
+            width: (size - start).min(TILE_WIDTH) as u16,
+        }
+    })
+}
+
+/// [`bundles`], collected: for ranges known to be small.
+pub fn bundles_for(from: u64, to: u64, size: u64) -> Vec<TilePath> {
+    bundles(from, to, size).collect()
 }
 
 /// Encodes leaves as an entry bundle. `None` if a leaf is longer than 65535
@@ -254,6 +256,38 @@ mod tests {
         );
         assert!(bundles_for(5, 5, 10).is_empty());
         assert!(bundles_for(0, 11, 10).is_empty());
+    }
+
+    #[test]
+    fn bundles_at_the_top_of_u64_neither_overflow_nor_run_forever() {
+        // Found by the property tests: the last leaves of a tree of
+        // u64::MAX leaves (a size a hostile log can sign) overflowed
+        // `(n + 1) * 256`: a panic in debug builds, and in release ones an
+        // endless loop of wrapped indexes, each pushed until memory ran out.
+        let top = u64::MAX / TILE_WIDTH;
+        let last = bundles_for(u64::MAX - 1, u64::MAX, u64::MAX);
+        assert_eq!(
+            last,
+            [TilePath {
+                kind: TileKind::Entries,
+                index: top,
+                width: 255,
+            }]
+        );
+        assert_eq!(
+            last[0].to_string(),
+            "tile/entries/x072/x057/x594/x037/x927/935.p/255"
+        );
+        let tail: Vec<(u64, u16)> = bundles(u64::MAX - 300, u64::MAX, u64::MAX)
+            .map(|t| (t.index, t.width))
+            .collect();
+        assert_eq!(tail, [(top - 1, 256), (top, 255)]);
+        // The whole range is named lazily, not listed: 2^56 bundles.
+        let first: Vec<u64> = bundles(0, u64::MAX, u64::MAX)
+            .take(3)
+            .map(|t| t.index)
+            .collect();
+        assert_eq!(first, [0, 1, 2]);
     }
 
     #[test]
