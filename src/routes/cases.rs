@@ -1,7 +1,9 @@
 //! `POST /v1/cases`: open a case.
 //!
 //! Every check runs before anything is written ([`super::opening`]), and
-//! the write is one transaction: a refused request stores nothing.
+//! the write is one transaction: a refused request stores nothing. The
+//! answer holds the log's promise, not a receipt: the opening is published
+//! with the next batch, and its index would date other cases.
 
 use actix_web::{web, HttpResponse};
 use sotto_wire::api::CaseOpened;
@@ -38,7 +40,8 @@ pub async fn open(
             state: opening.state,
             opened: row.opened_on,
             next_update_due: due(store, st, &row)?.next_update,
-            receipt: st.log.receipt(store, index)?,
+            promise: st.log.promise(store, index)?,
+            receipt_after_seconds: st.batch.seconds_left(),
         })
     })
     .await?;

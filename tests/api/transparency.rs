@@ -107,12 +107,27 @@ fn caught(out: &Output, needle: &str) {
     assert!(t.contains(needle), "caught, but without {needle:?}: {t}");
 }
 
+/// The reporter's receipt file, complete: the promise kept at submission,
+/// with the receipt the server gives once the batch holding the case is
+/// published (what `report status --receipt` writes into the file).
+fn full_receipt(app: &TestApp, done: &reporter::Submitted) -> ReceiptFile {
+    app.wait_for_checkpoint();
+    let status = app.api.reporter_status(&done.token.handle()).unwrap();
+    let report =
+        reporter::check_receipt(&app.api, &done.token, &done.receipt, Some(&status)).unwrap();
+    let full = report
+        .upgraded
+        .expect("once the batch is published, the promise completes into a receipt");
+    assert_eq!(full.promise, done.receipt.promise);
+    full
+}
+
 fn save_receipt(app: &TestApp, done: &reporter::Submitted) -> std::path::PathBuf {
     let path = app
         .work
         .path()
         .join(format!("{}.receipt", done.opened.case));
-    std::fs::write(&path, serde_json::to_vec(&done.receipt).unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_vec(&full_receipt(app, done)).unwrap()).unwrap();
     path
 }
 
@@ -756,7 +771,11 @@ fn a_reporter_who_kept_no_receipt_can_get_one_later() {
     assert!(out.status.success(), "{}", text(&out));
     let file: ReceiptFile = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(file.case, done.opened.case);
-    assert_eq!(file.receipt.leaf_index, done.receipt.receipt.leaf_index);
+    assert_eq!(file.promise, done.receipt.promise);
+    assert_eq!(
+        file.receipt.unwrap().leaf_index,
+        full_receipt(&app, &done).receipt.unwrap().leaf_index
+    );
     let out = reporter_status(&app, &done, &path);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
