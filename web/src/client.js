@@ -40,7 +40,11 @@ import {
   reporterCommitment,
   verifyConsistency,
   verifyInclusion,
+  verifyPromise,
 } from "./tlog.js";
+
+/** The version of the receipt files this page writes (src/client/receipt_file.rs). */
+export const RECEIPT_FILE_VERSION = 2;
 
 /** A problem to show the reporter: a catalog key and its parameters. */
 export class Problem extends Error {
@@ -97,7 +101,11 @@ export class Api {
 
   async text(path) {
     const res = await this.#fetch(path);
-    if (!res.ok) throw new Problem("error.server", { status: res.status, message: res.statusText });
+    if (!res.ok) {
+      const e = new Problem("error.server", { status: res.status, message: res.statusText });
+      e.status = res.status;
+      throw e;
+    }
     return res.text();
   }
 
@@ -269,17 +277,28 @@ export async function submitReport(api, desk, chosen, form, hooks = {}) {
     }
   }
   if (opened.case !== challenge.case) throw new Problem("report.other_case");
-  const log = await api.json("/v1/log");
+  // The case is open: from here on nothing may throw, or the token is lost.
+  const warnings = [];
+  let logKey = hooks.logKey;
+  let published = null;
+  try {
+    logKey ??= (await api.json("/v1/log")).key;
+    // Read after the promise: every checkpoint published later holds it.
+    published = await publishedSize(api, parseVerifier(logKey));
+  } catch {
+    warnings.push(new Problem("log.unreachable"));
+  }
   const receipt = {
-    version: 1,
+    version: RECEIPT_FILE_VERSION,
     server: hooks.server ?? api.base,
     case: opened.case,
     desk: desk.name,
     opened: opened.opened,
-    log_key: hooks.logKey ?? log.key,
-    receipt: opened.receipt,
+    log_key: logKey ?? "",
+    promise: opened.promise,
+    published_at_promise: published,
+    receipt: null,
   };
-  const warnings = [];
   const problem = checkOwnReceipt(receipt, envelopeHash, chosen.map((r) => r.id), {
     x25519: reporterX25519,
     ed25519: reporterEd25519,
@@ -325,18 +344,54 @@ async function recover(api, token, caseId) {
   const handle = token.handle();
   const s = await api.reporterStatus(handle);
   if (s.case !== caseId) throw new Problem("report.other_case");
-  const receipt = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
-  return { case: s.case, state: s.state, opened: s.opened, next_update_due: s.next_update_due, receipt };
+  const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
+  return {
+    case: s.case,
+    state: s.state,
+    opened: s.opened,
+    next_update_due: s.next_update_due,
+    promise: answer.promise,
+    receipt_after_seconds: answer.receipt_after_seconds ?? 0,
+  };
 }
 
 // ---- Receipts ----
 
-/** Checks a receipt's signature and proof, and that it opens this case. */
+/** The size of the latest published checkpoint, 0 before the first. */
+async function publishedSize(api, verifier) {
+  try {
+    return openCheckpoint(await api.text("/log/checkpoint"), verifier).size;
+  } catch (e) {
+    if (e.status === 404) return 0;
+    throw e;
+  }
+}
+
+/**
+ * Checks a receipt file on its own (src/client/receipt_file.rs): the
+ * promise's signature (version 2), the receipt's checkpoint and proof if
+ * there is one, both for the same leaf, which opens this case. Returns
+ * `{verifier, leaf, hash, checkpoint, entry, published}` (checkpoint and
+ * entry null while the file holds only the promise).
+ */
 export function verifyReceipt(file) {
   const verifier = parseVerifier(file.log_key);
-  const r = file.receipt;
-  const cp = openCheckpoint(r.checkpoint, verifier);
-  const leafBytes = b64.decode(r.leaf);
+  const p = file.promise ?? null;
+  const r = file.receipt ?? null;
+  let leafBytes;
+  if (file.version === 1 && !p && r) {
+    leafBytes = b64.decode(r.leaf);
+  } else if (file.version === 2 && p) {
+    leafBytes = b64.decode(p.leaf);
+    try {
+      verifyPromise(verifier, leafBytes, p.signature);
+    } catch {
+      throw new Problem("receipt.bad_promise");
+    }
+    if (r && !bytesEqual(b64.decode(r.leaf), leafBytes)) throw new Problem("receipt.other_promise");
+  } else {
+    throw new Problem("receipt.malformed");
+  }
   const leaf = decodeLeaf(leafBytes);
   if (
     !leaf ||
@@ -347,11 +402,13 @@ export function verifyReceipt(file) {
     throw new Problem("receipt.not_this_case");
   }
   const hash = leafHash(leafBytes);
+  if (!r) return { verifier, leaf, hash, checkpoint: null, entry: null, published: false };
+  const cp = openCheckpoint(r.checkpoint, verifier);
   const proof = r.inclusion_proof.map((h) => b64.decode(h));
   if (!verifyInclusion(r.leaf_index, cp.size, hash, proof, cp.root)) {
     throw new Problem("receipt.bad_proof");
   }
-  return { verifier, checkpoint: cp, leaf, hash };
+  return { verifier, leaf, hash, checkpoint: cp, entry: r.leaf_index, published: file.version >= 2 };
 }
 
 function checkOwnReceipt(file, envelopeHash, readers, keys) {
@@ -372,10 +429,35 @@ function checkOwnReceipt(file, envelopeHash, readers, keys) {
   }
 }
 
+/** Where a verified receipt with its checkpoint stands against today's log. */
+async function standing(api, v) {
+  const now = openCheckpoint(await api.text("/log/checkpoint"), v.verifier);
+  const old = v.checkpoint;
+  const entry = v.entry;
+  if (now.size < old.size && !v.published) {
+    return { standing: { published: false, entry, size: now.size } };
+  }
+  if (now.size < old.size) return { problem: new Problem("receipt.rolled_back", { size: old.size }) };
+  let consistent = bytesEqual(now.root, old.root) && now.size === old.size;
+  if (now.size > old.size) {
+    const p = await api.json(`/v1/log/consistency?from=${old.size}&to=${now.size}`);
+    consistent = verifyConsistency(old.size, now.size, old.root, now.root, p.proof.map((h) => b64.decode(h)));
+  }
+  if (!consistent) return { problem: new Problem("receipt.rewritten", { size: old.size }) };
+  const p = await api.json(`/v1/log/inclusion?index=${entry}&size=${now.size}`);
+  if (!verifyInclusion(entry, now.size, v.hash, p.proof.map((h) => b64.decode(h)), now.root)) {
+    return { problem: new Problem("receipt.no_longer_included", { entry }) };
+  }
+  return { standing: { published: true, entry, size: now.size } };
+}
+
 /**
  * Checks a receipt against today's log: still included, the log only
- * grown, and the served report the logged one. Returns problems to show
- * (an empty list when all is well) and the standing.
+ * grown, and the served report the logged one. A file holding only the
+ * promise is completed with the receipt once the batch is published
+ * (`upgraded`, to save instead); a promise the published log passed
+ * without keeping it is a problem. Returns problems to show (an empty
+ * list when all is well), the standing and the completed file if any.
  */
 export async function checkReceipt(api, token, file, status) {
   let v;
@@ -386,22 +468,35 @@ export async function checkReceipt(api, token, file, status) {
   }
   const keys = reporterCommitment(await token.recipient(), b64url.decode(token.verifyingKey()));
   if (!bytesEqual(v.leaf.hashes[4], keys)) return { problems: [new Problem("receipt.other_token")] };
-  const now = openCheckpoint(await api.text("/log/checkpoint"), v.verifier);
-  const old = v.checkpoint;
-  const entry = file.receipt.leaf_index;
-  if (now.size < old.size) {
-    return { problems: [], standing: { published: false, entry, size: now.size } };
+  let upgraded = null;
+  let result;
+  if (v.checkpoint) {
+    result = await standing(api, v);
+  } else {
+    // Only the promise. The published size is read before the server is
+    // asked: a checkpoint it shows has been published by then.
+    const published = await publishedSize(api, v.verifier);
+    if (!status) return { problems: [new Problem("receipt.deleted_promised", { day: v.leaf.day })] };
+    const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": token.handle() } });
+    if (answer.receipt) {
+      const full = { ...file, receipt: answer.receipt };
+      try {
+        v = verifyReceipt(full);
+      } catch (e) {
+        return { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
+      }
+      upgraded = full;
+      result = await standing(api, v);
+    } else if (Number.isSafeInteger(file.published_at_promise) && published > file.published_at_promise) {
+      result = { problem: new Problem("receipt.promise_broken", { day: v.leaf.day, size: published }) };
+    } else {
+      result = {
+        standing: { published: false, entry: null, size: published, seconds: answer.receipt_after_seconds },
+      };
+    }
   }
-  let consistent = bytesEqual(now.root, old.root) && now.size === old.size;
-  if (now.size > old.size) {
-    const p = await api.json(`/v1/log/consistency?from=${old.size}&to=${now.size}`);
-    consistent = verifyConsistency(old.size, now.size, old.root, now.root, p.proof.map((h) => b64.decode(h)));
-  }
-  if (!consistent) return { problems: [new Problem("receipt.rewritten", { size: old.size })] };
-  const p = await api.json(`/v1/log/inclusion?index=${entry}&size=${now.size}`);
-  if (!verifyInclusion(entry, now.size, v.hash, p.proof.map((h) => b64.decode(h)), now.root)) {
-    return { problems: [new Problem("receipt.no_longer_included", { entry })] };
-  }
+  if (result.problem) return { problems: [result.problem] };
+  const entry = v.entry;
   const problems = [];
   if (!status) {
     problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
@@ -411,22 +506,29 @@ export async function checkReceipt(api, token, file, status) {
     if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
     else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
   }
-  return { problems, standing: { published: true, entry, size: now.size } };
+  return { problems, standing: result.standing, upgraded };
 }
 
-/** A fresh receipt for a reporter who kept none, checked like a kept one. */
+/**
+ * The promise for the token's case, with its receipt if the batch was
+ * published: a receipt file for a reporter who kept none, to check like a
+ * kept one.
+ */
 export async function fetchReceipt(api, token, status) {
   const handle = token.handle();
-  const receipt = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
+  const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
   const log = await api.json("/v1/log");
+  const published = await publishedSize(api, parseVerifier(log.key));
   return {
-    version: 1,
+    version: RECEIPT_FILE_VERSION,
     server: api.base,
     case: status.case,
     desk: status.desk,
     opened: status.opened,
     log_key: log.key,
-    receipt,
+    promise: answer.promise,
+    published_at_promise: published,
+    receipt: answer.receipt,
   };
 }
 
