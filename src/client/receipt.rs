@@ -207,15 +207,45 @@ pub fn check_receipt(
         // is asked: a checkpoint it shows the receipt has been published
         // by then.
         let published = published_size(api, &v.verifier)?;
+        // Whether the published log has passed the promise's batch: any
+        // checkpoint larger than the one seen just after the promise was
+        // published later, and must hold the leaf.
+        let passed = file.published_at_promise.is_some_and(|p| published > p);
         let Some(_) = status else {
-            return Err(ClientError::Crypto(format!(
+            let deleted = format!(
                 "the server no longer knows your case, which its log promised on {} to publish: \
-                 it was deleted behind your back. (Your receipt holds the promise only, so the \
-                 entry cannot be looked up; `sotto audit log` finds it if it is there.)",
+                 it was deleted behind your back",
                 v.leaf.day
-            )));
+            );
+            if !passed {
+                return Err(ClientError::Crypto(format!(
+                    "{deleted}. (Your receipt holds the promise only, so the entry cannot be \
+                     looked up; `sotto audit log` finds it if it is there.)"
+                )));
+            }
+            return Ok(ReceiptReport {
+                standing: ReceiptStanding::PromiseBroken { published },
+                warnings: vec![deleted, broken_promise(&v, published)],
+                upgraded: None,
+            });
         };
-        let answer = api.reporter_receipt(&token.handle())?;
+        let answer = match api.reporter_receipt(&token.handle()) {
+            Ok(answer) => answer,
+            // The batch was published and the server cannot give the
+            // receipt: whatever its excuse, the promise is not kept.
+            Err(e @ ClientError::Server { .. }) if passed => {
+                warnings.push(format!(
+                    "{} (the server answered: {e})",
+                    broken_promise(&v, published)
+                ));
+                return Ok(ReceiptReport {
+                    standing: ReceiptStanding::PromiseBroken { published },
+                    warnings,
+                    upgraded: None,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let seconds = answer.receipt_after_seconds;
         match answer.receipt {
             Some(receipt) => {
@@ -231,7 +261,7 @@ pub fn check_receipt(
                 upgraded = Some(full);
                 tlog::standing(api, &v)?
             }
-            None if file.published_at_promise.is_some_and(|p| published > p) => {
+            None if passed => {
                 warnings.push(broken_promise(&v, published));
                 ReceiptStanding::PromiseBroken { published }
             }
@@ -278,9 +308,10 @@ pub fn check_receipt(
 fn broken_promise(v: &tlog::VerifiedReceipt, published: u64) -> String {
     format!(
         "the server's log promised on {} that your report would be in its next published \
-         checkpoint; it has published one of {published} entries since, and does not show your \
-         report in it. Keep your receipt file: the promise, signed by the log's key, is evidence \
-         that the log dropped your report",
+         checkpoint; it has published one of {published} entries since, and the server does not \
+         show your report in it: the log dropped your report, or the server withholds its proof. \
+         Keep your receipt file: the promise, signed by the log's key, is evidence \
+         (`sotto audit log` can look for your entry in the whole log)",
         v.leaf.day
     )
 }
@@ -304,10 +335,12 @@ fn check_erasure(
     let (_, now) = tlog::latest(api, &receipt.verifier)?;
     let entry = match e.entry {
         Some(entry) if entry < now.size => entry,
-        _ => return Ok(vec![format!(
+        _ => {
+            return Ok(vec![format!(
             "the server says your case was erased on {}, but the public log does not show it yet",
             e.on
-        )]),
+        )])
+        }
     };
     let p = api.inclusion_proof(entry, now.size)?;
     if sotto_tlog::merkle::verify_inclusion(entry, now.size, &hash, &p.proof, &now.root).is_err() {

@@ -815,3 +815,173 @@ fn an_upload_whose_answer_is_lost_still_gives_the_reporter_their_token() {
         "The answer to this upload never arrives."
     );
 }
+
+#[test]
+fn a_report_dropped_from_the_log_before_its_batch_is_caught_by_the_reporters_promise() {
+    let app = spawn_app_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
+    app.add_recipient("Alice Ombud");
+    let receipt = app.work.path().join("promise.json");
+    let out = app.sotto_with(
+        &["report", "submit", "--receipt", receipt.to_str().unwrap()],
+        Some("Please do not let this disappear."),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let token = printed_token(&text(&out));
+    let file: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    assert!(file.promise.is_some() && file.receipt.is_none());
+    let promised_at = file.published_at_promise.unwrap();
+
+    // Before the hourly batch, the operator takes the case out of the
+    // database and out of the log (its leaves and their tree nodes), and
+    // lets the log move on: the next checkpoint is consistent with every
+    // earlier one, so an auditor following the log sees nothing wrong.
+    let id = CaseId::parse(&file.case).unwrap();
+    let conn = db(&app);
+    let first: i64 = conn
+        .query_row(
+            "SELECT min(seq) - 1 FROM events WHERE case_id = ?1",
+            [&id.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(first as u64, promised_at, "the case waits for its batch");
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         DROP TRIGGER messages_are_append_only_delete;
+         DROP TRIGGER case_recipients_are_fixed_delete;
+         DROP TRIGGER events_are_append_only_delete;
+         DROP TRIGGER log_nodes_are_append_only_delete;",
+    )
+    .unwrap();
+    for table in ["messages", "case_recipients", "events"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE case_id = ?1"),
+            [&id.0[..]],
+        )
+        .unwrap();
+    }
+    conn.execute("DELETE FROM cases WHERE id = ?1", [&id.0[..]])
+        .unwrap();
+    conn.execute(
+        "DELETE FROM log_nodes WHERE ((idx + 1) << level) > ?1",
+        [first],
+    )
+    .unwrap();
+    // And puts the triggers back as the schema has them.
+    let schema =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.sql")).unwrap();
+    for trigger in [
+        "messages_are_append_only_delete",
+        "case_recipients_are_fixed_delete",
+        "events_are_append_only_delete",
+        "log_nodes_are_append_only_delete",
+    ] {
+        let start = schema.find(&format!("CREATE TRIGGER {trigger} ")).unwrap();
+        let end = start + schema[start..].find("END;").unwrap() + "END;".len();
+        conn.execute_batch(&schema[start..end]).unwrap();
+    }
+    drop(conn);
+    app.add_recipient("Bob Newcomer");
+    let published = app.api.log_info().unwrap().size;
+    assert!(published > promised_at);
+    let state = app.work.path().join("audit.json");
+    let out = audit_log(&app, &state);
+    assert!(
+        out.status.success(),
+        "the public log alone cannot tell: {}",
+        text(&out)
+    );
+    let out = audit_db(&app);
+    assert!(out.status.success(), "nor can the database: {}", text(&out));
+
+    // The reporter's promise can.
+    let out = app.sotto_with(
+        &[
+            "report",
+            "status",
+            "--receipt",
+            receipt.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+        &[("SOTTO_TOKEN", &token)],
+    );
+    caught(&out, "deleted behind your back");
+    caught(&out, "promised on");
+    caught(&out, "does not show your report");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["log"]["standing"], "promise-broken");
+    assert_eq!(report["log"]["entry"], serde_json::Value::Null);
+    assert_eq!(report["log"]["checked_size"], published);
+}
+
+#[test]
+fn a_promise_completes_into_a_receipt_in_the_reporters_file_once_published() {
+    let app = spawn_app();
+    app.add_recipient("Alice Ombud");
+    let receipt = app.work.path().join("kept.json");
+    let out = app.sotto_with(
+        &[
+            "report",
+            "submit",
+            "--receipt",
+            receipt.to_str().unwrap(),
+            "--json",
+        ],
+        Some("Kept as a promise first."),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        sent.get("log_entry").is_none(),
+        "no entry is known yet: {sent}"
+    );
+    assert!(sent["receipt_after_seconds"].as_u64().unwrap() <= 1);
+    assert_eq!(sent["receipt"]["receipt"], serde_json::Value::Null);
+    let token = sent["token"].as_str().unwrap().to_owned();
+    let before: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    app.wait_for_checkpoint();
+
+    let status = |json: bool| {
+        let mut args = vec!["report", "status", "--receipt", receipt.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        app.sotto_with(&args, None, &[("SOTTO_TOKEN", token.as_str())])
+    };
+    let out = status(true);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["log"]["standing"], "included");
+    assert_eq!(report["log"]["completed"], true);
+    let after: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    assert_eq!(
+        after.promise, before.promise,
+        "the promise is kept beside the receipt"
+    );
+    let full = after.receipt.as_ref().expect("completed with its receipt");
+    assert_eq!(report["log"]["entry"], full.leaf_index);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&receipt).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // From then on it is checked like any receipt, and left as it is.
+    let out = status(false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("still in the public log"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !text(&out).contains("now holds the full receipt"),
+        "{}",
+        text(&out)
+    );
+    let again: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    assert_eq!(again, after);
+}

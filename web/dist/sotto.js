@@ -10379,8 +10379,17 @@
       result = await standing(api, v);
     } else {
       const published = await publishedSize(api, v.verifier);
+      const passed = Number.isSafeInteger(file.published_at_promise) && published > file.published_at_promise;
       if (!status) return { problems: [new Problem("receipt.deleted_promised", { day: v.leaf.day })] };
-      const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": token.handle() } });
+      let answer;
+      try {
+        answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": token.handle() } });
+      } catch (e) {
+        if (passed && e.status) {
+          return { problems: [new Problem("receipt.promise_broken", { day: v.leaf.day, size: published })] };
+        }
+        throw e;
+      }
       if (answer.receipt) {
         const full = { ...file, receipt: answer.receipt };
         try {
@@ -10390,7 +10399,7 @@
         }
         upgraded = full;
         result = await standing(api, v);
-      } else if (Number.isSafeInteger(file.published_at_promise) && published > file.published_at_promise) {
+      } else if (passed) {
         result = { problem: new Problem("receipt.promise_broken", { day: v.leaf.day, size: published }) };
       } else {
         result = {

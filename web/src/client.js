@@ -476,8 +476,20 @@ export async function checkReceipt(api, token, file, status) {
     // Only the promise. The published size is read before the server is
     // asked: a checkpoint it shows has been published by then.
     const published = await publishedSize(api, v.verifier);
+    // Any checkpoint larger than the one seen just after the promise was
+    // published later, and must hold the promised leaf.
+    const passed = Number.isSafeInteger(file.published_at_promise) && published > file.published_at_promise;
     if (!status) return { problems: [new Problem("receipt.deleted_promised", { day: v.leaf.day })] };
-    const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": token.handle() } });
+    let answer;
+    try {
+      answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": token.handle() } });
+    } catch (e) {
+      // The batch was published and the server cannot give the receipt.
+      if (passed && e.status) {
+        return { problems: [new Problem("receipt.promise_broken", { day: v.leaf.day, size: published })] };
+      }
+      throw e;
+    }
     if (answer.receipt) {
       const full = { ...file, receipt: answer.receipt };
       try {
@@ -487,7 +499,7 @@ export async function checkReceipt(api, token, file, status) {
       }
       upgraded = full;
       result = await standing(api, v);
-    } else if (Number.isSafeInteger(file.published_at_promise) && published > file.published_at_promise) {
+    } else if (passed) {
       result = { problem: new Problem("receipt.promise_broken", { day: v.leaf.day, size: published }) };
     } else {
       result = {
