@@ -43,7 +43,7 @@ import {
   Frontier,
   bundlePath,
 } from "../src/tlog.js";
-import { verifyReceipt } from "../src/client.js";
+import { verifyReceipt } from "../src/receipt.js";
 import { deterministic } from "./vectors.mjs";
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../testdata/web/${name}`, import.meta.url), "utf8"));
