@@ -985,3 +985,86 @@ fn a_promise_completes_into_a_receipt_in_the_reporters_file_once_published() {
     let again: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
     assert_eq!(again, after);
 }
+
+#[test]
+fn a_receipt_file_from_before_promises_is_still_read_and_checked() {
+    let mut app = spawn_app_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
+    app.add_recipient("Alice Ombud");
+    let done = submit(&app, "Kept with an old client.");
+    // What an older server answered: a checkpoint of the whole log, signed
+    // at opening for this reporter alone, and the leaf's proof in it.
+    let conn = db(&app);
+    let size: u64 = conn
+        .query_row("SELECT max(seq) FROM events", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64;
+    let id = CaseId::parse(&done.opened.case).unwrap();
+    let index: u64 = conn
+        .query_row(
+            "SELECT min(seq) - 1 FROM events WHERE case_id = ?1",
+            [&id.0[..]],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    let mut nodes = |level: u32, idx: u64| -> Result<sotto_tlog::Hash, ()> {
+        conn.query_row(
+            "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
+            rusqlite::params![level, idx as i64],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .map_err(drop)
+        .and_then(|h| h.try_into().map_err(drop))
+    };
+    let root = merkle::root(size, &mut nodes).unwrap();
+    let proof = merkle::inclusion_proof(index, size, &mut nodes).unwrap();
+    let secret: [u8; 32] = std::fs::read(app.data_dir().join("server.key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let checkpoint = Checkpoint {
+        origin: "localhost/sotto".into(),
+        size,
+        root,
+    }
+    .sign(&SigningKey::log_key(&secret))
+    .unwrap();
+    let promise = done.receipt.promise.clone().unwrap();
+    let old = ReceiptFile {
+        version: 1,
+        promise: None,
+        published_at_promise: None,
+        receipt: Some(sotto_wire::api::Receipt {
+            leaf_index: index,
+            leaf: promise.leaf,
+            checkpoint,
+            inclusion_proof: proof,
+        }),
+        ..done.receipt.clone()
+    };
+    drop(conn);
+    let path = app.work.path().join("old.receipt");
+    std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+
+    // Before the batch: its entry, not yet covered by the public log.
+    let out = reporter_status(&app, &done, &path);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "your case is entry {index}; the public log's latest checkpoint"
+        )),
+        "{}",
+        text(&out)
+    );
+    // After it (a restart publishes what waits): included and consistent,
+    // and the file is left as it was.
+    app.restart_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
+    app.wait_for_checkpoint();
+    let out = reporter_status(&app, &done, &path);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("still in the public log"),
+        "{}",
+        text(&out)
+    );
+    let kept: ReceiptFile = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(kept, old);
+}
