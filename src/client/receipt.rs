@@ -203,80 +203,39 @@ pub fn check_receipt(
     let standing = if v.included.is_some() {
         tlog::standing(api, &v)?
     } else {
-        // Only the promise. The published size is read before the server
-        // is asked: a checkpoint it shows the receipt has been published
-        // by then.
-        let published = published_size(api, &v.verifier)?;
-        // Whether the published log has passed the promise's batch: any
-        // checkpoint larger than the one seen just after the promise was
-        // published later, and must hold the leaf.
-        let passed = file.published_at_promise.is_some_and(|p| published > p);
-        let Some(_) = status else {
-            let deleted = format!(
-                "the server no longer knows your case, which its log promised on {} to publish: \
-                 it was deleted behind your back",
-                v.leaf.day
-            );
-            if !passed {
-                return Err(ClientError::Crypto(format!(
-                    "{deleted}. (Your receipt holds the promise only, so the entry cannot be \
-                     looked up; `sotto audit log` finds it if it is there.)"
-                )));
+        match follow_promise(api, token, file, &opening, &v, status.is_some())? {
+            Promised::Completed(full, checked) => {
+                v = *checked;
+                upgraded = Some(full);
+                tlog::standing(api, &v)?
             }
-            return Ok(ReceiptReport {
-                standing: ReceiptStanding::PromiseBroken { published },
-                warnings: vec![deleted, broken_promise(&v, published)],
-                upgraded: None,
-            });
-        };
-        let answer = match api.reporter_receipt(&token.handle()) {
-            Ok(answer) => answer,
-            // The batch was published and the server cannot give the
-            // receipt: whatever its excuse, the promise is not kept.
-            Err(e @ ClientError::Server { .. }) if passed => {
-                warnings.push(format!(
-                    "{} (the server answered: {e})",
-                    broken_promise(&v, published)
-                ));
+            Promised::Pending { published, seconds } => ReceiptStanding::NotYetPublished {
+                entry: None,
+                published,
+                receipt_after_seconds: seconds,
+            },
+            Promised::Broken { published, answer } => {
+                let mut why = broken_promise(&v, published);
+                if let Some(e) = answer {
+                    why.push_str(&format!(" (the server answered: {e})"));
+                }
+                if status.is_none() {
+                    warnings.push(deleted_promised(&v));
+                }
+                warnings.push(why);
                 return Ok(ReceiptReport {
                     standing: ReceiptStanding::PromiseBroken { published },
                     warnings,
                     upgraded: None,
                 });
             }
-            Err(e) => return Err(e),
-        };
-        let seconds = answer.receipt_after_seconds;
-        match answer.receipt {
-            Some(receipt) => {
-                let full = ReceiptFile {
-                    receipt: Some(receipt),
-                    ..file.clone()
-                };
-                v = tlog::verify_receipt(&full, &opening).map_err(|why| {
-                    ClientError::Crypto(format!(
-                        "the server's receipt does not keep its log's promise: {why}"
-                    ))
-                })?;
-                upgraded = Some(full);
-                tlog::standing(api, &v)?
-            }
-            None if passed => {
-                warnings.push(broken_promise(&v, published));
-                ReceiptStanding::PromiseBroken { published }
-            }
-            None => ReceiptStanding::NotYetPublished {
-                entry: None,
-                published,
-                receipt_after_seconds: seconds,
-            },
         }
     };
     match status {
         None => warnings.push(format!(
-            "the server no longer knows your case, but the log shows it was opened on {} ({}): it was deleted behind your back",
+            "the server no longer knows your case, but the log shows it was opened on {} (entry {}): it was deleted behind your back",
             v.leaf.day,
-            v.included.as_ref().map_or_else(|| "promised".to_owned(), |i| format!("entry {}", i.entry))
+            v.included.as_ref().map_or(0, |i| i.entry)
         )),
         Some(status) => {
             if let Some(e) = status.erased {
@@ -302,6 +261,98 @@ pub fn check_receipt(
         warnings,
         upgraded,
     })
+}
+
+/// What became of a promise-only file's promise.
+enum Promised {
+    /// The server gave the receipt, and it keeps the promise: the file
+    /// completed, and its check.
+    Completed(ReceiptFile, Box<tlog::VerifiedReceipt>),
+    /// The batch is not published yet.
+    Pending {
+        published: u64,
+        seconds: Option<u64>,
+    },
+    /// The published log has passed the promise's batch and the server
+    /// gives no receipt (`answer`: its error, if it refused).
+    Broken {
+        published: u64,
+        answer: Option<ClientError>,
+    },
+}
+
+/// Asks for the receipt of a file that holds only the promise, and judges
+/// the answer against the published log.
+fn follow_promise(
+    api: &Api,
+    token: &Token,
+    file: &ReceiptFile,
+    opening: &Opening<'_>,
+    v: &tlog::VerifiedReceipt,
+    case_known: bool,
+) -> Result<Promised, ClientError> {
+    // The published size is read before the server is asked: a checkpoint
+    // it shows has been published by then. Any checkpoint larger than the
+    // one seen just after the promise was published later, and must hold
+    // the promised leaf.
+    let published = published_size(api, &v.verifier)?;
+    let passed = file.published_at_promise.is_some_and(|p| published > p);
+    if !case_known {
+        if passed {
+            return Ok(Promised::Broken {
+                published,
+                answer: None,
+            });
+        }
+        return Err(ClientError::Crypto(format!(
+            "{}. (Your receipt holds the promise only, so the entry cannot be looked up; \
+             `sotto audit log` finds it if it is there.)",
+            deleted_promised(v)
+        )));
+    }
+    let answer = match api.reporter_receipt(&token.handle()) {
+        Ok(answer) => answer,
+        // Whatever its excuse, a receipt not given for a published batch
+        // is a promise not kept.
+        Err(e @ ClientError::Server { .. }) if passed => {
+            return Ok(Promised::Broken {
+                published,
+                answer: Some(e),
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    match answer.receipt {
+        Some(receipt) => {
+            let full = ReceiptFile {
+                receipt: Some(receipt),
+                ..file.clone()
+            };
+            let checked = tlog::verify_receipt(&full, opening).map_err(|why| {
+                ClientError::Crypto(format!(
+                    "the server's receipt does not keep its log's promise: {why}"
+                ))
+            })?;
+            Ok(Promised::Completed(full, Box::new(checked)))
+        }
+        None if passed => Ok(Promised::Broken {
+            published,
+            answer: None,
+        }),
+        None => Ok(Promised::Pending {
+            published,
+            seconds: answer.receipt_after_seconds,
+        }),
+    }
+}
+
+/// The warning for a case the server no longer knows, from its promise.
+fn deleted_promised(v: &tlog::VerifiedReceipt) -> String {
+    format!(
+        "the server no longer knows your case, which its log promised on {} to publish: \
+         it was deleted behind your back",
+        v.leaf.day
+    )
 }
 
 /// The warning for a promise the published log passed without keeping.
