@@ -121,6 +121,9 @@ impl Application {
                 std::time::Duration::from_secs(settings.pow_window_seconds),
             ),
             log,
+            batch: crate::tlog::BatchClock::new(std::time::Duration::from_secs(
+                settings.checkpoint_interval_seconds,
+            )),
             figures: Default::default(),
             gates: Gates::new(&settings),
             nojs_log: Default::default(),
@@ -246,14 +249,12 @@ pub fn app(
 /// case events once per checkpoint interval (see [`crate::tlog`]). A
 /// failure is logged (without request data) and retried.
 fn spawn_publisher(state: web::Data<AppState>) {
-    use std::time::{Duration, Instant};
-    let interval = Duration::from_secs(state.settings.checkpoint_interval_seconds);
+    use std::time::Duration;
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(1));
-        let mut batch_started = Instant::now();
         loop {
             tick.tick().await;
-            let batch_due = batch_started.elapsed() >= interval;
+            let batch_due = state.batch.due();
             let published = with_store(&state, move |store, st| {
                 if batch_due {
                     Log::apply_retention(store, st.today(), st.settings.retention_days)?;
@@ -262,7 +263,7 @@ fn spawn_publisher(state: web::Data<AppState>) {
             })
             .await;
             match published {
-                Ok(_) if batch_due => batch_started = Instant::now(),
+                Ok(_) if batch_due => state.batch.restart(),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "publishing a checkpoint failed"),
             }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub effort: crate::effort::Effort,
     /// The transparency log's key and identity.
     pub log: crate::tlog::Log,
+    /// When the next batch of case events is published.
+    pub batch: crate::tlog::BatchClock,
     /// The public figures, derived from the published log.
     pub figures: Figures,
     /// The settings.

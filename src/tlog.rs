@@ -7,16 +7,24 @@
 //! `--checkpoint-interval` seconds, so that watching the public checkpoint
 //! dates no report more finely than the interval. Operator events (desks
 //! and recipients) alone are published within a second: they date nobody. Tiles,
-//! entries and proofs are served up to the published size only. A receipt
-//! is a checkpoint signed for the reporter alone at the size right after
-//! their case opened; it is never published, but every later checkpoint
-//! must be consistent with it.
+//! entries and proofs are served up to the published size only, and so is
+//! every index any route names.
+//!
+//! A new case gets a *promise* at once: its opening leaf, signed by the
+//! log key with no index and no size. Its *receipt* (the latest published
+//! checkpoint, the leaf's index and its inclusion proof) exists only once
+//! a published checkpoint covers the leaf: a receipt at the current size
+//! would show a reporter polling their own how many entries others added
+//! since, to the second.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sotto_envelope::sign::SigningKey;
 use sotto_store::{Store, StoreError};
 use sotto_tlog::note::NoteVerifier;
 use sotto_tlog::Checkpoint;
-use sotto_wire::api::Receipt;
+use sotto_wire::api::{LogPromise, Receipt};
 
 /// The log's signing key and identity.
 pub struct Log {
@@ -103,24 +111,32 @@ impl Log {
     /// the batch interval is over (`batch_due` false) it publishes only if
     /// every new leaf is an operator's (a desk or a recipient change): those
     /// date no report, and a reader added to a desk should show in the
-    /// public log at once. Returns the new size, if it published.
+    /// public log at once. A checkpoint always covers the whole log as it is
+    /// when stored (an event stored meanwhile makes it start again), so one
+    /// published after a promise holds the promised leaf. Returns the new
+    /// size, if it published.
     pub fn publish(
         &self,
         store: &mut Store,
         today: sotto_wire::Day,
         batch_due: bool,
     ) -> Result<Option<u64>, StoreError> {
-        let size = store.log_size()?;
-        let published = store.latest_checkpoint()?.map(|c| c.size);
-        if published.is_some_and(|p| p >= size) {
-            return Ok(None);
+        let mut attempts = 0;
+        loop {
+            let size = store.log_size()?;
+            let published = store.latest_checkpoint()?.map(|c| c.size);
+            if published.is_some_and(|p| p >= size) {
+                return Ok(None);
+            }
+            if !batch_due && store.case_events_after(published.unwrap_or(0))? > 0 {
+                return Ok(None);
+            }
+            let note = self.sign(store, size)?;
+            match store.publish_checkpoint(size, &note, today) {
+                Err(StoreError::Conflict(_)) if attempts < 8 => attempts += 1,
+                done => return done.map(|()| Some(size)),
+            }
         }
-        if !batch_due && store.case_events_after(published.unwrap_or(0))? > 0 {
-            return Ok(None);
-        }
-        let note = self.sign(store, size)?;
-        store.insert_checkpoint(size, &note, today)?;
-        Ok(Some(size))
     }
 
     /// Erases the envelopes of resolved and closed cases quiet for
@@ -147,19 +163,108 @@ impl Log {
         Ok(store.latest_checkpoint()?.map_or(0, |c| c.size))
     }
 
-    /// A receipt for the leaf at `index`: a checkpoint signed now, for the
-    /// reporter alone, of the whole log, and the leaf's inclusion proof.
-    pub fn receipt(&self, store: &Store, index: u64) -> Result<Receipt, StoreError> {
-        let size = store.log_size()?;
+    /// The promise to publish the leaf at `index`: the leaf and the log
+    /// key's signature over the origin and its hash. Neither names `index`
+    /// nor the log's size. (Ed25519 is deterministic: asking again gives
+    /// the same promise.)
+    pub fn promise(&self, store: &Store, index: u64) -> Result<LogPromise, StoreError> {
         let leaf = store
             .leaves(index, index + 1)?
             .pop()
             .ok_or(StoreError::NotFound)?;
-        Ok(Receipt {
+        let signature = sotto_tlog::promise::sign(&self.key, self.origin(), &leaf);
+        Ok(LogPromise {
+            leaf,
+            signature: signature.to_string(),
+        })
+    }
+
+    /// The receipt for the leaf at `index`, once a published checkpoint
+    /// covers it: the latest published checkpoint, as everyone sees it, and
+    /// the leaf's inclusion proof in it. `None` before.
+    pub fn receipt(store: &Store, index: u64) -> Result<Option<Receipt>, StoreError> {
+        let Some(latest) = store.latest_checkpoint()? else {
+            return Ok(None);
+        };
+        if index >= latest.size {
+            return Ok(None);
+        }
+        let leaf = store
+            .leaves(index, index + 1)?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        Ok(Some(Receipt {
             leaf_index: index,
             leaf,
-            checkpoint: self.sign(store, size)?,
-            inclusion_proof: store.inclusion_proof(index, size)?,
-        })
+            inclusion_proof: store.inclusion_proof(index, latest.size)?,
+            checkpoint: latest.note,
+        }))
+    }
+
+    /// `index` if a published checkpoint covers it, else `None`: what a
+    /// route may say about a leaf.
+    pub fn published_index(store: &Store, index: u64) -> Result<Option<u64>, StoreError> {
+        Ok((index < Self::published_size(store)?).then_some(index))
+    }
+}
+
+/// When the next batch of case events is due. The publisher restarts it at
+/// each batch; the routes tell a reporter how long their receipt waits.
+/// The schedule is the same for everyone and runs whether or not anything
+/// waits, so telling it dates nobody's report.
+#[derive(Debug)]
+pub struct BatchClock {
+    interval: Duration,
+    started: Mutex<Instant>,
+}
+
+impl BatchClock {
+    /// A clock whose first batch is due one `interval` from now.
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            started: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started
+            .lock()
+            .map_or(self.interval, |started| started.elapsed())
+    }
+
+    /// Whether the batch is due.
+    pub fn due(&self) -> bool {
+        self.elapsed() >= self.interval
+    }
+
+    /// Starts the next batch's interval.
+    pub fn restart(&self) {
+        if let Ok(mut started) = self.started.lock() {
+            *started = Instant::now();
+        }
+    }
+
+    /// Whole seconds until the batch is due: at least 1 (the publisher
+    /// looks once a second), at most the interval.
+    pub fn seconds_left(&self) -> u64 {
+        let left = self.interval.saturating_sub(self.elapsed());
+        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        secs.clamp(1, self.interval.as_secs().max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_to_the_next_batch_stays_within_one_interval() {
+        let clock = BatchClock::new(Duration::from_secs(300));
+        assert!(!clock.due());
+        assert!((299..=300).contains(&clock.seconds_left()));
+        let clock = BatchClock::new(Duration::ZERO);
+        assert!(clock.due());
+        assert_eq!(clock.seconds_left(), 1);
     }
 }

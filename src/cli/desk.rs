@@ -9,7 +9,7 @@ use sotto_wire::CaseState;
 
 use super::prompt::{edit, read_stdin_text};
 use super::thread::{message_json, print_thread, shared_json};
-use super::{connect, print_json, read_attachments, CliError, CliResult};
+use super::{connect, log_entry, print_json, read_attachments, CliError, CliResult};
 use crate::client::desk::{self, LogCheck};
 use crate::client::stats::CaseFacts as StatsCase;
 use crate::client::templates::{self, Templates};
@@ -57,11 +57,10 @@ fn share(a: ShareArgs) -> CliResult {
         !a.without_attachments,
     )?;
     outln!(
-        "Shared case {} with {} ({}): they can read the thread so far and answer from now on. Logged as entry {}; the reporter sees it.",
+        "Shared case {} with {} ({}): they can read the thread so far and answer from now on. The public log shows it from its next batch; the reporter sees it.",
         done.case,
         super::printable(card.name.as_str()),
         card.fingerprint(),
-        done.entry
     );
     Ok(())
 }
@@ -279,8 +278,8 @@ fn show(a: ShowArgs) -> CliResult {
                 LogCheck::Verified { entry, size } => {
                     serde_json::json!({"standing": "verified", "entry": entry, "checked_size": size})
                 }
-                LogCheck::NotYetPublished { entry, published } => {
-                    serde_json::json!({"standing": "not-yet-published", "entry": entry, "checked_size": published})
+                LogCheck::NotYetPublished { published } => {
+                    serde_json::json!({"standing": "not-yet-published", "entry": null, "checked_size": published})
                 }
                 LogCheck::Failed => serde_json::json!({"standing": "failed"}),
                 LogCheck::NotChecked => serde_json::json!({"standing": "not-checked"}),
@@ -328,8 +327,8 @@ fn show(a: ShowArgs) -> CliResult {
         LogCheck::Verified { entry, size } => outln!(
             "Log: the opening is entry {entry} of the public log, as shown here (checked against its checkpoint of {size} entries)"
         ),
-        LogCheck::NotYetPublished { entry, published } => outln!(
-            "Log: the opening is entry {entry}; the public log's latest checkpoint ({published} entries) does not cover it yet"
+        LogCheck::NotYetPublished { published } => outln!(
+            "Log: the public log's latest checkpoint ({published} entries) does not cover the opening yet; it is published with the next batch"
         ),
         LogCheck::Failed | LogCheck::NotChecked => {}
     }
@@ -338,9 +337,9 @@ fn show(a: ShowArgs) -> CliResult {
     }
     if let Some(e) = c.erased {
         outln!(
-            "Erased on {} under the retention policy (log entry {}): the messages are gone.",
+            "Erased on {} under the retention policy ({}): the messages are gone.",
             e.on,
-            e.entry
+            log_entry(e.entry)
         );
     }
     outln!();

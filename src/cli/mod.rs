@@ -271,3 +271,12 @@ pub(crate) fn today() -> sotto_wire::Day {
         .unwrap_or(0);
     sotto_wire::Day::today(offset)
 }
+
+/// A log entry as the CLI names it: its index once a published checkpoint
+/// covers it (the server names none before).
+pub fn log_entry(entry: Option<u64>) -> String {
+    match entry {
+        Some(i) => format!("log entry {i}"),
+        None => "in the public log from its next batch".to_owned(),
+    }
+}

@@ -9,7 +9,7 @@ use sotto_wire::content::Content;
 use sotto_wire::{CaseState, Day};
 
 use super::prompt::{confirm_readers, read_stdin_text, token};
-use super::receipt::{load_receipt, save_receipt};
+use super::receipt::{load_receipt, save_receipt, update_receipt};
 use super::thread::{message_json, print_thread, shared_json};
 use super::{connect, print_json, read_attachments, CliError, CliResult};
 use crate::client::log::{ReceiptFile, ReceiptStanding};
@@ -54,15 +54,9 @@ fn escalate(a: EscalateArgs) -> CliResult {
             .join(", ")
     };
     outln!(
-        "Escalated your case to desk {}: {} can now read it and answer you. Logged as entries {}.",
+        "Escalated your case to desk {}: {} can now read it and answer you. The public log shows it from its next batch.",
         super::printable(&done.done.desk),
         names(&done.readers),
-        done.done
-            .entries
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
     );
     if !done.excluded.is_empty() {
         outln!(
@@ -85,15 +79,22 @@ fn receipt(a: ReceiptArgs) -> CliResult {
     }
     let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     let token = token()?;
-    let file = reporter::fetch_receipt(&api, &token)?;
-    save_receipt(&a.receipt, &file)?;
+    let fetched = reporter::fetch_receipt(&api, &token)?;
+    save_receipt(&a.receipt, &fetched.file)?;
+    match &fetched.file.receipt {
+        Some(r) => outln!(
+            "Saved a receipt for your case (entry {} of the public log) in {}.",
+            r.leaf_index,
+            a.receipt.display()
+        ),
+        None => outln!(
+            "Saved the log's signed promise for your case in {}. The public log publishes your case with its next batch, {}; the status check then completes the receipt.",
+            a.receipt.display(),
+            in_about(fetched.receipt_after_seconds)
+        ),
+    }
     outln!(
-        "Saved a receipt for your case (entry {} of the public log) in {}.",
-        file.receipt.leaf_index,
-        a.receipt.display()
-    );
-    outln!(
-        "It proves your case is in the log from today on; keep it with the token, and check with: sotto report status --receipt {}",
+        "Keep it with the token, and check with: sotto report status --receipt {}",
         a.receipt.display()
     );
     Ok(())
@@ -124,7 +125,7 @@ struct SubmitJson<'a> {
     next_update_due: Option<Day>,
     recipients: Vec<PersonJson<'a>>,
     excluded: Vec<PersonJson<'a>>,
-    log_entry: u64,
+    receipt_after_seconds: u64,
     receipt: &'a ReceiptFile,
     warnings: &'a [String],
 }
@@ -179,7 +180,7 @@ fn submit(a: SubmitArgs) -> CliResult {
             next_update_due: done.opened.next_update_due,
             recipients: done.recipients.iter().map(person).collect(),
             excluded: done.excluded.iter().map(person).collect(),
-            log_entry: done.receipt.receipt.leaf_index,
+            receipt_after_seconds: done.opened.receipt_after_seconds,
             receipt: &done.receipt,
             warnings: &warnings,
         })?;
@@ -209,15 +210,14 @@ fn submit(a: SubmitArgs) -> CliResult {
         "Keep it: write it down or store it in a password manager, not on a shared or work device."
     );
     outln!("It is the only way back to this report; nobody, not even the server, can recover it.");
+    let when = in_about(Some(done.opened.receipt_after_seconds));
     match &a.receipt {
         Some(path) => outln!(
-            "Your case is entry {} of the public log; its signed receipt is in {}. Keep it with the token.",
-            done.receipt.receipt.leaf_index,
+            "Your signed receipt is in {}: for now the log's promise to publish your case with its next batch, {when}, which sotto report status --receipt completes once published. Keep it with the token.",
             path.display()
         ),
         None => outln!(
-            "Your case is entry {} of the public log. (No --receipt FILE was given, so the signed receipt was not saved.)",
-            done.receipt.receipt.leaf_index
+            "The server's log signed a promise to publish your case with its next batch, {when}. (No --receipt FILE was given, so it was not saved.)"
         ),
     }
     outln!(
@@ -242,13 +242,91 @@ fn warnings_fail(warnings: &[String]) -> CliResult {
     }
 }
 
+/// "in about N minutes": when the next batch is due, as the server said.
+fn in_about(seconds: Option<u64>) -> String {
+    match seconds {
+        None => "within a few minutes".to_owned(),
+        Some(s) if s < 60 => "in less than a minute".to_owned(),
+        Some(s) if s <= 90 => "in about a minute".to_owned(),
+        Some(s) => format!("in about {} minutes", s.div_ceil(60)),
+    }
+}
+
+/// What `status --receipt` found in the log.
 #[derive(Serialize)]
 struct LogJson<'a> {
-    entry: u64,
-    /// `included`, `not-yet-published`, or `failed`.
+    /// The case's entry; null while only the promise is known.
+    entry: Option<u64>,
+    /// `included`, `not-yet-published`, `promise-broken`, or `failed`.
     standing: &'static str,
     checked_size: Option<u64>,
+    /// While not yet published: seconds until the next batch is due.
+    receipt_after_seconds: Option<u64>,
+    /// Whether this run completed the receipt file with its receipt.
+    completed: bool,
     warnings: &'a [String],
+}
+
+/// [`LogJson`] without the warnings, while they are gathered.
+struct LogLine {
+    entry: Option<u64>,
+    standing: &'static str,
+    checked_size: Option<u64>,
+    receipt_after_seconds: Option<u64>,
+    completed: bool,
+}
+
+/// Checks a kept receipt, and saves it completed once the batch holding
+/// the case was published.
+fn check_kept_receipt(
+    api: &crate::client::Api,
+    token: &sotto_envelope::token::Token,
+    (path, file): (&std::path::Path, &ReceiptFile),
+    status: Option<&sotto_wire::api::ReporterStatus>,
+    warnings: &mut Vec<String>,
+) -> Result<LogLine, CliError> {
+    let mut line = LogLine {
+        entry: file.receipt.as_ref().map(|r| r.leaf_index),
+        standing: "failed",
+        checked_size: None,
+        receipt_after_seconds: None,
+        completed: false,
+    };
+    let report = match reporter::check_receipt(api, token, file, status) {
+        Ok(report) => report,
+        Err(e @ crate::client::ClientError::Usage(_)) => return Err(e.into()),
+        Err(e) => {
+            warnings.push(e.to_string());
+            return Ok(line);
+        }
+    };
+    warnings.extend(report.warnings);
+    (line.standing, line.checked_size) = match report.standing {
+        ReceiptStanding::Included { entry, size } => {
+            line.entry = Some(entry);
+            ("included", Some(size))
+        }
+        ReceiptStanding::NotYetPublished {
+            entry,
+            published,
+            receipt_after_seconds,
+        } => {
+            line.entry = entry;
+            line.receipt_after_seconds = receipt_after_seconds;
+            ("not-yet-published", Some(published))
+        }
+        ReceiptStanding::PromiseBroken { published } => ("promise-broken", Some(published)),
+    };
+    if let Some(full) = report.upgraded {
+        match update_receipt(path, &full) {
+            Ok(()) => line.completed = true,
+            Err(e) => warnings.push(format!(
+                "your receipt is complete, but could not be saved: {}",
+                e.message()
+            )),
+        }
+    }
+    Ok(line)
 }
 
 fn status(a: StatusArgs) -> CliResult {
@@ -262,28 +340,16 @@ fn status(a: StatusArgs) -> CliResult {
         Err(e) => return Err(e.into()),
     };
     let mut warnings = Vec::new();
-    let mut log_json = None;
-    if let Some(file) = &receipt {
-        let entry = file.receipt.leaf_index;
-        let (standing, checked_size) =
-            match reporter::check_receipt(&api, &token, file, raw.as_ref()) {
-                Ok(report) => {
-                    warnings.extend(report.warnings);
-                    match report.standing {
-                        ReceiptStanding::Included { size, .. } => ("included", Some(size)),
-                        ReceiptStanding::NotYetPublished { published, .. } => {
-                            ("not-yet-published", Some(published))
-                        }
-                    }
-                }
-                Err(e @ crate::client::ClientError::Usage(_)) => return Err(e.into()),
-                Err(e) => {
-                    warnings.push(e.to_string());
-                    ("failed", None)
-                }
-            };
-        log_json = Some((entry, standing, checked_size));
-    }
+    let log_line = match (&a.receipt, &receipt) {
+        (Some(path), Some(file)) => Some(check_kept_receipt(
+            &api,
+            &token,
+            (path, file),
+            raw.as_ref(),
+            &mut warnings,
+        )?),
+        _ => None,
+    };
     let view = raw.map(|s| reporter::read_status(&token, s)).transpose();
     let view = match view {
         Ok(v) => v,
@@ -329,26 +395,20 @@ fn status(a: StatusArgs) -> CliResult {
                 .map(|v| v.messages.iter().map(message_json).collect())
                 .unwrap_or_default(),
             erased: s.and_then(|s| s.erased),
-            log: log_json.map(|(entry, standing, checked_size)| LogJson {
-                entry,
-                standing,
-                checked_size,
+            log: log_line.as_ref().map(|l| LogJson {
+                entry: l.entry,
+                standing: l.standing,
+                checked_size: l.checked_size,
+                receipt_after_seconds: l.receipt_after_seconds,
+                completed: l.completed,
                 warnings: &warnings,
             }),
             warnings: &warnings,
         })?;
         return warnings_fail(&warnings);
     }
-    if let Some((entry, standing, size)) = log_json {
-        match (standing, size) {
-            ("included", Some(size)) => outln!(
-                "Log: your case is entry {entry}, still in the public log (checked against its checkpoint of {size} entries, consistent with your receipt)."
-            ),
-            ("not-yet-published", Some(size)) => outln!(
-                "Log: your case is entry {entry}; the public log's latest checkpoint ({size} entries) does not cover it yet. Checkpoints come every few minutes: check again later."
-            ),
-            _ => outln!("Log: your receipt could not be confirmed (see the warnings)."),
-        }
+    if let Some(l) = &log_line {
+        print_log_line(l);
     }
     if let Some(view) = &view {
         print_status(view, a.save_attachments.as_ref())?;
@@ -360,6 +420,28 @@ fn status(a: StatusArgs) -> CliResult {
         eprintln!("WARNING: {w}");
     }
     warnings_fail(&warnings)
+}
+
+fn print_log_line(l: &LogLine) {
+    match (l.standing, l.entry, l.checked_size) {
+        ("included", Some(entry), Some(size)) => outln!(
+            "Log: your case is entry {entry}, still in the public log (checked against its checkpoint of {size} entries, consistent with your receipt)."
+        ),
+        ("not-yet-published", Some(entry), Some(size)) => outln!(
+            "Log: your case is entry {entry}; the public log's latest checkpoint ({size} entries) does not cover it yet. Checkpoints come every few minutes: check again later."
+        ),
+        ("not-yet-published", None, Some(size)) => outln!(
+            "Log: the server's log promised to publish your case with its next batch, {}; the public log's latest checkpoint ({size} entries) does not cover it yet. Check again after then: your receipt is completed once it does.",
+            in_about(l.receipt_after_seconds)
+        ),
+        ("promise-broken", _, _) => {
+            outln!("Log: the log did not keep its promise to publish your case (see the warnings).")
+        }
+        _ => outln!("Log: your receipt could not be confirmed (see the warnings)."),
+    }
+    if l.completed {
+        outln!("Your receipt file now holds the full receipt: keep it with the token.");
+    }
 }
 
 fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliResult {
@@ -413,8 +495,9 @@ fn print_status(view: &reporter::ReporterView, save: Option<&PathBuf>) -> CliRes
     outln!();
     if let Some(e) = s.erased {
         outln!(
-            "This case was erased on {} under the server's retention policy (log entry {}): its messages are gone.",
-            e.on, e.entry
+            "This case was erased on {} under the server's retention policy ({}): its messages are gone.",
+            e.on,
+            super::log_entry(e.entry)
         );
         return Ok(());
     }

@@ -50,10 +50,9 @@ pub enum LogCheck {
         size: u64,
     },
     /// The published log does not cover the case yet (checkpoints come in
-    /// batches); replies are allowed, and the check runs again next time.
+    /// batches, and the server names the entry only once one covers it);
+    /// replies are allowed, and the check runs again next time.
     NotYetPublished {
-        /// The case-opened entry.
-        entry: u64,
         /// The published size.
         published: u64,
     },
@@ -74,12 +73,14 @@ fn check_opening(
 ) -> Result<LogCheck, String> {
     let v = tlog::verifier(api, None).map_err(|e| e.to_string())?;
     let (_, now) = tlog::latest(api, &v).map_err(|e| e.to_string())?;
-    if dc.opened_entry >= now.size {
-        return Ok(LogCheck::NotYetPublished {
-            entry: dc.opened_entry,
-            published: now.size,
-        });
-    }
+    let entry = match dc.opened_entry {
+        Some(entry) if entry < now.size => entry,
+        _ => {
+            return Ok(LogCheck::NotYetPublished {
+                published: now.size,
+            })
+        }
+    };
     let report = dc.messages.first().ok_or("the case has no report")?;
     let readers: Vec<String> = sealed
         .recipients
@@ -105,10 +106,10 @@ fn check_opening(
         },
     };
     let proof = api
-        .inclusion_proof(dc.opened_entry, now.size)
+        .inclusion_proof(entry, now.size)
         .map_err(|e| e.to_string())?;
     merkle::verify_inclusion(
-        dc.opened_entry,
+        entry,
         now.size,
         &merkle::leaf_hash(&expected.encode()),
         &proof.proof,
@@ -120,7 +121,7 @@ fn check_opening(
             .to_owned()
     })?;
     Ok(LogCheck::Verified {
-        entry: dc.opened_entry,
+        entry,
         size: now.size,
     })
 }

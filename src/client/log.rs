@@ -1,5 +1,6 @@
 //! The transparency log from the client's side: following it from a
-//! verified position, and checking receipts.
+//! verified position. (The receipt file and its checks are in
+//! [`super::receipt_file`], re-exported here.)
 //!
 //! A client keeps a [`LogState`]: the log's key, the last checkpoint it
 //! verified, that tree's frontier, and the replay of its leaves. To move on,
@@ -9,15 +10,17 @@
 //! match, the old tree is a prefix of the new one (nothing was removed or
 //! rewritten) and every new leaf is where the log says: no proof is needed.
 
+use super::{Api, ClientError};
 use serde::{Deserialize, Serialize};
-use sotto_tlog::leaf::{self, Event, Leaf};
+use sotto_tlog::leaf::Leaf;
 use sotto_tlog::merkle::{self, Frontier, Hash};
 use sotto_tlog::tile;
 use sotto_tlog::{Checkpoint, NoteVerifier, Replay};
-use sotto_wire::api::Receipt;
-use sotto_wire::Day;
 
-use super::{Api, ClientError};
+pub use super::receipt_file::{
+    standing, verify_receipt, Included, Opening, ReceiptFile, ReceiptStanding, VerifiedReceipt,
+    RECEIPT_FILE_VERSION,
+};
 
 fn crypto(s: impl Into<String>) -> ClientError {
     ClientError::Crypto(s.into())
@@ -155,144 +158,5 @@ pub fn follow(
         checkpoint,
         leaves,
         problems,
-    })
-}
-
-/// A receipt as the reporter keeps it, beside the token.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiptFile {
-    /// Format version, 1.
-    pub version: u32,
-    /// The server it came from.
-    pub server: String,
-    /// The case id.
-    pub case: String,
-    /// The desk.
-    pub desk: String,
-    /// Day opened.
-    pub opened: Day,
-    /// The log's verifier key when the case opened.
-    pub log_key: String,
-    /// The receipt.
-    pub receipt: Receipt,
-}
-
-/// What a verified receipt says.
-#[derive(Debug, Clone)]
-pub struct VerifiedReceipt {
-    /// The log key.
-    pub verifier: NoteVerifier,
-    /// The checkpoint signed for the receipt.
-    pub checkpoint: Checkpoint,
-    /// The leaf's hash.
-    pub leaf_hash: Hash,
-    /// The case-opened leaf.
-    pub leaf: Leaf,
-}
-
-/// The facts a case-opened leaf commits to.
-#[derive(Debug, Clone)]
-pub struct Opening<'a> {
-    /// The case id.
-    pub case: &'a [u8; 16],
-    /// The desk's name.
-    pub desk: &'a str,
-}
-
-/// Checks a receipt on its own: the checkpoint's signature, the leaf's
-/// form, that it opens `expected`'s case at its desk, and the inclusion
-/// proof.
-pub fn verify_receipt(
-    file: &ReceiptFile,
-    expected: &Opening<'_>,
-) -> Result<VerifiedReceipt, String> {
-    let verifier = NoteVerifier::parse(&file.log_key)
-        .map_err(|e| format!("the receipt's log key is malformed ({e})"))?;
-    let r = &file.receipt;
-    let checkpoint = Checkpoint::open(&r.checkpoint, &verifier)
-        .map_err(|e| format!("the receipt's checkpoint does not verify ({e})"))?;
-    let leaf = Leaf::decode(&r.leaf).ok_or("the receipt's leaf is malformed")?;
-    match &leaf.event {
-        Event::CaseOpened { case, desk, .. }
-            if *case == leaf::case_commitment(expected.case)
-                && *desk == leaf::desk_commitment(expected.desk) => {}
-        _ => return Err("the receipt's leaf is not the opening of this case at this desk".into()),
-    }
-    let leaf_hash = merkle::leaf_hash(&r.leaf);
-    merkle::verify_inclusion(
-        r.leaf_index,
-        checkpoint.size,
-        &leaf_hash,
-        &r.inclusion_proof,
-        &checkpoint.root,
-    )
-    .map_err(|_| "the receipt's inclusion proof does not verify".to_owned())?;
-    Ok(VerifiedReceipt {
-        verifier,
-        checkpoint,
-        leaf_hash,
-        leaf,
-    })
-}
-
-/// Where a receipt stands against the log as published now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReceiptStanding {
-    /// The published log holds the case's opening, and is consistent with
-    /// the receipt's checkpoint.
-    Included {
-        /// The entry.
-        entry: u64,
-        /// The published size checked against.
-        size: u64,
-    },
-    /// The receipt's checkpoint is newer than the latest published one
-    /// (checkpoints are published in batches); checked next time.
-    NotYetPublished {
-        /// The entry.
-        entry: u64,
-        /// The published size.
-        published: u64,
-    },
-}
-
-/// Checks a verified receipt against the latest published checkpoint: the
-/// log must still hold the leaf, and must extend the receipt's tree.
-pub fn standing(
-    api: &Api,
-    v: &VerifiedReceipt,
-    entry: u64,
-) -> Result<ReceiptStanding, ClientError> {
-    let (_, now) = latest(api, &v.verifier)?;
-    let old = &v.checkpoint;
-    if now.size < old.size {
-        return Ok(ReceiptStanding::NotYetPublished {
-            entry,
-            published: now.size,
-        });
-    }
-    let consistent = if now.size == old.size {
-        now.root == old.root
-    } else {
-        let p = api.consistency_proof(old.size, now.size)?;
-        merkle::verify_consistency(old.size, now.size, &old.root, &now.root, &p.proof).is_ok()
-    };
-    if !consistent {
-        return Err(crypto(format!(
-            "the log is not consistent with your receipt: the tree of {} entries your receipt \
-             was signed for is not part of today's log. The log was rewritten",
-            old.size
-        )));
-    }
-    let p = api.inclusion_proof(entry, now.size)?;
-    merkle::verify_inclusion(entry, now.size, &v.leaf_hash, &p.proof, &now.root).map_err(|_| {
-        crypto(format!(
-            "the log no longer proves that your case was opened (entry {entry}): it was rewritten"
-        ))
-    })?;
-    Ok(ReceiptStanding::Included {
-        entry,
-        size: now.size,
     })
 }

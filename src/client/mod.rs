@@ -8,7 +8,8 @@
 //! - [`exchange`]: one request and its answer, whatever carries them.
 //! - [`transport`]: HTTPS, a named SOCKS5 proxy, or plain HTTP on this machine.
 //! - [`reporter`]: submit a report, read the thread, reply, escalate.
-//! - [`receipt`]: the reporter's signed receipt, fetched and checked.
+//! - [`receipt`]: the reporter's promise and receipt, fetched and checked.
+//! - [`receipt_file`]: the receipt file kept beside the token, and its proofs.
 //! - [`readers`]: who will read a report, checked against the log first.
 //! - [`desk`]: the ombudsperson's inbox, cases, replies, states and shares.
 //! - [`sealed`]: the report a desk reader opens, directly or from a share.
@@ -37,6 +38,7 @@ pub mod files;
 pub mod log;
 pub mod readers;
 pub mod receipt;
+pub mod receipt_file;
 pub mod reporter;
 pub mod sealed;
 pub mod similar;
@@ -390,11 +392,12 @@ impl Api {
         self.get("/v1/reporter/case", vec![Self::handle_header(handle)])
     }
 
-    /// `GET /v1/reporter/case/receipt`.
+    /// `GET /v1/reporter/case/receipt`: the promise, and the receipt once
+    /// published.
     pub fn reporter_receipt(
         &self,
         handle: &Handle,
-    ) -> Result<sotto_wire::api::Receipt, ClientError> {
+    ) -> Result<sotto_wire::api::CaseReceipt, ClientError> {
         self.get(
             "/v1/reporter/case/receipt",
             vec![Self::handle_header(handle)],

@@ -183,6 +183,7 @@ pub struct Checked {
     pub check: ReaderCheck,
     server: String,
     state: LogState,
+    verifier: sotto_tlog::NoteVerifier,
     known: Option<(PathBuf, Known)>,
 }
 
@@ -257,6 +258,7 @@ pub fn check(
         },
         server: server.to_owned(),
         state: followed.state,
+        verifier: v,
         known: known_path.map(Path::to_owned).zip(known),
     })
 }
@@ -265,6 +267,11 @@ impl Checked {
     /// The log key the check verified with.
     pub fn state_key(&self) -> &str {
         &self.state.key
+    }
+
+    /// The log key the check verified with, parsed.
+    pub fn verifier(&self) -> sotto_tlog::NoteVerifier {
+        self.verifier.clone()
     }
 
     /// Remembers the log position and this desk's readers (after sending).

@@ -11,19 +11,22 @@ use sotto_envelope::sign::{CaseId, Direction};
 use sotto_envelope::token::Token;
 use sotto_envelope::{encrypt, sha256, Recipient};
 use sotto_wire::api::{
-    CaseOpened, MessagePosted, OpenCase, PostMessage, RecipientInfo, ReporterStatus,
+    CaseOpened, CaseReceipt, MessagePosted, OpenCase, PostMessage, RecipientInfo, ReporterStatus,
 };
 use sotto_wire::content::{Attachment, Content, Report, CONTENT_VERSION};
 
 use super::log::ReceiptFile;
 use super::readers::{self, ReaderCheck};
-use super::receipt::check_own_receipt;
+use super::receipt::{check_own_receipt, receipt_file};
+use super::receipt_file::published_size;
 use super::thread::{self, ReadMessage};
 use super::{padded_note, retry_on_stale_seq, Api, ClientError};
 
 // The receipt operations live in their own module; these paths stay for
 // the callers that name them here (the no-JS pages, the tests).
-pub use super::receipt::{check_receipt, fetch_receipt, fetch_receipt_for, ReceiptReport};
+pub use super::receipt::{
+    check_receipt, fetch_receipt, fetch_receipt_for, FetchedReceipt, ReceiptReport,
+};
 
 /// What to report.
 #[derive(Debug, Clone, Default)]
@@ -71,7 +74,9 @@ pub struct Submitted {
     pub excluded: Vec<RecipientInfo>,
     /// What the log said about the readers.
     pub check: ReaderCheck,
-    /// The receipt, to keep beside the token.
+    /// The receipt file to keep beside the token: the log's promise, which
+    /// `sotto report status --receipt` completes once the batch is
+    /// published.
     pub receipt: ReceiptFile,
     /// Problems found after the report was sent: a receipt that does not
     /// check out, or a memory file that could not be written.
@@ -248,16 +253,32 @@ pub fn submit_with(
             "the server opened a different case than it issued".into(),
         ));
     }
-    let receipt = ReceiptFile {
-        version: 1,
-        server: api.base().to_owned(),
-        case: opened.case.clone(),
-        desk: desk.name.clone(),
-        opened: opened.opened,
-        log_key: checked.state_key().to_owned(),
-        receipt: opened.receipt.clone(),
-    };
     let mut warnings = Vec::new();
+    // The case is open: from here on nothing may fail, or the token is lost.
+    let verifier = checked.verifier();
+    // Read after the promise: every checkpoint published later holds it.
+    let published = match published_size(api, &verifier) {
+        Ok(size) => Some(size),
+        Err(e) => {
+            warnings.push(format!(
+                "could not read the public log after sending ({e}): your receipt cannot tell \
+                 later whether the log kept its promise"
+            ));
+            None
+        }
+    };
+    let receipt = receipt_file(
+        api,
+        &verifier,
+        (&opened.case, &desk.name, opened.opened),
+        CaseReceipt {
+            promise: opened.promise.clone(),
+            receipt: None,
+            receipt_after_seconds: Some(opened.receipt_after_seconds),
+        },
+        published,
+    )
+    .file;
     let ids: Vec<String> = readers.iter().map(|r| r.id.clone()).collect();
     if let Err(why) = check_own_receipt(&receipt, &case, &envelope_hash, &ids, &token) {
         warnings.push(format!("the server's receipt does not check out: {why}"));
@@ -288,7 +309,7 @@ fn may_have_landed(e: &ClientError) -> bool {
 }
 
 /// The answer to an upload whose answer was lost, rebuilt from the case's
-/// status and a fresh receipt.
+/// status and the log's promise for it.
 fn recover(api: &Api, token: &Token, case: &str) -> Result<CaseOpened, ClientError> {
     let handle = token.handle();
     let s = api.reporter_status(&handle)?;
@@ -297,12 +318,14 @@ fn recover(api: &Api, token: &Token, case: &str) -> Result<CaseOpened, ClientErr
             "the server holds another case for this token".into(),
         ));
     }
+    let answer = api.reporter_receipt(&handle)?;
     Ok(CaseOpened {
         case: s.case,
         state: s.state,
         opened: s.opened,
         next_update_due: s.next_update_due,
-        receipt: api.reporter_receipt(&handle)?,
+        promise: answer.promise,
+        receipt_after_seconds: answer.receipt_after_seconds.unwrap_or(0),
     })
 }
 

@@ -4,7 +4,9 @@
 //! the write is one transaction: a refused request stores nothing. The
 //! checks (proof of work, signature and envelope, hashing up to the whole
 //! envelope twice) run on the blocking pool behind the `openings` gate
-//! ([`crate::gate`]), so a flood waits in a bounded queue or gets 503.
+//! ([`crate::gate`]), so a flood waits in a bounded queue or gets 503. The
+//! answer holds the log's promise, not a receipt: the opening is published
+//! with the next batch, and its index would date other cases.
 
 use actix_web::{web, HttpResponse};
 use sotto_wire::api::CaseOpened;
@@ -48,7 +50,8 @@ pub async fn open(
             state: opening.state,
             opened: row.opened_on,
             next_update_due: due(store, st, &row)?.next_update,
-            receipt: st.log.receipt(store, index)?,
+            promise: st.log.promise(store, index)?,
+            receipt_after_seconds: st.batch.seconds_left(),
         })
     })
     .await?;

@@ -73,11 +73,10 @@ pub async fn set_state(req: SignedCase) -> Result<HttpResponse, ApiError> {
 pub async fn share(req: SignedCase) -> Result<HttpResponse, ApiError> {
     let shared = req.on_case(|store, st, call| {
         let s: ShareCase = call.json()?;
-        let entry = thread::record_share(store, st, &call.row, Author::Desk(&call.who), &s)?;
+        thread::record_share(store, st, &call.row, Author::Desk(&call.who), &s)?;
         Ok(CaseShared {
             case: CaseId(call.row.id).to_string(),
             reader: s.reader,
-            entry,
         })
     });
     Ok(HttpResponse::Created().json(shared.await?))

@@ -1,6 +1,7 @@
 //! The reporter's side: status and follow-ups, authenticated by the handle
 //! (see [`Reporter`]).
 
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use sotto_envelope::sign::CaseId;
 use sotto_wire::api::{Escalate, Escalated, PostMessage};
@@ -9,7 +10,7 @@ use sotto_wire::CaseState;
 use super::checks::{desk_by_name, not_erased, signature_field};
 use super::extract::Reporter;
 use super::thread::{self, Author};
-use super::views::{opened_entry, reporter_status};
+use super::views::{case_receipt, reporter_status};
 use crate::error::{parse_json, ApiError};
 
 /// `GET /v1/reporter/case`: one keyed hash, one indexed lookup, then the
@@ -19,13 +20,20 @@ pub async fn status(reporter: Reporter) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(status.await?))
 }
 
-/// `GET /v1/reporter/case/receipt`: a fresh receipt for the case's opening,
-/// signed now over the whole log. For a reporter who kept none, or whose
-/// client lost the answer to the upload.
+/// `GET /v1/reporter/case/receipt`: the log's promise for the case's
+/// opening, and its receipt once a published checkpoint covers it (until
+/// then `receipt` is null, with `Retry-After`). For the reporter who holds
+/// only the promise, who kept nothing, or whose client lost the answer to
+/// the upload.
 pub async fn receipt(reporter: Reporter) -> Result<HttpResponse, ApiError> {
-    let receipt =
-        reporter.on_case(|store, st, row| Ok(st.log.receipt(store, opened_entry(store, &row)?)?));
-    Ok(HttpResponse::Ok().json(receipt.await?))
+    let answer = reporter
+        .on_case(|store, st, row| case_receipt(store, st, &row))
+        .await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(seconds) = answer.receipt_after_seconds {
+        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+    }
+    Ok(response.json(answer))
 }
 
 /// `POST /v1/reporter/case/messages`: a follow-up from the reporter, signed
@@ -99,11 +107,10 @@ pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpRespon
             .map(|r| r.id)
             .filter(|id| !e.shares.iter().any(|s| &s.reader == id))
             .collect();
-        let entries = thread::record_escalation(store, st, &row, &checked, &left_out)?;
+        thread::record_escalation(store, st, &row, &checked, &left_out)?;
         Ok(Escalated {
             case: CaseId(row.id).to_string(),
             desk: target.name,
-            entries,
         })
     });
     Ok(HttpResponse::Created().json(done.await?))

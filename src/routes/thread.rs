@@ -227,17 +227,19 @@ pub fn check_share<'a>(
     })
 }
 
-/// Checks and stores one share; returns its log entry.
+/// Checks and stores one share. Its log entry is not named: it is
+/// published with the next batch.
 pub fn record_share(
     store: &mut Store,
     st: &AppState,
     row: &CaseRow,
     author: Author<'_>,
     s: &ShareCase,
-) -> Result<u64, ApiError> {
+) -> Result<(), ApiError> {
     let checked = check_share(store, st, row, author, s)?;
     store
         .insert_share(&row.id, &checked.stored(), st.today())
+        .map(drop)
         .map_err(share_error)
 }
 
@@ -249,9 +251,10 @@ pub fn record_escalation(
     row: &CaseRow,
     shares: &[CheckedShare<'_>],
     left_out: &[String],
-) -> Result<Vec<u64>, ApiError> {
+) -> Result<(), ApiError> {
     let shares: Vec<NewShare<'_>> = shares.iter().map(CheckedShare::stored).collect();
     store
         .escalate(&row.id, &shares, left_out, st.today())
+        .map(drop)
         .map_err(share_error)
 }

@@ -6,12 +6,14 @@
 use super::checks::stored_card;
 use crate::error::ApiError;
 use crate::state::{AppState, Due};
+use crate::tlog::Log;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sotto_envelope::sign::CaseId;
 use sotto_store::{CaseRow, MessageRow, RecipientRow, Store};
 use sotto_wire::api::{
-    DeskCase, Erasure, InboxEntry, Message, RecipientInfo, ReporterStatus, Share, StateEntry,
+    CaseReceipt, DeskCase, Erasure, InboxEntry, Message, RecipientInfo, ReporterStatus, Share,
+    StateEntry,
 };
 
 /// What the handlers owe on a stored case.
@@ -26,12 +28,18 @@ pub fn due(store: &Store, st: &AppState, row: &CaseRow) -> Result<Due, ApiError>
     ))
 }
 
-/// A case's erasure as sent to clients.
-pub fn erasure(row: &CaseRow) -> Option<Erasure> {
-    row.erased.as_ref().map(|e| Erasure {
-        on: e.on_day,
-        entry: e.entry,
-    })
+/// A case's erasure as sent to clients: its log entry only once a
+/// published checkpoint covers it.
+pub fn erasure(store: &Store, row: &CaseRow) -> Result<Option<Erasure>, ApiError> {
+    row.erased
+        .as_ref()
+        .map(|e| {
+            Ok(Erasure {
+                on: e.on_day,
+                entry: Log::published_index(store, e.entry)?,
+            })
+        })
+        .transpose()
 }
 
 /// A stored recipient as shown to clients.
@@ -93,13 +101,25 @@ pub fn timeline(store: &Store, id: &[u8; 16]) -> Result<Vec<StateEntry>, ApiErro
         .collect())
 }
 
-/// The log entry that recorded the case's opening.
-pub fn opened_entry(store: &Store, row: &CaseRow) -> Result<u64, ApiError> {
+/// The log entry that recorded the case's opening, published or not: for
+/// the server's own use, never to be sent as it is.
+fn opened_entry(store: &Store, row: &CaseRow) -> Result<u64, ApiError> {
     store
         .case_leaf_indexes(&row.id)?
         .first()
         .copied()
         .ok_or_else(|| ApiError::internal(&"a case without log entries"))
+}
+
+/// The promise for a case's opening, and its receipt once published.
+pub fn case_receipt(store: &Store, st: &AppState, row: &CaseRow) -> Result<CaseReceipt, ApiError> {
+    let index = opened_entry(store, row)?;
+    let receipt = Log::receipt(store, index)?;
+    Ok(CaseReceipt {
+        promise: st.log.promise(store, index)?,
+        receipt_after_seconds: receipt.is_none().then(|| st.batch.seconds_left()),
+        receipt,
+    })
 }
 
 /// A case as its reporter sees it.
@@ -136,7 +156,7 @@ pub fn inbox_entry(store: &Store, st: &AppState, row: &CaseRow) -> Result<InboxE
         next_update_due: due.next_update,
         feedback_due: due.feedback,
         messages: row.message_count,
-        erased: erasure(row),
+        erased: erasure(store, row)?,
     })
 }
 
@@ -154,7 +174,7 @@ pub fn desk_case(store: &Store, st: &AppState, row: &CaseRow) -> Result<DeskCase
         feedback_due: status.feedback_due,
         reporter_x25519: row.reporter_x25519.clone(),
         reporter_ed25519: URL_SAFE_NO_PAD.encode(&row.reporter_ed25519),
-        opened_entry: opened_entry(store, row)?,
+        opened_entry: Log::published_index(store, opened_entry(store, row)?)?,
         recipients: store
             .case_recipient_rows(&row.id)?
             .iter()

@@ -680,3 +680,113 @@ fn a_no_js_report_whose_browser_left_is_never_sealed() {
     // And the server still seals for those who wait.
     assert_eq!(post_nojs(&agent, &url, &form), Ok((200, false)));
 }
+
+/// Every tree size and leaf index in what a client was shown: numbers
+/// under the keys the API names them by, and the size line of any signed
+/// checkpoint.
+fn log_numbers(v: &serde_json::Value, key: &str, out: &mut Vec<(String, u64)>) {
+    use serde_json::Value;
+    const KEYS: [&str; 6] = [
+        "leaf_index",
+        "entry",
+        "entries",
+        "opened_entry",
+        "size",
+        "checked_size",
+    ];
+    match v {
+        Value::Number(n) if KEYS.contains(&key) => out.push((key.to_owned(), n.as_u64().unwrap())),
+        Value::String(s) if s.starts_with("localhost/sotto\n") => {
+            let size = s.lines().nth(1).and_then(|l| l.parse().ok()).unwrap();
+            out.push((format!("{key} (checkpoint)"), size));
+        }
+        Value::Array(a) => a.iter().for_each(|x| log_numbers(x, key, out)),
+        Value::Object(o) => o.iter().for_each(|(k, x)| log_numbers(x, k, out)),
+        _ => {}
+    }
+}
+
+/// What a spy with `token` sees of their own case: its status and its
+/// receipt route, without what only says when the next batch is due.
+fn spy_view(app: &TestApp, token: &sotto_envelope::token::Token) -> serde_json::Value {
+    let handle = token.handle().encode();
+    let headers = [("sotto-handle", handle.as_str())];
+    let (s, status) = crate::helpers::raw(app, "GET", "/v1/reporter/case", &headers, b"");
+    assert_eq!(s, 200, "{status}");
+    let (s, mut receipt) =
+        crate::helpers::raw(app, "GET", "/v1/reporter/case/receipt", &headers, b"");
+    assert_eq!(s, 200, "{receipt}");
+    if let Some(o) = receipt.as_object_mut() {
+        o.remove("receipt_after_seconds");
+    }
+    serde_json::json!({"status": status, "receipt": receipt})
+}
+
+#[test]
+fn a_spy_polling_their_own_receipt_and_openings_sees_no_size_before_it_is_published() {
+    let app = spawn_app_with(&[("SOTTO_CHECKPOINT_INTERVAL", "5")]);
+    let alice = app.add_recipient("Alice");
+    let spy = submit(&app, "The spy's own case, published long ago.");
+    for _round in 0..4 {
+        // Right after a batch: the round fits in the next interval, or is
+        // run again.
+        app.wait_for_checkpoint();
+        let published = app.api.log_info().unwrap().size;
+        let mut seen = Vec::new();
+        let before = spy_view(&app, &spy.token);
+        // Someone else reports, within the same batch.
+        submit(&app, "Someone else's report.");
+        let after = spy_view(&app, &spy.token);
+        // The spy opens a second case, and polls it while a third person
+        // reports.
+        let second = submit(&app, "The spy opens another case.");
+        let opened = serde_json::to_value(&second.opened).unwrap();
+        let pending = spy_view(&app, &second.token);
+        submit(&app, "A third person's report.");
+        let pending_after = spy_view(&app, &second.token);
+        // A curious handler reads the new case too.
+        let desk_view = sotto::client::desk::show(&app.api, &alice, &second.opened.case).unwrap();
+        let handler = serde_json::to_value(&desk_view.case).unwrap();
+        if app.api.log_info().unwrap().size != published {
+            continue; // a batch was published mid-round: no conclusion
+        }
+        for v in [&before, &after, &opened, &pending, &pending_after, &handler] {
+            log_numbers(v, "", &mut seen);
+        }
+        let beyond: Vec<_> = seen.iter().filter(|(_, n)| *n > published).collect();
+        assert!(
+            beyond.is_empty(),
+            "the published log has {published} entries, yet the spy was shown {beyond:?}"
+        );
+        assert!(
+            seen.iter().all(
+                |(k, n)| !(k == "leaf_index" || k == "entry" || k == "opened_entry")
+                    || *n < published
+            ),
+            "an index of an unpublished entry: {seen:?}"
+        );
+        assert_eq!(
+            before, after,
+            "the spy's view changed when someone else reported"
+        );
+        assert_eq!(
+            pending, pending_after,
+            "the spy's new case looked different after someone else reported"
+        );
+        assert_eq!(pending["receipt"]["receipt"], serde_json::Value::Null);
+
+        // Once the batch is published, the receipt is whole, at the
+        // published size and no further.
+        app.wait_for_checkpoint();
+        let published = app.api.log_info().unwrap().size;
+        let whole = spy_view(&app, &second.token);
+        let receipt = &whole["receipt"]["receipt"];
+        assert!(receipt.is_object(), "{whole}");
+        let mut seen = Vec::new();
+        log_numbers(&whole, "", &mut seen);
+        assert!(seen.iter().all(|(_, n)| *n <= published), "{seen:?}");
+        assert!(receipt["leaf_index"].as_u64().unwrap() < published);
+        return;
+    }
+    panic!("no round fitted in one batch interval of 5 s");
+}

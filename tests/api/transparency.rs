@@ -107,12 +107,27 @@ fn caught(out: &Output, needle: &str) {
     assert!(t.contains(needle), "caught, but without {needle:?}: {t}");
 }
 
+/// The reporter's receipt file, complete: the promise kept at submission,
+/// with the receipt the server gives once the batch holding the case is
+/// published (what `report status --receipt` writes into the file).
+fn full_receipt(app: &TestApp, done: &reporter::Submitted) -> ReceiptFile {
+    app.wait_for_checkpoint();
+    let status = app.api.reporter_status(&done.token.handle()).unwrap();
+    let report =
+        reporter::check_receipt(&app.api, &done.token, &done.receipt, Some(&status)).unwrap();
+    let full = report
+        .upgraded
+        .expect("once the batch is published, the promise completes into a receipt");
+    assert_eq!(full.promise, done.receipt.promise);
+    full
+}
+
 fn save_receipt(app: &TestApp, done: &reporter::Submitted) -> std::path::PathBuf {
     let path = app
         .work
         .path()
         .join(format!("{}.receipt", done.opened.case));
-    std::fs::write(&path, serde_json::to_vec(&done.receipt).unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_vec(&full_receipt(app, done)).unwrap()).unwrap();
     path
 }
 
@@ -756,7 +771,11 @@ fn a_reporter_who_kept_no_receipt_can_get_one_later() {
     assert!(out.status.success(), "{}", text(&out));
     let file: ReceiptFile = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(file.case, done.opened.case);
-    assert_eq!(file.receipt.leaf_index, done.receipt.receipt.leaf_index);
+    assert_eq!(file.promise, done.receipt.promise);
+    assert_eq!(
+        file.receipt.unwrap().leaf_index,
+        full_receipt(&app, &done).receipt.unwrap().leaf_index
+    );
     let out = reporter_status(&app, &done, &path);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -795,4 +814,257 @@ fn an_upload_whose_answer_is_lost_still_gives_the_reporter_their_token() {
         view.messages[0].content.as_ref().unwrap().text(),
         "The answer to this upload never arrives."
     );
+}
+
+#[test]
+fn a_report_dropped_from_the_log_before_its_batch_is_caught_by_the_reporters_promise() {
+    let app = spawn_app_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
+    app.add_recipient("Alice Ombud");
+    let receipt = app.work.path().join("promise.json");
+    let out = app.sotto_with(
+        &["report", "submit", "--receipt", receipt.to_str().unwrap()],
+        Some("Please do not let this disappear."),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let token = printed_token(&text(&out));
+    let file: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    assert!(file.promise.is_some() && file.receipt.is_none());
+    let promised_at = file.published_at_promise.unwrap();
+
+    // Before the hourly batch, the operator takes the case out of the
+    // database and out of the log (its leaves and their tree nodes), and
+    // lets the log move on: the next checkpoint is consistent with every
+    // earlier one, so an auditor following the log sees nothing wrong.
+    let id = CaseId::parse(&file.case).unwrap();
+    let conn = db(&app);
+    let first: i64 = conn
+        .query_row(
+            "SELECT min(seq) - 1 FROM events WHERE case_id = ?1",
+            [&id.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(first as u64, promised_at, "the case waits for its batch");
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         DROP TRIGGER messages_are_append_only_delete;
+         DROP TRIGGER case_recipients_are_fixed_delete;
+         DROP TRIGGER events_are_append_only_delete;
+         DROP TRIGGER log_nodes_are_append_only_delete;",
+    )
+    .unwrap();
+    for table in ["messages", "case_recipients", "events"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE case_id = ?1"),
+            [&id.0[..]],
+        )
+        .unwrap();
+    }
+    conn.execute("DELETE FROM cases WHERE id = ?1", [&id.0[..]])
+        .unwrap();
+    conn.execute(
+        "DELETE FROM log_nodes WHERE ((idx + 1) << level) > ?1",
+        [first],
+    )
+    .unwrap();
+    // And puts the triggers back as the schema has them.
+    let schema =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.sql")).unwrap();
+    for trigger in [
+        "messages_are_append_only_delete",
+        "case_recipients_are_fixed_delete",
+        "events_are_append_only_delete",
+        "log_nodes_are_append_only_delete",
+    ] {
+        let start = schema.find(&format!("CREATE TRIGGER {trigger} ")).unwrap();
+        let end = start + schema[start..].find("END;").unwrap() + "END;".len();
+        conn.execute_batch(&schema[start..end]).unwrap();
+    }
+    drop(conn);
+    app.add_recipient("Bob Newcomer");
+    let published = app.api.log_info().unwrap().size;
+    assert!(published > promised_at);
+    let state = app.work.path().join("audit.json");
+    let out = audit_log(&app, &state);
+    assert!(
+        out.status.success(),
+        "the public log alone cannot tell: {}",
+        text(&out)
+    );
+    let out = audit_db(&app);
+    assert!(out.status.success(), "nor can the database: {}", text(&out));
+
+    // The reporter's promise can.
+    let out = app.sotto_with(
+        &[
+            "report",
+            "status",
+            "--receipt",
+            receipt.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+        &[("SOTTO_TOKEN", &token)],
+    );
+    caught(&out, "deleted behind your back");
+    caught(&out, "promised on");
+    caught(&out, "does not show your report");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["log"]["standing"], "promise-broken");
+    assert_eq!(report["log"]["entry"], serde_json::Value::Null);
+    assert_eq!(report["log"]["checked_size"], published);
+}
+
+#[test]
+fn a_promise_completes_into_a_receipt_in_the_reporters_file_once_published() {
+    let app = spawn_app();
+    app.add_recipient("Alice Ombud");
+    let receipt = app.work.path().join("kept.json");
+    let out = app.sotto_with(
+        &[
+            "report",
+            "submit",
+            "--receipt",
+            receipt.to_str().unwrap(),
+            "--json",
+        ],
+        Some("Kept as a promise first."),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        sent.get("log_entry").is_none(),
+        "no entry is known yet: {sent}"
+    );
+    assert!(sent["receipt_after_seconds"].as_u64().unwrap() <= 1);
+    assert_eq!(sent["receipt"]["receipt"], serde_json::Value::Null);
+    let token = sent["token"].as_str().unwrap().to_owned();
+    let before: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    app.wait_for_checkpoint();
+
+    let status = |json: bool| {
+        let mut args = vec!["report", "status", "--receipt", receipt.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        app.sotto_with(&args, None, &[("SOTTO_TOKEN", token.as_str())])
+    };
+    let out = status(true);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["log"]["standing"], "included");
+    assert_eq!(report["log"]["completed"], true);
+    let after: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    assert_eq!(
+        after.promise, before.promise,
+        "the promise is kept beside the receipt"
+    );
+    let full = after.receipt.as_ref().expect("completed with its receipt");
+    assert_eq!(report["log"]["entry"], full.leaf_index);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&receipt).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // From then on it is checked like any receipt, and left as it is.
+    let out = status(false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("still in the public log"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !text(&out).contains("now holds the full receipt"),
+        "{}",
+        text(&out)
+    );
+    let again: ReceiptFile = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    assert_eq!(again, after);
+}
+
+#[test]
+fn a_receipt_file_from_before_promises_is_still_read_and_checked() {
+    let mut app = spawn_app_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
+    app.add_recipient("Alice Ombud");
+    let done = submit(&app, "Kept with an old client.");
+    // What an older server answered: a checkpoint of the whole log, signed
+    // at opening for this reporter alone, and the leaf's proof in it.
+    let conn = db(&app);
+    let size: u64 = conn
+        .query_row("SELECT max(seq) FROM events", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64;
+    let id = CaseId::parse(&done.opened.case).unwrap();
+    let index: u64 = conn
+        .query_row(
+            "SELECT min(seq) - 1 FROM events WHERE case_id = ?1",
+            [&id.0[..]],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    let mut nodes = |level: u32, idx: u64| -> Result<sotto_tlog::Hash, ()> {
+        conn.query_row(
+            "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
+            rusqlite::params![level, idx as i64],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .map_err(drop)
+        .and_then(|h| h.try_into().map_err(drop))
+    };
+    let root = merkle::root(size, &mut nodes).unwrap();
+    let proof = merkle::inclusion_proof(index, size, &mut nodes).unwrap();
+    let secret: [u8; 32] = std::fs::read(app.data_dir().join("server.key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let checkpoint = Checkpoint {
+        origin: "localhost/sotto".into(),
+        size,
+        root,
+    }
+    .sign(&SigningKey::log_key(&secret))
+    .unwrap();
+    let promise = done.receipt.promise.clone().unwrap();
+    let old = ReceiptFile {
+        version: 1,
+        promise: None,
+        published_at_promise: None,
+        receipt: Some(sotto_wire::api::Receipt {
+            leaf_index: index,
+            leaf: promise.leaf,
+            checkpoint,
+            inclusion_proof: proof,
+        }),
+        ..done.receipt.clone()
+    };
+    drop(conn);
+    let path = app.work.path().join("old.receipt");
+    std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+
+    // Before the batch: its entry, not yet covered by the public log.
+    let out = reporter_status(&app, &done, &path);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "your case is entry {index}; the public log's latest checkpoint"
+        )),
+        "{}",
+        text(&out)
+    );
+    // After it (a restart publishes what waits): included and consistent,
+    // and the file is left as it was.
+    app.restart_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
+    app.wait_for_checkpoint();
+    let out = reporter_status(&app, &done, &path);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("still in the public log"),
+        "{}",
+        text(&out)
+    );
+    let kept: ReceiptFile = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(kept, old);
 }

@@ -217,6 +217,10 @@ fn deterministic() -> Value {
             "checkpoint5": note(5, root5),
             "inclusion": {"index": 3, "size": 5, "proof": hashes(&merkle::inclusion_proof(3, 5, &mut nodes).unwrap())},
             "consistency": {"from": 3, "to": 5, "proof": hashes(&merkle::consistency_proof(3, 5, &mut nodes).unwrap())},
+            "promise": {
+                "leaf": STANDARD.encode(&leaves[3]),
+                "signature": sotto_tlog::promise::sign(&log_key, origin, &leaves[3]).to_string(),
+            },
         },
     })
 }
@@ -327,6 +331,26 @@ fn the_browsers_vectors_check_out_in_rust() {
             .sign_envelope(&case, seq, Direction::FromReporter, &envelope)
             .to_string(),
         s["signature"]
+    );
+    // A log promise the browser's code signed (with a test key: only the
+    // log signs promises) verifies here, and is the one Rust signs.
+    let p = &js["promise"];
+    let key = SigningKey::from_seed(Zeroizing::new(
+        (0..64)
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&p["seed"].as_str().unwrap()[i..i + 2], 16).unwrap())
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap(),
+    ));
+    let origin = p["origin"].as_str().unwrap();
+    let leaf = STANDARD.decode(p["leaf"].as_str().unwrap()).unwrap();
+    let sig = Signature::parse(p["signature"].as_str().unwrap()).unwrap();
+    let v = NoteVerifier::new(origin, key.verifying_key()).unwrap();
+    sotto_tlog::promise::verify(&v, &leaf, &sig).unwrap();
+    assert_eq!(
+        sotto_tlog::promise::sign(&key, origin, &leaf).to_string(),
+        p["signature"]
     );
     // Padding: the browser's padded sample is canonical here.
     let padded = STANDARD

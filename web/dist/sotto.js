@@ -9431,6 +9431,7 @@
     fingerprint: "sotto/v1/recipient/fingerprint",
     sigEnvelope: "sotto/v1/sig/envelope",
     sigShare: "sotto/v1/sig/share",
+    sigLogPromise: "sotto/v1/sig/log-promise",
     pow: "sotto/v1/pow",
     padded: "sotto/v1/padded\n",
     logLeaf: "sotto/v1/log/leaf",
@@ -9976,6 +9977,23 @@
     if (!Number.isSafeInteger(size) || root.length !== 32) throw new Error("malformed checkpoint");
     return { origin: lines[0], size, root };
   }
+  function promiseMessage(origin, hash) {
+    const name = enc2.encode(origin);
+    const len = Math.min(name.length, 65535);
+    return concat(enc2.encode(LABELS.sigLogPromise), Uint8Array.of(0, len >> 8, len & 255), name, hash);
+  }
+  function verifyPromise(verifier, leaf, signature) {
+    const hash = leafHash(leaf);
+    let ok = false;
+    try {
+      const sig = b64url.decode(signature);
+      ok = sig.length === 64 && ed25519.verify(sig, promiseMessage(verifier.name, hash), verifier.key, { zip215: false });
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new Error("the log's promise does not verify");
+    return hash;
+  }
   function bundlePath(n, width) {
     const groups = [];
     let x = n;
@@ -9999,7 +10017,7 @@
     return out;
   }
 
-  // src/client.js
+  // src/problem.js
   var Problem = class extends Error {
     constructor(key, params = {}) {
       super(`${key} ${JSON.stringify(params)}`);
@@ -10007,6 +10025,160 @@
       this.params = params;
     }
   };
+
+  // src/receipt.js
+  var RECEIPT_FILE_VERSION = 2;
+  async function publishedSize(api, verifier) {
+    try {
+      return openCheckpoint(await api.text("/log/checkpoint"), verifier).size;
+    } catch (e) {
+      if (e.status === 404) return 0;
+      throw e;
+    }
+  }
+  function verifyReceipt(file) {
+    const verifier = parseVerifier(file.log_key);
+    const p = file.promise ?? null;
+    const r = file.receipt ?? null;
+    let leafBytes;
+    if (file.version === 1 && !p && r) {
+      leafBytes = b64.decode(r.leaf);
+    } else if (file.version === 2 && p) {
+      leafBytes = b64.decode(p.leaf);
+      try {
+        verifyPromise(verifier, leafBytes, p.signature);
+      } catch {
+        throw new Problem("receipt.bad_promise");
+      }
+      if (r && !bytesEqual(b64.decode(r.leaf), leafBytes)) throw new Problem("receipt.other_promise");
+    } else {
+      throw new Problem("receipt.malformed");
+    }
+    const leaf = decodeLeaf(leafBytes);
+    if (!leaf || leaf.kind !== "case-opened" || !bytesEqual(leaf.hashes[0], deskCommitment(file.desk)) || !bytesEqual(leaf.hashes[1], caseCommitment(file.case))) {
+      throw new Problem("receipt.not_this_case");
+    }
+    const hash = leafHash(leafBytes);
+    if (!r) return { verifier, leaf, hash, checkpoint: null, entry: null, published: false };
+    const cp = openCheckpoint(r.checkpoint, verifier);
+    const proof = r.inclusion_proof.map((h) => b64.decode(h));
+    if (!verifyInclusion(r.leaf_index, cp.size, hash, proof, cp.root)) {
+      throw new Problem("receipt.bad_proof");
+    }
+    return { verifier, leaf, hash, checkpoint: cp, entry: r.leaf_index, published: file.version >= 2 };
+  }
+  function checkOwnReceipt(file, envelopeHash, readers, keys) {
+    try {
+      const v = verifyReceipt(file);
+      const [, , report, loggedReaders, reporter] = v.leaf.hashes;
+      if (!bytesEqual(report, messageCommitment(file.case, 0, FROM_REPORTER, envelopeHash))) {
+        return new Problem("receipt.other_report");
+      }
+      if (!bytesEqual(loggedReaders, readersCommitment(readers))) return new Problem("receipt.other_readers");
+      if (!bytesEqual(reporter, reporterCommitment(keys.x25519, b64url.decode(keys.ed25519)))) {
+        return new Problem("receipt.other_keys");
+      }
+      if (v.leaf.day !== file.opened) return new Problem("receipt.other_day");
+      return null;
+    } catch (e) {
+      return e instanceof Problem ? e : new Problem("receipt.malformed");
+    }
+  }
+  async function standing(api, v) {
+    const now = openCheckpoint(await api.text("/log/checkpoint"), v.verifier);
+    const old = v.checkpoint;
+    const entry = v.entry;
+    if (now.size < old.size && !v.published) {
+      return { standing: { published: false, entry, size: now.size } };
+    }
+    if (now.size < old.size) return { problem: new Problem("receipt.rolled_back", { size: old.size }) };
+    let consistent = bytesEqual(now.root, old.root) && now.size === old.size;
+    if (now.size > old.size) {
+      const p2 = await api.json(`/v1/log/consistency?from=${old.size}&to=${now.size}`);
+      consistent = verifyConsistency(old.size, now.size, old.root, now.root, p2.proof.map((h) => b64.decode(h)));
+    }
+    if (!consistent) return { problem: new Problem("receipt.rewritten", { size: old.size }) };
+    const p = await api.json(`/v1/log/inclusion?index=${entry}&size=${now.size}`);
+    if (!verifyInclusion(entry, now.size, v.hash, p.proof.map((h) => b64.decode(h)), now.root)) {
+      return { problem: new Problem("receipt.no_longer_included", { entry }) };
+    }
+    return { standing: { published: true, entry, size: now.size } };
+  }
+  async function checkReceipt(api, token, file, status) {
+    let v;
+    try {
+      v = verifyReceipt(file);
+    } catch (e) {
+      return { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
+    }
+    const keys = reporterCommitment(await token.recipient(), b64url.decode(token.verifyingKey()));
+    if (!bytesEqual(v.leaf.hashes[4], keys)) return { problems: [new Problem("receipt.other_token")] };
+    let upgraded = null;
+    let result;
+    if (v.checkpoint) {
+      result = await standing(api, v);
+    } else {
+      const published = await publishedSize(api, v.verifier);
+      const passed = Number.isSafeInteger(file.published_at_promise) && published > file.published_at_promise;
+      if (!status) return { problems: [new Problem("receipt.deleted_promised", { day: v.leaf.day })] };
+      let answer;
+      try {
+        answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": token.handle() } });
+      } catch (e) {
+        if (passed && e.status) {
+          return { problems: [new Problem("receipt.promise_broken", { day: v.leaf.day, size: published })] };
+        }
+        throw e;
+      }
+      if (answer.receipt) {
+        const full = { ...file, receipt: answer.receipt };
+        try {
+          v = verifyReceipt(full);
+        } catch (e) {
+          return { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
+        }
+        upgraded = full;
+        result = await standing(api, v);
+      } else if (passed) {
+        result = { problem: new Problem("receipt.promise_broken", { day: v.leaf.day, size: published }) };
+      } else {
+        result = {
+          standing: { published: false, entry: null, size: published, seconds: answer.receipt_after_seconds }
+        };
+      }
+    }
+    if (result.problem) return { problems: [result.problem] };
+    const entry = v.entry;
+    const problems = [];
+    if (!status) {
+      problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
+    } else if (!status.erased) {
+      const first = status.messages[0];
+      const served = first && messageCommitment(file.case, 0, FROM_REPORTER, sha256(b64.decode(first.envelope)));
+      if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
+      else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
+    }
+    return { problems, standing: result.standing, upgraded };
+  }
+  async function fetchReceipt(api, token, status) {
+    const handle = token.handle();
+    const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
+    const log = await api.json("/v1/log");
+    const published = await publishedSize(api, parseVerifier(log.key));
+    return {
+      version: RECEIPT_FILE_VERSION,
+      server: api.base,
+      case: status.case,
+      desk: status.desk,
+      opened: status.opened,
+      log_key: log.key,
+      promise: answer.promise,
+      published_at_promise: published,
+      receipt: answer.receipt
+    };
+  }
+
+  // src/client.js
   var hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   var Api = class {
     constructor(base = "") {
@@ -10047,7 +10219,11 @@
     }
     async text(path) {
       const res = await this.#fetch(path);
-      if (!res.ok) throw new Problem("error.server", { status: res.status, message: res.statusText });
+      if (!res.ok) {
+        const e = new Problem("error.server", { status: res.status, message: res.statusText });
+        e.status = res.status;
+        throw e;
+      }
       return res.text();
     }
     desk(name) {
@@ -10193,17 +10369,26 @@
       }
     }
     if (opened.case !== challenge.case) throw new Problem("report.other_case");
-    const log = await api.json("/v1/log");
+    const warnings = [];
+    let logKey = hooks.logKey;
+    let published = null;
+    try {
+      logKey ??= (await api.json("/v1/log")).key;
+      published = await publishedSize(api, parseVerifier(logKey));
+    } catch {
+      warnings.push(new Problem("log.unreachable"));
+    }
     const receipt = {
-      version: 1,
+      version: RECEIPT_FILE_VERSION,
       server: hooks.server ?? api.base,
       case: opened.case,
       desk: desk.name,
       opened: opened.opened,
-      log_key: hooks.logKey ?? log.key,
-      receipt: opened.receipt
+      log_key: logKey ?? "",
+      promise: opened.promise,
+      published_at_promise: published,
+      receipt: null
     };
-    const warnings = [];
     const problem = checkOwnReceipt(receipt, envelopeHash, chosen.map((r) => r.id), {
       x25519: reporterX25519,
       ed25519: reporterEd25519
@@ -10246,90 +10431,14 @@
     const handle = token.handle();
     const s = await api.reporterStatus(handle);
     if (s.case !== caseId) throw new Problem("report.other_case");
-    const receipt = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
-    return { case: s.case, state: s.state, opened: s.opened, next_update_due: s.next_update_due, receipt };
-  }
-  function verifyReceipt(file) {
-    const verifier = parseVerifier(file.log_key);
-    const r = file.receipt;
-    const cp = openCheckpoint(r.checkpoint, verifier);
-    const leafBytes = b64.decode(r.leaf);
-    const leaf = decodeLeaf(leafBytes);
-    if (!leaf || leaf.kind !== "case-opened" || !bytesEqual(leaf.hashes[0], deskCommitment(file.desk)) || !bytesEqual(leaf.hashes[1], caseCommitment(file.case))) {
-      throw new Problem("receipt.not_this_case");
-    }
-    const hash = leafHash(leafBytes);
-    const proof = r.inclusion_proof.map((h) => b64.decode(h));
-    if (!verifyInclusion(r.leaf_index, cp.size, hash, proof, cp.root)) {
-      throw new Problem("receipt.bad_proof");
-    }
-    return { verifier, checkpoint: cp, leaf, hash };
-  }
-  function checkOwnReceipt(file, envelopeHash, readers, keys) {
-    try {
-      const v = verifyReceipt(file);
-      const [, , report, loggedReaders, reporter] = v.leaf.hashes;
-      if (!bytesEqual(report, messageCommitment(file.case, 0, FROM_REPORTER, envelopeHash))) {
-        return new Problem("receipt.other_report");
-      }
-      if (!bytesEqual(loggedReaders, readersCommitment(readers))) return new Problem("receipt.other_readers");
-      if (!bytesEqual(reporter, reporterCommitment(keys.x25519, b64url.decode(keys.ed25519)))) {
-        return new Problem("receipt.other_keys");
-      }
-      if (v.leaf.day !== file.opened) return new Problem("receipt.other_day");
-      return null;
-    } catch (e) {
-      return e instanceof Problem ? e : new Problem("receipt.malformed");
-    }
-  }
-  async function checkReceipt(api, token, file, status) {
-    let v;
-    try {
-      v = verifyReceipt(file);
-    } catch (e) {
-      return { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
-    }
-    const keys = reporterCommitment(await token.recipient(), b64url.decode(token.verifyingKey()));
-    if (!bytesEqual(v.leaf.hashes[4], keys)) return { problems: [new Problem("receipt.other_token")] };
-    const now = openCheckpoint(await api.text("/log/checkpoint"), v.verifier);
-    const old = v.checkpoint;
-    const entry = file.receipt.leaf_index;
-    if (now.size < old.size) {
-      return { problems: [], standing: { published: false, entry, size: now.size } };
-    }
-    let consistent = bytesEqual(now.root, old.root) && now.size === old.size;
-    if (now.size > old.size) {
-      const p2 = await api.json(`/v1/log/consistency?from=${old.size}&to=${now.size}`);
-      consistent = verifyConsistency(old.size, now.size, old.root, now.root, p2.proof.map((h) => b64.decode(h)));
-    }
-    if (!consistent) return { problems: [new Problem("receipt.rewritten", { size: old.size })] };
-    const p = await api.json(`/v1/log/inclusion?index=${entry}&size=${now.size}`);
-    if (!verifyInclusion(entry, now.size, v.hash, p.proof.map((h) => b64.decode(h)), now.root)) {
-      return { problems: [new Problem("receipt.no_longer_included", { entry })] };
-    }
-    const problems = [];
-    if (!status) {
-      problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
-    } else if (!status.erased) {
-      const first = status.messages[0];
-      const served = first && messageCommitment(file.case, 0, FROM_REPORTER, sha256(b64.decode(first.envelope)));
-      if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
-      else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
-    }
-    return { problems, standing: { published: true, entry, size: now.size } };
-  }
-  async function fetchReceipt(api, token, status) {
-    const handle = token.handle();
-    const receipt = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
-    const log = await api.json("/v1/log");
+    const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
     return {
-      version: 1,
-      server: api.base,
-      case: status.case,
-      desk: status.desk,
-      opened: status.opened,
-      log_key: log.key,
-      receipt
+      case: s.case,
+      state: s.state,
+      opened: s.opened,
+      next_update_due: s.next_update_due,
+      promise: answer.promise,
+      receipt_after_seconds: answer.receipt_after_seconds ?? 0
     };
   }
   async function readCase(token, status) {
@@ -10708,6 +10817,9 @@ ${JSON.stringify(receipt)}
 -----END SOTTO RECEIPT-----
 `;
   }
+  function minutes(seconds) {
+    return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds / 60)) : 5;
+  }
   function readTokenFile(text) {
     const token = /^token: *(.+)$/m.exec(text)?.[1]?.trim();
     const block = /-----BEGIN SOTTO RECEIPT-----\n([\s\S]*?)\n-----END SOTTO RECEIPT-----/.exec(text)?.[1];
@@ -10728,7 +10840,7 @@ ${JSON.stringify(receipt)}
     const shown = done.token.display();
     $("token").textContent = shown;
     $("done-received").textContent = done.opened.next_update_due ? t("token.received", { day: done.opened.opened, due: done.opened.next_update_due }) : t("token.received.record", { day: done.opened.opened });
-    $("receipt-note").textContent = t("token.receipt", { entry: done.receipt.receipt.leaf_index });
+    $("receipt-note").textContent = t("token.receipt", { minutes: minutes(done.opened.receipt_after_seconds) });
     for (const w of done.warnings) {
       $("done-warnings").append(el("p", { class: "problem" }, t("token.warning", { why: describe(w) })));
     }
@@ -10826,6 +10938,26 @@ ${JSON.stringify(receipt)}
     }
     renderCase(api, token, status, read2, receipt, receiptFile, note);
   }
+  function completedReceipt(token, file, s) {
+    const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
+    return [
+      el("p", { class: "ok", id: "receipt-completed" }, t("status.receipt.completed", { entry: s.entry, size: s.size })),
+      el(
+        "p",
+        { class: "actions" },
+        el(
+          "a",
+          {
+            id: "save-completed",
+            class: "button",
+            href: URL.createObjectURL(blob),
+            download: `sotto-token-${file.case.slice(0, 8)}.txt`
+          },
+          t("status.receipt.save")
+        )
+      )
+    ];
+  }
   function renderCase(api, token, status, read2, receipt, receiptFile, note) {
     const section = $("case");
     section.hidden = false;
@@ -10849,10 +10981,12 @@ ${JSON.stringify(receipt)}
     }
     if ((receipt.problems ?? []).length === 0 && receipt.standing) {
       const s = receipt.standing;
-      if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { entry: s.entry })));
+      if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { minutes: minutes(s.seconds) })));
       else if (receipt.fresh) parts.push(el("p", { class: "ok" }, t("status.receipt.fresh", { entry: s.entry })));
+      else if (receipt.upgraded) parts.push(...completedReceipt(token, receipt.upgraded, s));
       else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
     }
+    if (receipt.upgraded && !receipt.fresh) receiptFile = receipt.upgraded;
     parts.push(el("h2", {}, t("status.timeline")));
     parts.push(
       el(

@@ -291,6 +291,11 @@ function tokenFile(token, receipt) {
   );
 }
 
+/** Whole minutes until the next batch, at least 1 ("within N min"). */
+function minutes(seconds) {
+  return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds / 60)) : 5;
+}
+
 function readTokenFile(text) {
   const token = /^token: *(.+)$/m.exec(text)?.[1]?.trim();
   const block = /-----BEGIN SOTTO RECEIPT-----\n([\s\S]*?)\n-----END SOTTO RECEIPT-----/.exec(text)?.[1];
@@ -314,7 +319,7 @@ function showToken(done) {
   $("done-received").textContent = done.opened.next_update_due
     ? t("token.received", { day: done.opened.opened, due: done.opened.next_update_due })
     : t("token.received.record", { day: done.opened.opened });
-  $("receipt-note").textContent = t("token.receipt", { entry: done.receipt.receipt.leaf_index });
+  $("receipt-note").textContent = t("token.receipt", { minutes: minutes(done.opened.receipt_after_seconds) });
   for (const w of done.warnings) {
     $("done-warnings").append(el("p", { class: "problem" }, t("token.warning", { why: describe(w) })));
   }
@@ -417,6 +422,31 @@ async function openCase(api, token, receiptFile, note) {
   renderCase(api, token, status, read, receipt, receiptFile, note);
 }
 
+/**
+ * A kept file that held only the promise, completed with its receipt now
+ * that the batch is published: said, and offered to save again.
+ */
+function completedReceipt(token, file, s) {
+  const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
+  return [
+    el("p", { class: "ok", id: "receipt-completed" }, t("status.receipt.completed", { entry: s.entry, size: s.size })),
+    el(
+      "p",
+      { class: "actions" },
+      el(
+        "a",
+        {
+          id: "save-completed",
+          class: "button",
+          href: URL.createObjectURL(blob),
+          download: `sotto-token-${file.case.slice(0, 8)}.txt`,
+        },
+        t("status.receipt.save"),
+      ),
+    ),
+  ];
+}
+
 function renderCase(api, token, status, read, receipt, receiptFile, note) {
   const section = $("case");
   section.hidden = false;
@@ -441,10 +471,13 @@ function renderCase(api, token, status, read, receipt, receiptFile, note) {
   }
   if ((receipt.problems ?? []).length === 0 && receipt.standing) {
     const s = receipt.standing;
-    if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { entry: s.entry })));
+    if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { minutes: minutes(s.seconds) })));
     else if (receipt.fresh) parts.push(el("p", { class: "ok" }, t("status.receipt.fresh", { entry: s.entry })));
+    else if (receipt.upgraded) parts.push(...completedReceipt(token, receipt.upgraded, s));
     else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
   }
+  // The forms below reopen the case: with the completed file from now on.
+  if (receipt.upgraded && !receipt.fresh) receiptFile = receipt.upgraded;
 
   parts.push(el("h2", {}, t("status.timeline")));
   parts.push(

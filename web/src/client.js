@@ -9,7 +9,6 @@ import {
   FROM_REPORTER,
   Token,
   b64,
-  b64url,
   bytesEqual,
   checkRecipients,
   fingerprint,
@@ -27,29 +26,20 @@ import {
 import {
   Frontier,
   bundlePath,
-  caseCommitment,
   decodeBundle,
   decodeLeaf,
   deskCommitment,
   leafHash,
-  messageCommitment,
   openCheckpoint,
   parseVerifier,
-  readersCommitment,
   recipientCommitment,
-  reporterCommitment,
-  verifyConsistency,
-  verifyInclusion,
 } from "./tlog.js";
+import { Problem } from "./problem.js";
+import { RECEIPT_FILE_VERSION, checkOwnReceipt, publishedSize } from "./receipt.js";
 
-/** A problem to show the reporter: a catalog key and its parameters. */
-export class Problem extends Error {
-  constructor(key, params = {}) {
-    super(`${key} ${JSON.stringify(params)}`);
-    this.key = key;
-    this.params = params;
-  }
-}
+export { Problem } from "./problem.js";
+export { checkReceipt, fetchReceipt, verifyReceipt } from "./receipt.js";
+
 
 const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
@@ -97,7 +87,11 @@ export class Api {
 
   async text(path) {
     const res = await this.#fetch(path);
-    if (!res.ok) throw new Problem("error.server", { status: res.status, message: res.statusText });
+    if (!res.ok) {
+      const e = new Problem("error.server", { status: res.status, message: res.statusText });
+      e.status = res.status;
+      throw e;
+    }
     return res.text();
   }
 
@@ -269,17 +263,28 @@ export async function submitReport(api, desk, chosen, form, hooks = {}) {
     }
   }
   if (opened.case !== challenge.case) throw new Problem("report.other_case");
-  const log = await api.json("/v1/log");
+  // The case is open: from here on nothing may throw, or the token is lost.
+  const warnings = [];
+  let logKey = hooks.logKey;
+  let published = null;
+  try {
+    logKey ??= (await api.json("/v1/log")).key;
+    // Read after the promise: every checkpoint published later holds it.
+    published = await publishedSize(api, parseVerifier(logKey));
+  } catch {
+    warnings.push(new Problem("log.unreachable"));
+  }
   const receipt = {
-    version: 1,
+    version: RECEIPT_FILE_VERSION,
     server: hooks.server ?? api.base,
     case: opened.case,
     desk: desk.name,
     opened: opened.opened,
-    log_key: hooks.logKey ?? log.key,
-    receipt: opened.receipt,
+    log_key: logKey ?? "",
+    promise: opened.promise,
+    published_at_promise: published,
+    receipt: null,
   };
-  const warnings = [];
   const problem = checkOwnReceipt(receipt, envelopeHash, chosen.map((r) => r.id), {
     x25519: reporterX25519,
     ed25519: reporterEd25519,
@@ -325,108 +330,14 @@ async function recover(api, token, caseId) {
   const handle = token.handle();
   const s = await api.reporterStatus(handle);
   if (s.case !== caseId) throw new Problem("report.other_case");
-  const receipt = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
-  return { case: s.case, state: s.state, opened: s.opened, next_update_due: s.next_update_due, receipt };
-}
-
-// ---- Receipts ----
-
-/** Checks a receipt's signature and proof, and that it opens this case. */
-export function verifyReceipt(file) {
-  const verifier = parseVerifier(file.log_key);
-  const r = file.receipt;
-  const cp = openCheckpoint(r.checkpoint, verifier);
-  const leafBytes = b64.decode(r.leaf);
-  const leaf = decodeLeaf(leafBytes);
-  if (
-    !leaf ||
-    leaf.kind !== "case-opened" ||
-    !bytesEqual(leaf.hashes[0], deskCommitment(file.desk)) ||
-    !bytesEqual(leaf.hashes[1], caseCommitment(file.case))
-  ) {
-    throw new Problem("receipt.not_this_case");
-  }
-  const hash = leafHash(leafBytes);
-  const proof = r.inclusion_proof.map((h) => b64.decode(h));
-  if (!verifyInclusion(r.leaf_index, cp.size, hash, proof, cp.root)) {
-    throw new Problem("receipt.bad_proof");
-  }
-  return { verifier, checkpoint: cp, leaf, hash };
-}
-
-function checkOwnReceipt(file, envelopeHash, readers, keys) {
-  try {
-    const v = verifyReceipt(file);
-    const [, , report, loggedReaders, reporter] = v.leaf.hashes;
-    if (!bytesEqual(report, messageCommitment(file.case, 0, FROM_REPORTER, envelopeHash))) {
-      return new Problem("receipt.other_report");
-    }
-    if (!bytesEqual(loggedReaders, readersCommitment(readers))) return new Problem("receipt.other_readers");
-    if (!bytesEqual(reporter, reporterCommitment(keys.x25519, b64url.decode(keys.ed25519)))) {
-      return new Problem("receipt.other_keys");
-    }
-    if (v.leaf.day !== file.opened) return new Problem("receipt.other_day");
-    return null;
-  } catch (e) {
-    return e instanceof Problem ? e : new Problem("receipt.malformed");
-  }
-}
-
-/**
- * Checks a receipt against today's log: still included, the log only
- * grown, and the served report the logged one. Returns problems to show
- * (an empty list when all is well) and the standing.
- */
-export async function checkReceipt(api, token, file, status) {
-  let v;
-  try {
-    v = verifyReceipt(file);
-  } catch (e) {
-    return { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
-  }
-  const keys = reporterCommitment(await token.recipient(), b64url.decode(token.verifyingKey()));
-  if (!bytesEqual(v.leaf.hashes[4], keys)) return { problems: [new Problem("receipt.other_token")] };
-  const now = openCheckpoint(await api.text("/log/checkpoint"), v.verifier);
-  const old = v.checkpoint;
-  const entry = file.receipt.leaf_index;
-  if (now.size < old.size) {
-    return { problems: [], standing: { published: false, entry, size: now.size } };
-  }
-  let consistent = bytesEqual(now.root, old.root) && now.size === old.size;
-  if (now.size > old.size) {
-    const p = await api.json(`/v1/log/consistency?from=${old.size}&to=${now.size}`);
-    consistent = verifyConsistency(old.size, now.size, old.root, now.root, p.proof.map((h) => b64.decode(h)));
-  }
-  if (!consistent) return { problems: [new Problem("receipt.rewritten", { size: old.size })] };
-  const p = await api.json(`/v1/log/inclusion?index=${entry}&size=${now.size}`);
-  if (!verifyInclusion(entry, now.size, v.hash, p.proof.map((h) => b64.decode(h)), now.root)) {
-    return { problems: [new Problem("receipt.no_longer_included", { entry })] };
-  }
-  const problems = [];
-  if (!status) {
-    problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
-  } else if (!status.erased) {
-    const first = status.messages[0];
-    const served = first && messageCommitment(file.case, 0, FROM_REPORTER, sha256(b64.decode(first.envelope)));
-    if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
-    else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
-  }
-  return { problems, standing: { published: true, entry, size: now.size } };
-}
-
-/** A fresh receipt for a reporter who kept none, checked like a kept one. */
-export async function fetchReceipt(api, token, status) {
-  const handle = token.handle();
-  const receipt = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
-  const log = await api.json("/v1/log");
+  const answer = await api.json("/v1/reporter/case/receipt", { headers: { "sotto-handle": handle } });
   return {
-    version: 1,
-    server: api.base,
-    case: status.case,
-    desk: status.desk,
-    opened: status.opened,
-    log_key: log.key,
-    receipt,
+    case: s.case,
+    state: s.state,
+    opened: s.opened,
+    next_update_due: s.next_update_due,
+    promise: answer.promise,
+    receipt_after_seconds: answer.receipt_after_seconds ?? 0,
   };
 }
 

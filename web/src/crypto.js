@@ -24,6 +24,7 @@ export const LABELS = {
   fingerprint: "sotto/v1/recipient/fingerprint",
   sigEnvelope: "sotto/v1/sig/envelope",
   sigShare: "sotto/v1/sig/share",
+  sigLogPromise: "sotto/v1/sig/log-promise",
   pow: "sotto/v1/pow",
   padded: "sotto/v1/padded\n",
   logLeaf: "sotto/v1/log/leaf",

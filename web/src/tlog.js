@@ -4,7 +4,7 @@
 // readers (docs/transparency.md). The same rules as crates/tlog.
 
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { LABELS, b64, bytesEqual, concat, fromHex, sha256, u64be } from "./crypto.js";
+import { LABELS, b64, b64url, bytesEqual, concat, fromHex, sha256, u64be } from "./crypto.js";
 
 const enc = new TextEncoder();
 
@@ -216,6 +216,36 @@ export function openCheckpoint(note, verifier) {
   const root = b64.decode(lines[2]);
   if (!Number.isSafeInteger(size) || root.length !== 32) throw new Error("malformed checkpoint");
   return { origin: lines[0], size, root };
+}
+
+// ---- Promises ----
+
+/**
+ * The message a log promise signs (crates/envelope/src/sign.rs):
+ * "sotto/v1/sig/log-promise" ‖ 0x00 ‖ len(origin) (u16 BE) ‖ origin ‖ leaf hash.
+ */
+export function promiseMessage(origin, hash) {
+  const name = enc.encode(origin);
+  const len = Math.min(name.length, 0xffff);
+  return concat(enc.encode(LABELS.sigLogPromise), Uint8Array.of(0, len >> 8, len & 0xff), name, hash);
+}
+
+/**
+ * Checks the log's promise to publish `leaf` (bytes), signed (base64url)
+ * by `verifier`'s key under its name, the origin. Returns the leaf's hash,
+ * or throws.
+ */
+export function verifyPromise(verifier, leaf, signature) {
+  const hash = leafHash(leaf);
+  let ok = false;
+  try {
+    const sig = b64url.decode(signature);
+    ok = sig.length === 64 && ed25519.verify(sig, promiseMessage(verifier.name, hash), verifier.key, { zip215: false });
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new Error("the log's promise does not verify");
+  return hash;
 }
 
 // ---- Tiles (C2SP tlog-tiles) ----

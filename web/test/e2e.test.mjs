@@ -325,7 +325,8 @@ frontTest("a report from the browser, one reader unchecked: only the chosen read
   await page.fill("#confirm", jsToken.split("-").pop());
   await page.click("#confirm-form button");
   assert.ok(await page.isVisible("#status-link"));
-  assert.match(await page.textContent("#receipt-note"), /entry \d+ of its public log/);
+  // No entry and no size yet: the log's promise, and when it is kept.
+  assert.match(await page.textContent("#receipt-note"), /promise to publish your report with its next batch, within \d+ min/);
   assert.equal((await page.textContent("#done-warnings")).trim(), "");
 
   // The saved file holds the token and the receipt.
@@ -494,7 +495,21 @@ plainTest("the saved file's receipt is checked on the status page, and a deleted
   await page.waitForFunction(() => document.querySelector("#token-input").value.length > 0);
   await page.click("#status-form button[type=submit]");
   await page.waitForSelector("#case:not([hidden]) .thread");
-  assert.match(await page.textContent("#case"), /Your receipt checks out/);
+  // The file held the promise; the batch is published, so the page
+  // completes it with the receipt and offers the completed file.
+  assert.match(await page.textContent("#case"), /Your receipt is now complete/);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save-completed")]);
+  const completed = readFileSync(await download.path(), "utf8");
+  assert.ok(completed.includes(`token: ${jsToken}`));
+  assert.ok(completed.includes('"leaf_index"'));
+  writeFileSync(join(work, "token-file.txt"), completed);
+  const kept = await newPage();
+  await kept.goto(`${base}/status`);
+  await kept.setInputFiles("#token-file", join(work, "token-file.txt"));
+  await kept.waitForFunction(() => document.querySelector("#token-input").value.length > 0);
+  await kept.click("#status-form button[type=submit]");
+  await kept.waitForSelector("#case:not([hidden]) .thread");
+  assert.match(await kept.textContent("#case"), /Your receipt checks out/);
 
   // The operator deletes the case behind everyone's back.
   python(
@@ -532,7 +547,7 @@ plainTest("without JavaScript, report and status work as plain forms, and say th
   await page.waitForSelector("#token");
   const token = (await page.textContent("#token")).trim();
   assert.match(token, /^([0-9a-z]{4}-){7}[0-9a-z]{4}$/);
-  assert.match(await page.textContent("main"), /entry \d+ of its public log/);
+  assert.match(await page.textContent("main"), /promise to publish your report with its next batch, within \d+ min/);
   await page.screenshot({ path: join(SHOTS, "token-nojs-en-desktop.png"), fullPage: true });
 
   const found = caseOf(text, bob);

@@ -39,9 +39,11 @@ import {
   reporterCommitment,
   verifyConsistency,
   verifyInclusion,
+  verifyPromise,
   Frontier,
   bundlePath,
 } from "../src/tlog.js";
+import { verifyReceipt } from "../src/receipt.js";
 import { deterministic } from "./vectors.mjs";
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../testdata/web/${name}`, import.meta.url), "utf8"));
@@ -174,6 +176,54 @@ test("checkpoints, inclusion and consistency proofs verify, and tampering is cau
   assert.ok(!verifyConsistency(3, 5, cp5.root, cp5.root, cproof));
   assert.throws(() => openCheckpoint(l.checkpoint5.replace("\n5\n", "\n6\n"), v));
   assert.throws(() => parseVerifier(l.verifier.replace(/\+[0-9a-f]{8}\+/, "+00000000+")));
+});
+
+test("a log promise the Rust code signed verifies, for its leaf and origin only", () => {
+  const l = rust.log;
+  const v = parseVerifier(l.verifier);
+  const leaf = b64.decode(l.promise.leaf);
+  assert.deepEqual(verifyPromise(v, leaf, l.promise.signature), leafHash(leaf));
+  const other = Uint8Array.from(leaf);
+  other[other.length - 1] ^= 1;
+  assert.throws(() => verifyPromise(v, other, l.promise.signature));
+  assert.throws(() => verifyPromise({ ...v, name: "elsewhere.example/sotto" }, leaf, l.promise.signature));
+  assert.throws(() => verifyPromise(v, leaf, "not a signature"));
+});
+
+test("a receipt file holding only the promise verifies and names no entry; a receipt for another leaf is refused", () => {
+  const l = rust.log;
+  const file = {
+    version: 2,
+    server: "http://127.0.0.1:1",
+    case: l.case.case,
+    desk: "default",
+    opened: "2026-11-22",
+    log_key: l.verifier,
+    promise: l.promise,
+    published_at_promise: 3,
+    receipt: null,
+  };
+  const v = verifyReceipt(file);
+  assert.equal(v.entry, null);
+  assert.equal(v.checkpoint, null);
+  assert.equal(v.leaf.kind, "case-opened");
+  // Completed with its receipt: the leaf at index 3 of the tree of 5.
+  const full = {
+    ...file,
+    receipt: { leaf_index: 3, leaf: l.leaves[3], checkpoint: l.checkpoint5, inclusion_proof: l.inclusion.proof },
+  };
+  const fv = verifyReceipt(full);
+  assert.equal(fv.entry, 3);
+  assert.equal(fv.published, true);
+  // A receipt for another leaf than the promised one.
+  const swapped = { ...full, receipt: { ...full.receipt, leaf: l.leaves[2] } };
+  assert.throws(() => verifyReceipt(swapped), (e) => e.key === "receipt.other_promise");
+  // A promise that does not verify.
+  const forged = { ...file, promise: { ...l.promise, signature: l.promise.signature.replace(/^./, (c) => (c === "A" ? "B" : "A")) } };
+  assert.throws(() => verifyReceipt(forged), (e) => e.key === "receipt.bad_promise");
+  // An old (version 1) file is still read.
+  const { promise, published_at_promise, ...v1 } = full;
+  assert.equal(verifyReceipt({ ...v1, version: 1 }).published, false);
 });
 
 test("entry bundle paths are C2SP's", () => {

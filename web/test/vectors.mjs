@@ -5,6 +5,7 @@ import {
   FROM_REPORTER,
   Token,
   b64,
+  b64url,
   fromHex,
   hex,
   pad,
@@ -15,6 +16,8 @@ import {
   toPadded,
 } from "../src/crypto.js";
 import { readFileSync } from "node:fs";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { leafHash, promiseMessage } from "../src/tlog.js";
 
 export const TOKENS = [
   new TextEncoder().encode("sotto test token"),
@@ -57,7 +60,20 @@ export async function deterministic() {
     },
     padded_sample: { json: sample, padded: b64.encode(pad(new TextEncoder().encode(sample))) },
     pow: { challenge, envelope_hash: hex(envelopeHash), difficulty: 10, nonce: solvePow(challenge, envelopeHash, 10) },
+    promise: promiseVector(),
   };
+}
+
+/**
+ * A log promise signed with the browser's message framing and a test key
+ * (only the server's log signs promises; this proves the bytes agree).
+ */
+function promiseVector() {
+  const seed = new Uint8Array(32).fill(0x5a);
+  const origin = "reports.example.org/sotto";
+  const leaf = b64.decode(rust.log.leaves[3]);
+  const signature = ed25519.sign(promiseMessage(origin, leafHash(leaf)), seed);
+  return { seed: hex(seed), origin, leaf: b64.encode(leaf), signature: b64url.encode(signature) };
 }
 
 /** A report sealed and signed by the browser's code, as the page does it. */

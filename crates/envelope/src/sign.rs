@@ -17,9 +17,17 @@
 //!
 //! Checkpoint signature (the transparency log), over the text of a C2SP
 //! signed note, exactly as that specification says: nothing is prepended,
-//! since other tools must verify it. Its domain separation is the key: the
-//! log key is derived from the server's secret under its own label
-//! (`sotto/v1/server/log-ed25519`) and signs nothing but checkpoint notes.
+//! since other tools must verify it. The log key is derived from the
+//! server's secret under its own label (`sotto/v1/server/log-ed25519`) and
+//! signs checkpoint notes and promises, nothing else.
+//!
+//! Log promise signature (by the log key), over
+//! `"sotto/v1/sig/log-promise" ‖ 0x00 ‖ len(origin) (u16 BE) ‖ origin ‖ leaf hash (32)`:
+//! the log named `origin` will hold the leaf whose RFC 6962 hash is given
+//! in its next published checkpoint. It names no index and no tree size.
+//! A promise message holds a `0x00` byte, which the text of a signed note
+//! never does (notes refuse control characters), so neither signature can
+//! pass for the other.
 
 use std::fmt;
 
@@ -30,7 +38,7 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
-use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_REQUEST, SIG_SHARE};
+use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_LOG_PROMISE, SIG_REQUEST, SIG_SHARE};
 use crate::primitives::{hkdf_sha256, sha256};
 
 /// A signature that does not verify. Deliberately says nothing more.
@@ -217,6 +225,17 @@ impl VerifyingKey {
         self.verify(text, signature)
     }
 
+    /// Checks a log promise: the log `origin` will publish the leaf whose
+    /// hash is `leaf_hash` (see the module docs).
+    pub fn verify_log_promise(
+        &self,
+        origin: &str,
+        leaf_hash: &[u8; 32],
+        signature: &Signature,
+    ) -> Result<(), BadSignature> {
+        self.verify(&log_promise_message(origin, leaf_hash), signature)
+    }
+
     /// Checks a request signature (see the module docs for what it covers).
     pub fn verify_request(
         &self,
@@ -313,6 +332,13 @@ impl SigningKey {
         self.sign(text)
     }
 
+    /// Signs the log's promise that the leaf whose hash is `leaf_hash` will
+    /// be in the next checkpoint the log `origin` publishes. Only the log key
+    /// signs promises; see the module docs.
+    pub fn sign_log_promise(&self, origin: &str, leaf_hash: &[u8; 32]) -> Signature {
+        self.sign(&log_promise_message(origin, leaf_hash))
+    }
+
     /// Signs an HTTP request: method, path with query, Unix time, a fresh
     /// random nonce, body.
     pub fn sign_request(
@@ -361,6 +387,18 @@ fn share_message(case: &CaseId, reader: &str, upto: u64, envelope: &[u8]) -> Vec
     m.extend_from_slice(reader.as_bytes());
     m.extend_from_slice(&upto.to_be_bytes());
     m.extend_from_slice(&sha256(envelope));
+    m
+}
+
+fn log_promise_message(origin: &str, leaf_hash: &[u8; 32]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIG_LOG_PROMISE.len() + 3 + origin.len() + 32);
+    m.extend_from_slice(SIG_LOG_PROMISE);
+    m.push(0);
+    // The hash is always the last 32 bytes, so the message stays
+    // unambiguous even for an origin longer than the prefix counts.
+    m.extend_from_slice(&(origin.len().min(u16::MAX as usize) as u16).to_be_bytes());
+    m.extend_from_slice(origin.as_bytes());
+    m.extend_from_slice(leaf_hash);
     m
 }
 
@@ -413,6 +451,37 @@ mod tests {
         assert!(v
             .verify_envelope_digest(&case, 2, Direction::FromReporter, &sha256(b"x"), &e)
             .is_ok());
+    }
+
+    #[test]
+    fn a_log_promise_is_bound_to_its_origin_and_leaf_and_is_no_note_signature() {
+        let k = key(5);
+        let v = k.verifying_key();
+        let leaf = [4u8; 32];
+        let sig = k.sign_log_promise("example.org/sotto", &leaf);
+        assert!(v
+            .verify_log_promise("example.org/sotto", &leaf, &sig)
+            .is_ok());
+        assert!(v
+            .verify_log_promise("example.org/sotta", &leaf, &sig)
+            .is_err());
+        assert!(v
+            .verify_log_promise("example.org/sotto", &[5; 32], &sig)
+            .is_err());
+        assert!(key(6)
+            .verifying_key()
+            .verify_log_promise("example.org/sotto", &leaf, &sig)
+            .is_err());
+        let message = log_promise_message("example.org/sotto", &leaf);
+        assert!(v.verify_note(&message, &sig).is_ok(), "the same bytes");
+        assert!(
+            message.contains(&0),
+            "a promise holds a NUL byte, which no note text may"
+        );
+        let note = k.sign_note(b"example.org/sotto\n3\nAAAA\n");
+        assert!(v
+            .verify_log_promise("example.org/sotto", &leaf, &note)
+            .is_err());
     }
 
     #[test]

@@ -453,9 +453,28 @@ impl Store {
     /// Stores a published checkpoint. `Conflict` if one of that size exists
     /// or the log is not that large.
     pub fn insert_checkpoint(&mut self, size: u64, note: &str, day: Day) -> Result<()> {
+        self.insert_checkpoint_if(size, note, day, |stored| size <= stored)
+    }
+
+    /// Stores a published checkpoint of the whole log as it is now:
+    /// `Conflict` if an event was stored after `size` was read. So every
+    /// published checkpoint holds every event stored before it, which is
+    /// what a reporter's promise (docs/transparency.md, section 7) counts
+    /// on: a checkpoint published after the promise holds its leaf.
+    pub fn publish_checkpoint(&mut self, size: u64, note: &str, day: Day) -> Result<()> {
+        self.insert_checkpoint_if(size, note, day, |stored| size == stored)
+    }
+
+    fn insert_checkpoint_if(
+        &mut self,
+        size: u64,
+        note: &str,
+        day: Day,
+        fits: impl FnOnce(u64) -> bool,
+    ) -> Result<()> {
         self.write(|tx| {
-            if size > self::size(tx)? {
-                return Err(StoreError::Conflict("the log is not that large"));
+            if !fits(self::size(tx)?) {
+                return Err(StoreError::Conflict("the log is not that size"));
             }
             let size = i64::try_from(size).map_err(|_| invalid("size out of range"))?;
             let n = tx.execute(

@@ -454,6 +454,21 @@ fn checkpoints_are_kept_once_per_size_and_only_for_leaves_that_exist() {
 }
 
 #[test]
+fn a_published_checkpoint_covers_the_whole_log_as_it_is_when_stored() {
+    let (_d, mut store) = open();
+    busy_store(&mut store);
+    let size = store.log_size().unwrap();
+    // Read before an event that was stored since: refused, so a checkpoint
+    // published after an event never leaves it out.
+    assert!(matches!(
+        store.publish_checkpoint(size - 1, "stale", day()),
+        Err(StoreError::Conflict(_))
+    ));
+    store.publish_checkpoint(size, "whole", day()).unwrap();
+    assert_eq!(store.latest_checkpoint().unwrap().unwrap().size, size);
+}
+
+#[test]
 fn the_log_cannot_be_rewritten_through_sql() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sotto.db");

@@ -6,6 +6,8 @@
 //! - [`checkpoint`]: C2SP tlog-checkpoint tree heads.
 //! - [`tile`]: C2SP tlog-tiles paths and entry bundles.
 //! - [`leaf`]: what one leaf holds: an event kind, a day and hashes.
+//! - [`promise`]: the log's signed promise to publish a leaf in its next
+//!   batch, without naming its index or the tree's size.
 //! - [`replay`]: what a run of leaves says: desk rosters, statistics, and
 //!   anything that should not happen.
 //!
@@ -20,6 +22,7 @@ pub mod checkpoint;
 pub mod leaf;
 pub mod merkle;
 pub mod note;
+pub mod promise;
 pub mod replay;
 pub mod tile;
 

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{CaseState, Day};
 
+mod log;
+pub use log::{
+    CaseReceipt, ConsistencyProof, InclusionProof, LogFrontier, LogInfo, LogPromise, Receipt,
+};
+
 /// Header carrying the reporter's handle (base64url). Never in a URL.
 pub const HANDLE_HEADER: &str = "sotto-handle";
 /// Header naming the ombudsperson (recipient id) who signed a request.
@@ -164,6 +169,10 @@ pub struct OpenCase {
 }
 
 /// The answer to opening a case.
+///
+/// It names no log index and no tree size: the opening is a leaf at once,
+/// but published only with the next batch, and anything beyond the
+/// published checkpoint would date other reporters' cases (docs/api.md).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseOpened {
@@ -175,84 +184,12 @@ pub struct CaseOpened {
     pub opened: Day,
     /// When the handlers owe the reporter news, if they do.
     pub next_update_due: Option<Day>,
-    /// Proof that the opening is in the transparency log.
-    pub receipt: Receipt,
-}
-
-/// A signed receipt: the case-opened leaf, a checkpoint signed by the log
-/// that covers it, and the proof that it does.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Receipt {
-    /// The leaf's position in the log, from 0.
-    pub leaf_index: u64,
-    /// The leaf itself (docs/transparency.md).
-    #[serde(with = "crate::b64")]
-    pub leaf: Vec<u8>,
-    /// A C2SP checkpoint, as a signed note, of a tree that holds the leaf.
-    pub checkpoint: String,
-    /// The inclusion proof of the leaf in that tree.
-    #[serde(with = "crate::hashes")]
-    pub inclusion_proof: Vec<[u8; 32]>,
-}
-
-/// `GET /v1/log`: what a client needs to follow the transparency log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogInfo {
-    /// The origin line of every checkpoint.
-    pub origin: String,
-    /// The verifier key of the checkpoints, `name+id+base64(0x01 ‖ key)`.
-    pub key: String,
-    /// Leaves in the latest published checkpoint.
-    pub size: u64,
-    /// Seconds between published checkpoints.
-    pub checkpoint_interval_seconds: u64,
-    /// Days handlers have to acknowledge a report (for the statistics).
-    pub acknowledge_days: i64,
-    /// Desks with an acknowledgement deadline of their own: name → days.
-    #[serde(default)]
-    pub desk_acknowledge_days: std::collections::BTreeMap<String, i64>,
-    /// Where the C2SP tlog-tiles resources are: `<prefix>/checkpoint`,
-    /// `<prefix>/tile/…`.
-    pub prefix: String,
-}
-
-/// `GET /v1/log/inclusion`: an inclusion proof.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InclusionProof {
-    /// The leaf index.
-    pub index: u64,
-    /// The tree size.
-    pub size: u64,
-    /// The audit path, leaf side first.
-    #[serde(with = "crate::hashes")]
-    pub proof: Vec<[u8; 32]>,
-}
-
-/// `GET /v1/log/consistency`: a consistency proof.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyProof {
-    /// The older tree size.
-    pub from: u64,
-    /// The newer tree size.
-    pub to: u64,
-    /// The proof.
-    #[serde(with = "crate::hashes")]
-    pub proof: Vec<[u8; 32]>,
-}
-
-/// `GET /v1/log/frontier`: the perfect subtrees that make up a tree.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogFrontier {
-    /// The tree size.
-    pub size: u64,
-    /// One hash per set bit of `size`, largest subtree first.
-    #[serde(with = "crate::hashes")]
-    pub hashes: Vec<[u8; 32]>,
+    /// The log's signed promise to publish the opening in its next batch.
+    pub promise: LogPromise,
+    /// Seconds, at most the checkpoint interval, until the next batch is
+    /// due: from then on `GET /v1/reporter/case/receipt` gives the full
+    /// receipt.
+    pub receipt_after_seconds: u64,
 }
 
 /// One state in a timeline.
@@ -339,7 +276,8 @@ pub struct Escalate {
     pub shares: Vec<ShareCase>,
 }
 
-/// The answer to an escalation.
+/// The answer to an escalation. It names no log entry: the `case-shared`
+/// leaves are published with the next batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Escalated {
@@ -347,11 +285,10 @@ pub struct Escalated {
     pub case: String,
     /// The desk it was escalated to.
     pub desk: String,
-    /// The `case-shared` leaves, one per reader, in order.
-    pub entries: Vec<u64>,
 }
 
-/// The answer to a share.
+/// The answer to a share. It names no log entry: the `case-shared` leaf is
+/// published with the next batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseShared {
@@ -359,8 +296,6 @@ pub struct CaseShared {
     pub case: String,
     /// The new reader.
     pub reader: String,
-    /// The `case-shared` leaf's index in the log.
-    pub entry: u64,
 }
 
 /// A case's erasure under the retention policy.
@@ -369,8 +304,9 @@ pub struct CaseShared {
 pub struct Erasure {
     /// The day the envelopes were erased.
     pub on: Day,
-    /// The case-erased entry of the log.
-    pub entry: u64,
+    /// The case-erased entry of the log, once a published checkpoint
+    /// covers it; null before.
+    pub entry: Option<u64>,
 }
 
 /// `GET /v1/reporter/case`: what the reporter sees.
@@ -520,8 +456,9 @@ pub struct DeskCase {
     pub reporter_x25519: String,
     /// The reporter's Ed25519 key (base64url): their messages are signed by it.
     pub reporter_ed25519: String,
-    /// The case-opened entry of the transparency log.
-    pub opened_entry: u64,
+    /// The case-opened entry of the transparency log, once a published
+    /// checkpoint covers it; null before.
+    pub opened_entry: Option<u64>,
     /// Who the case was addressed to.
     pub recipients: Vec<RecipientInfo>,
     /// Every state the case went through.

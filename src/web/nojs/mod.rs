@@ -199,15 +199,27 @@ pub async fn report(
 /// What the status page shows, read on the server for this request.
 struct Seen {
     view: ReporterView,
-    receipt: Result<u64, String>,
+    receipt: Result<ReceiptSeen, String>,
     resources: Vec<sotto_wire::resources::Resource>,
+}
+
+/// The case's receipt as the status page found it.
+enum ReceiptSeen {
+    /// Complete: the public log holds the opening at this entry.
+    Included(u64),
+    /// Only the log's promise, checked; the batch is due in this many
+    /// seconds.
+    Promised(Option<u64>),
 }
 
 /// The case as its reporter sees it, read by the client thread.
 fn seen(api: &Api, token: &Token) -> Result<Seen, ClientError> {
     let view = reporter::status(api, token)?;
     let receipt = match reporter::fetch_receipt_for(api, token, &view.status) {
-        Ok(r) => Ok(r.receipt.leaf_index),
+        Ok(r) => Ok(match r.file.receipt {
+            Some(receipt) => ReceiptSeen::Included(receipt.leaf_index),
+            None => ReceiptSeen::Promised(r.receipt_after_seconds),
+        }),
         Err(e) => Err(e.to_string()),
     };
     // The whole directory: without a script on the reporter's device

@@ -11,7 +11,7 @@ use sotto_envelope::sign::Direction;
 use sotto_wire::content::Content;
 use zeroize::Zeroizing;
 
-use super::Seen;
+use super::{ReceiptSeen, Seen};
 use crate::client::{files, reporter};
 use crate::state::AppState;
 use crate::web::pages::{self, esc, Ctx, Nav};
@@ -68,7 +68,10 @@ pub(super) fn token_page(ctx: &Ctx, done: &reporter::Submitted) -> HttpResponse 
         save = ctx.t("token.save"),
         receipt_note = ctx.f(
             "token.receipt",
-            &[("entry", &done.receipt.receipt.leaf_index.to_string())]
+            &[(
+                "minutes",
+                &minutes(Some(done.opened.receipt_after_seconds))
+            )]
         ),
     );
     for w in &done.warnings {
@@ -91,6 +94,12 @@ pub(super) fn token_page(ctx: &Ctx, done: &reporter::Submitted) -> HttpResponse 
         Nav::Report,
         &m,
     )
+}
+
+/// Whole minutes until the next batch, at least 1: what the pages say
+/// ("within N min"). Unknown, the default interval's five.
+fn minutes(seconds: Option<u64>) -> String {
+    seconds.map_or(5, |s| s.div_ceil(60).max(1)).to_string()
 }
 
 fn size_text(n: usize) -> String {
@@ -187,11 +196,21 @@ pub(super) fn case_page(
         );
     }
     match &seen.receipt {
-        Ok(entry) => {
+        Ok(ReceiptSeen::Included(entry)) => {
             let _ = writeln!(
                 m,
                 "<p class=\"ok\">{}</p>",
                 ctx.f("status.receipt.fresh", &[("entry", &entry.to_string())])
+            );
+        }
+        Ok(ReceiptSeen::Promised(seconds)) => {
+            let _ = writeln!(
+                m,
+                "<p>{}</p>",
+                ctx.f(
+                    "status.receipt.promised",
+                    &[("minutes", &minutes(*seconds))]
+                )
             );
         }
         Err(why) => {
