@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test Sotto has, on a fresh machine. It installs what the tests
-# need itself: a Python virtualenv with pyrage (interop), the web page's npm
+# need itself: a Python virtualenv with pyrage (interop), another with
+# Schemathesis (scripts/schemathesis.sh), the web page's npm
 # packages (from web/package-lock.json), Debian's Chromium, Caddy and
 # microsocks, and (in check-deploy.sh) tor, systemd's tools and cargo-deb.
 # Then: format, lints, the reproducible bundle, the JavaScript tests, the
-# Rust tests (over HTTPS and SOCKS5 too), the browser tests against the real
+# Rust tests (over HTTPS and SOCKS5 too), Schemathesis against the real
+# binary from docs/openapi.yaml, the browser tests against the real
 # binary (directly, and behind Caddy), and every file of deploy/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,9 +55,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
 
-echo "== browser tests (Chromium, with and without JavaScript)"
 cargo build --locked --quiet
 export SOTTO_BIN="$PWD/target/debug/sotto"
+
+echo "== Schemathesis against the real binary: no 5xx, every answer as docs/openapi.yaml describes it"
+bash scripts/schemathesis.sh
+
+echo "== browser tests (Chromium, with and without JavaScript)"
 (cd web && node --test --test-reporter=spec test/e2e.test.mjs)
 echo "   screenshots of every page: target/screenshots/"
 

@@ -15,6 +15,7 @@ mod file_modes;
 mod flow;
 mod helpers;
 mod hostile_operator;
+mod openapi;
 mod pyrage_db;
 mod soak;
 mod transparency;
