@@ -35,6 +35,36 @@ pub const LANGS: [Lang; 4] = [
 
 type Table = HashMap<String, String>;
 
+/// `template` with each `{name}` of `args` replaced by its value, in one
+/// pass: a value is never read again, so one that holds `{other}` is shown
+/// as written, not filled in too. Unknown or unclosed braces stay as they
+/// are.
+pub fn substitute(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = after.split_once('}').and_then(|(name, tail)| {
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (*value, tail))
+        });
+        match filled {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn tables() -> &'static [Table; 4] {
     static TABLES: OnceLock<[Table; 4]> = OnceLock::new();
     TABLES.get_or_init(|| {
@@ -89,33 +119,7 @@ impl Lang {
     /// `text(key)` with `{name}` placeholders filled in (values are plain
     /// text: the caller escapes the result for HTML).
     pub fn fill(self, key: &str, args: &[(&str, &str)]) -> String {
-        // One pass over the template: a value is never read again, so one
-        // that holds `{other}` is shown as written, not filled in too.
-        let template = self.text(key);
-        let mut out = String::with_capacity(template.len());
-        let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let filled = after.find('}').and_then(|close| {
-                let name = &after[..close];
-                args.iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, value)| (*value, &after[close + 1..]))
-            });
-            match filled {
-                Some((value, tail)) => {
-                    out.push_str(value);
-                    rest = tail;
-                }
-                None => {
-                    out.push('{');
-                    rest = after;
-                }
-            }
-        }
-        out.push_str(rest);
-        out
+        substitute(self.text(key), args)
     }
 
     /// `ltr` or `rtl`.

@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sotto_wire::api::Transparency;
 
 use super::chart;
+use super::i18n::substitute;
 use super::pages::{self, esc, Ctx, Nav};
 use crate::error::ApiError;
 use crate::routes::transparency::figures;
@@ -34,34 +35,10 @@ pub fn render(ctx: &Ctx, t: &Transparency) -> HttpResponse {
 }
 
 /// The text of `key`, escaped, with `{name}` placeholders replaced by HTML
-/// the caller built (and escaped). In one pass: a value is never searched
-/// for placeholders itself (an origin may hold `{size}`).
+/// the caller built (and escaped). In one pass ([`substitute`]): a value
+/// is never searched for placeholders itself (an origin may hold `{size}`).
 fn with_html(ctx: &Ctx, key: &str, parts: &[(&str, &str)]) -> String {
-    let text = ctx.t(key);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let found = after.split_once('}').and_then(|(name, tail)| {
-            parts
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, html)| (*html, tail))
-        });
-        match found {
-            Some((html, tail)) => {
-                out.push_str(html);
-                rest = tail;
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    substitute(&ctx.t(key), parts)
 }
 
 /// The page's `<main>`.
