@@ -2,6 +2,7 @@
 //! (port 0 picks a free one, which the tests use), and wires the routes.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -87,7 +88,7 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let base_url = loopback_url(&listener);
         let workers = settings.workers;
-        let read_timeout = std::time::Duration::from_secs(settings.read_timeout_seconds);
+        let read_timeout = Duration::from_secs(settings.read_timeout_seconds);
         let threads = if workers > 0 {
             workers
         } else {
@@ -118,10 +119,10 @@ impl Application {
                 settings.pow_difficulty,
                 settings.pow_max_difficulty,
                 settings.pow_target_per_minute,
-                std::time::Duration::from_secs(settings.pow_window_seconds),
+                Duration::from_secs(settings.pow_window_seconds),
             ),
             log,
-            batch: crate::tlog::BatchClock::new(std::time::Duration::from_secs(
+            batch: crate::tlog::BatchClock::new(Duration::from_secs(
                 settings.checkpoint_interval_seconds,
             )),
             figures: Default::default(),
@@ -130,10 +131,7 @@ impl Application {
             settings,
             public,
         });
-        spawn_publisher(state.clone());
-        spawn_parser_counts();
-        spawn_replay_expiry(state.clone());
-        spawn_checkpoints(state.clone());
+        spawn_upkeep(&state);
         let server = HttpServer::new(move || app(state.clone()))
             // A client that closes its side has gone: its request is
             // dropped with the work it waits for (see `crate::gate`),
@@ -164,24 +162,6 @@ impl Application {
     }
 }
 
-/// Writes, once an hour, how many requests the HTTP parser refused, if
-/// any: one line an hour however many there were, where each once had its
-/// own.
-fn spawn_parser_counts() {
-    actix_web::rt::spawn(async {
-        let hour = std::time::Duration::from_secs(3600);
-        let mut tick =
-            actix_web::rt::time::interval_at(actix_web::rt::time::Instant::now() + hour, hour);
-        loop {
-            tick.tick().await;
-            let refused = crate::telemetry::refused_by_parser();
-            if refused > 0 {
-                tracing::warn!(refused, "requests the HTTP parser refused in the last hour");
-            }
-        }
-    });
-}
-
 /// [`app`], boxed, as [`AppState::app`] hands it to the pages that call
 /// it in process.
 fn boxed_app(state: web::Data<AppState>) -> crate::state::BoxedApp {
@@ -210,7 +190,7 @@ pub fn app(
     >,
 > {
     let max_body = state.settings.max_envelope_bytes.saturating_mul(4) / 3 + 64 * 1024;
-    let read_timeout = std::time::Duration::from_secs(state.settings.read_timeout_seconds);
+    let read_timeout = Duration::from_secs(state.settings.read_timeout_seconds);
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(max_body))
@@ -245,15 +225,34 @@ pub fn app(
         .default_service(web::to(not_found))
 }
 
-/// Looks every second for something to publish: operator events at once,
-/// case events once per checkpoint interval (see [`crate::tlog`]). A
-/// failure is logged (without request data) and retried.
-fn spawn_publisher(state: web::Data<AppState>) {
-    use std::time::Duration;
+/// Runs `task` every `period` on the server's runtime, the first time
+/// after `first`.
+fn every<F, Fut>(first: Duration, period: Duration, mut task: F)
+where
+    F: FnMut() -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(1));
+        let start = actix_web::rt::time::Instant::now() + first;
+        let mut tick = actix_web::rt::time::interval_at(start, period);
         loop {
             tick.tick().await;
+            task().await;
+        }
+    });
+}
+
+/// The server's own work, on timers. Each failure is logged (without
+/// request data) and retried at the next tick.
+fn spawn_upkeep(state: &web::Data<AppState>) {
+    let second = Duration::from_secs(1);
+
+    // Every second, something to publish: operator events at once, case
+    // events once per checkpoint interval (see [`crate::tlog`]).
+    let st = state.clone();
+    every(Duration::ZERO, second, move || {
+        let state = st.clone();
+        async move {
             let batch_due = state.batch.due();
             let published = with_store(&state, move |store, st| {
                 if batch_due {
@@ -269,17 +268,29 @@ fn spawn_publisher(state: web::Data<AppState>) {
             }
         }
     });
-}
 
-/// Empties the write-ahead log every ten seconds ([`Store::checkpoint`]),
-/// so that it stays small under steady load (it once reached 704 MB).
-///
-/// [`Store::checkpoint`]: sotto_store::Store::checkpoint
-fn spawn_checkpoints(state: web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(10));
-        loop {
-            tick.tick().await;
+    // Every second, the replay guard's older generation deleted when it is
+    // due, so that tags do not outlive their period while no desk request
+    // comes to do it.
+    let st = state.clone();
+    every(Duration::ZERO, second, move || {
+        let state = st.clone();
+        async move {
+            if state.replay.due() {
+                if let Err(e) = with_store(&state, |store, st| st.replay.expire(store)).await {
+                    tracing::error!(error = %e, "expiring the replay guard failed");
+                }
+            }
+        }
+    });
+
+    // Every ten seconds, the write-ahead log emptied
+    // (`Store::checkpoint`), so that it stays small under steady load (it
+    // once reached 704 MB).
+    let st = state.clone();
+    every(Duration::ZERO, 10 * second, move || {
+        let state = st.clone();
+        async move {
             match with_store(&state, |store, _| Ok(store.checkpoint()?)).await {
                 Ok(false) => {}
                 Ok(true) => tracing::debug!("the write-ahead log was busy; trying again later"),
@@ -287,20 +298,14 @@ fn spawn_checkpoints(state: web::Data<AppState>) {
             }
         }
     });
-}
 
-/// Deletes the replay guard's older generation when it is due, so that
-/// tags do not outlive their period while no desk request comes to do it.
-fn spawn_replay_expiry(state: web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if state.replay.due() {
-                if let Err(e) = with_store(&state, |store, st| st.replay.expire(store)).await {
-                    tracing::error!(error = %e, "expiring the replay guard failed");
-                }
-            }
+    // Once an hour, how many requests the HTTP parser refused, if any: one
+    // line an hour however many there were, where each once had its own.
+    let hour = 3600 * second;
+    every(hour, hour, || async {
+        let refused = crate::telemetry::refused_by_parser();
+        if refused > 0 {
+            tracing::warn!(refused, "requests the HTTP parser refused in the last hour");
         }
     });
 }
