@@ -72,6 +72,12 @@ impl Stream for Deadline {
 pub fn guard(req: &mut ServiceRequest, idle: Duration) -> Rc<Cell<bool>> {
     let expired = Rc::new(Cell::new(false));
     let inner = req.take_payload();
+    // A request without a body (a status poll, a GET) has nothing to wait
+    // for: no timer on the hot path.
+    if matches!(inner, Payload::None) {
+        req.set_payload(inner);
+        return expired;
+    }
     let timed = Deadline {
         inner,
         idle,
@@ -132,6 +138,15 @@ mod tests {
         let err = body.next().await.unwrap().unwrap_err();
         assert!(matches!(err, PayloadError::Io(ref e) if e.kind() == std::io::ErrorKind::TimedOut));
         assert!(expired.get());
+    }
+
+    #[actix_web::test]
+    async fn a_request_without_a_body_gets_no_timer() {
+        let mut req = TestRequest::default().to_srv_request();
+        req.set_payload(Payload::None);
+        let expired = guard(&mut req, Duration::from_millis(1));
+        assert!(matches!(req.take_payload(), Payload::None));
+        assert!(!expired.get());
     }
 
     #[actix_web::test]
