@@ -50,6 +50,12 @@ pub struct Settings {
     #[arg(long, env = "SOTTO_MAX_ENVELOPE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_envelope_bytes: usize,
 
+    /// Envelope bytes one answer carries at most: threads are read in
+    /// pages of this size (an envelope larger than it goes alone).
+    #[arg(long, env = "SOTTO_PAGE_BYTES", default_value_t = 4 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub page_bytes: u64,
+
     /// Days the handlers have to acknowledge a new report (the EU
     /// Whistleblower Directive's 7 by default).
     #[arg(long, env = "SOTTO_ACKNOWLEDGE_DAYS", default_value_t = 7)]
@@ -263,6 +269,7 @@ impl Settings {
             pow_window_seconds: 60,
             challenge_ttl_seconds: 900,
             max_envelope_bytes: 16 * 1024 * 1024,
+            page_bytes: 4 * 1024 * 1024,
             acknowledge_days: 7,
             update_days: 7,
             feedback_months: 3,

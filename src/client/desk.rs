@@ -325,7 +325,7 @@ pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, Client
     let shared = thread::trusted_shares(&id, &dc.shares, &recipients, &reporter_key, &mut warnings);
     let mut readers = recipients.clone();
     readers.extend(shared.iter().map(|s| s.card.clone()));
-    let mut messages = thread::read(&id, &dc.messages, me.identity(), &reporter_key, &readers);
+    let mut messages = thread::read(&id, 0, &dc.messages, me.identity(), &reporter_key, &readers);
     if let Some(thread) = my_share {
         let mine = shared.iter().find(|s| s.card.fingerprint().id() == my_id);
         match mine {

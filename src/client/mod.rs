@@ -15,6 +15,7 @@
 //! - [`sealed`]: the report a desk reader opens, directly or from a share.
 //! - [`thread`]: each message's place and signature checked, then decrypted.
 //! - [`log`]: the transparency log followed from a verified position.
+//! - [`paged`]: a case's thread read page by page.
 //! - [`files`]: saving attachments whose names come from someone else.
 //! - [`templates`], [`similar`], [`stats`]: response templates, near-duplicate
 //!   reports and de-identified statistics, all on the handler's machine.
@@ -36,6 +37,7 @@ pub mod desk;
 pub mod exchange;
 pub mod files;
 pub mod log;
+pub mod paged;
 pub mod readers;
 pub mod receipt;
 pub mod receipt_file;
@@ -387,9 +389,19 @@ impl Api {
         )
     }
 
-    /// `GET /v1/reporter/case`.
+    /// `GET /v1/reporter/case`, every page of the thread.
     pub fn reporter_status(&self, handle: &Handle) -> Result<ReporterStatus, ClientError> {
-        self.get("/v1/reporter/case", vec![Self::handle_header(handle)])
+        paged::whole(|after| self.reporter_page(handle, after))
+    }
+
+    /// `GET /v1/reporter/case[?after=SEQ]`: one page of the thread.
+    pub fn reporter_page(
+        &self,
+        handle: &Handle,
+        after: Option<u64>,
+    ) -> Result<ReporterStatus, ClientError> {
+        let path = paged_path("/v1/reporter/case", after);
+        self.get(&path, vec![Self::handle_header(handle)])
     }
 
     /// `GET /v1/reporter/case/receipt`: the promise, and the receipt once
@@ -436,9 +448,19 @@ impl Api {
         self.get(path, self.signed_headers(signer, "GET", path, b""))
     }
 
-    /// `GET /v1/cases/{case}`, signed.
+    /// `GET /v1/cases/{case}`, signed, every page of the thread.
     pub fn desk_case(&self, signer: &DeskIdentity, case: &str) -> Result<DeskCase, ClientError> {
-        let path = format!("/v1/cases/{}", path_segment(case));
+        paged::whole(|after| self.desk_case_page(signer, case, after))
+    }
+
+    /// `GET /v1/cases/{case}[?after=SEQ]`, signed: one page of the thread.
+    pub fn desk_case_page(
+        &self,
+        signer: &DeskIdentity,
+        case: &str,
+        after: Option<u64>,
+    ) -> Result<DeskCase, ClientError> {
+        let path = paged_path(&format!("/v1/cases/{}", path_segment(case)), after);
         self.get(&path, self.signed_headers(signer, "GET", &path, b""))
     }
 
@@ -493,4 +515,12 @@ fn path_segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// A case's path, for the page after `after`.
+fn paged_path(path: &str, after: Option<u64>) -> String {
+    match after {
+        Some(seq) => format!("{path}?after={seq}"),
+        None => path.to_owned(),
+    }
 }

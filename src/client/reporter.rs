@@ -359,13 +359,42 @@ pub fn status(api: &Api, token: &Token) -> Result<ReporterView, ClientError> {
     read_status(token, api.reporter_status(&token.handle())?)
 }
 
-/// Checks and decrypts a status the server sent.
+/// Checks and decrypts a status the server sent, with its whole thread.
 pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView, ClientError> {
+    read_page(token, status, None, 0)
+}
+
+/// One page of the thread, from message `from` on: for a reader who holds
+/// only part of a long thread (the no-JavaScript page). Desk messages are
+/// checked against the recipients sealed in the report, message 0, which
+/// is `report` when the page does not start with it.
+pub fn status_page(
+    api: &Api,
+    token: &Token,
+    after: Option<u64>,
+) -> Result<ReporterView, ClientError> {
+    let handle = token.handle();
+    let first = api.reporter_page(&handle, None)?;
+    let Some(after) = after else {
+        return read_page(token, first, None, 0);
+    };
+    let report = first.messages.into_iter().next();
+    let page = api.reporter_page(&handle, Some(after))?;
+    read_page(token, page, report.as_ref(), after.saturating_add(1))
+}
+
+/// Checks and decrypts a status whose messages run from `from` on.
+pub fn read_page(
+    token: &Token,
+    status: ReporterStatus,
+    report: Option<&sotto_wire::api::Message>,
+    from: u64,
+) -> Result<ReporterView, ClientError> {
     let case = CaseId::parse(&status.case)
         .ok_or_else(|| ClientError::Protocol("malformed case id".into()))?;
     let identity = token.identity();
     let own_key = token.signing_key().verifying_key();
-    if status.erased.is_some() && status.messages.is_empty() {
+    if status.erased.is_some() && status.message_count == 0 {
         // Erased under the retention policy: nothing left to read.
         return Ok(ReporterView {
             status,
@@ -376,13 +405,13 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
         });
     }
     // First the report alone: it names the recipients the reporter chose.
-    let first = thread::read(
-        &case,
-        status.messages.get(..1).unwrap_or(&[]),
-        &identity,
-        &own_key,
-        &[],
-    );
+    let report = match (report, from) {
+        (Some(m), _) => Some(m),
+        (None, 0) => status.messages.first(),
+        (None, _) => None,
+    };
+    let report = report.map(std::slice::from_ref).unwrap_or(&[]);
+    let first = thread::read(&case, 0, report, &identity, &own_key, &[]);
     let recipients: Vec<RecipientCard> = match first.first().map(|m| &m.content) {
         Some(Ok(Content::Report(r))) => r
             .recipients
@@ -401,7 +430,7 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
         thread::trusted_shares(&case, &status.shares, &recipients, &own_key, &mut warnings);
     let mut readers = recipients.clone();
     readers.extend(shared.iter().map(|s| s.card.clone()));
-    let messages = thread::read(&case, &status.messages, &identity, &own_key, &readers);
+    let messages = thread::read(&case, from, &status.messages, &identity, &own_key, &readers);
     Ok(ReporterView {
         status,
         messages,
@@ -421,7 +450,9 @@ pub fn reply(
 ) -> Result<MessagePosted, ClientError> {
     let padded = padded_note(text, attachments)?;
     retry_on_stale_seq(|| {
-        let view = status(api, token)?;
+        // The first page names the readers; the rest of the thread is not
+        // needed to add to it.
+        let view = status_page(api, token, None)?;
         if let Some(e) = view.status.erased {
             return Err(ClientError::Usage(format!(
                 "this case was erased on {} under the server's retention policy; nothing can be added to it",
@@ -439,7 +470,7 @@ pub fn reply(
         recipients.push(token.identity().recipient());
         let envelope =
             encrypt(&recipients, &padded).map_err(|e| ClientError::Crypto(e.to_string()))?;
-        let seq = view.status.messages.len() as u64;
+        let seq = view.status.message_count;
         let signature =
             token
                 .signing_key()

@@ -11,13 +11,18 @@ use sotto_wire::content::Content;
 
 use super::thread::{self, ReadMessage};
 
-/// Opens the share sealed to this reader.
+/// Opens the share sealed to this reader: its envelope must be the one
+/// whose hash the share's signature covers.
 pub(super) fn open_share(
     me: &DeskIdentity,
     s: &sotto_wire::api::Share,
 ) -> Option<sotto_wire::content::SharedThread> {
+    let envelope = s.envelope.as_deref()?;
+    if thread::share_digest(s) != Some(sotto_envelope::sha256(envelope)) {
+        return None;
+    }
     let padded = zeroize::Zeroizing::new(
-        sotto_envelope::decrypt(std::slice::from_ref(me.identity()), &s.envelope).ok()?,
+        sotto_envelope::decrypt(std::slice::from_ref(me.identity()), envelope).ok()?,
     );
     sotto_wire::content::SharedThread::from_padded(&padded).ok()
 }

@@ -27,10 +27,11 @@ pub struct ReadMessage {
     pub vouched_by: Option<String>,
 }
 
-/// Checks and decrypts every message. `desk_cards` are the only keys
-/// accepted on desk messages.
+/// Checks and decrypts every message of a run that starts at message
+/// `from`. `desk_cards` are the only keys accepted on desk messages.
 pub fn read(
     case: &CaseId,
+    from: u64,
     messages: &[Message],
     identity: &Identity,
     reporter_key: &VerifyingKey,
@@ -38,8 +39,8 @@ pub fn read(
 ) -> Vec<ReadMessage> {
     messages
         .iter()
-        .enumerate()
-        .map(|(i, m)| read_one(case, i as u64, m, identity, reporter_key, desk_cards))
+        .zip(from..)
+        .map(|(m, seq)| read_one(case, seq, m, identity, reporter_key, desk_cards))
         .collect()
 }
 
@@ -151,21 +152,21 @@ pub fn trusted_shares(
             }
         };
         let sig = sotto_envelope::sign::Signature::parse(&s.signature);
-        let by = match (&s.shared_by, sig) {
-            (None, Some(sig)) => reporter_key
-                .verify_share(id, &s.reader.id, s.upto, &s.envelope, &sig)
+        let by = match (&s.shared_by, sig, share_digest(s)) {
+            (None, Some(sig), Some(digest)) => reporter_key
+                .verify_share_digest(id, &s.reader.id, s.upto, &digest, &sig)
                 .ok()
                 .map(|()| None),
-            (Some(by), Some(sig)) => trusted
+            (Some(by), Some(sig), Some(digest)) => trusted
                 .iter()
                 .find(|c| c.fingerprint().id() == *by)
                 .filter(|c| {
                     c.verifying_key
-                        .verify_share(id, &s.reader.id, s.upto, &s.envelope, &sig)
+                        .verify_share_digest(id, &s.reader.id, s.upto, &digest, &sig)
                         .is_ok()
                 })
                 .map(|c| Some(c.name.to_string())),
-            (_, None) => None,
+            _ => None,
         };
         match by {
             Some(by) => {
@@ -185,6 +186,16 @@ pub fn trusted_shares(
         }
     }
     out
+}
+
+/// The envelope hash a share names (`None` if malformed).
+pub fn share_digest(s: &sotto_wire::api::Share) -> Option<[u8; 32]> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&s.envelope_sha256)
+        .ok()?
+        .try_into()
+        .ok()
 }
 
 /// Lowercase hex.

@@ -4,13 +4,14 @@
 //! else, including a recipient the reporter excluded, such a case does
 //! not exist (404). See [`SignedCase::on_case`].
 
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use sotto_envelope::sign::{CaseId, Signature};
 use sotto_store::CaseRow;
 use sotto_wire::api::{CaseShared, PostMessage, SetState, ShareCase, StateChanged};
 
 use super::checks::{not_erased, signature_field, stale_seq};
 use super::extract::SignedCase;
+use super::fresh::{Asker, Conditional};
 use super::thread::{self, Author};
 use super::views::{desk_case, due};
 use crate::error::ApiError;
@@ -21,10 +22,17 @@ fn message_signature(row: &CaseRow, msg: &PostMessage) -> Result<Signature, ApiE
     signature_field(&msg.signature)
 }
 
-/// `GET /v1/cases/{case}`.
-pub async fn case(req: SignedCase) -> Result<HttpResponse, ApiError> {
-    let case = req.on_case(|store, st, call| desk_case(store, st, &call.row));
-    Ok(HttpResponse::Ok().json(case.await?))
+/// `GET /v1/cases/{case}[?after=SEQ]`: `304` if the reader holds the case
+/// already, or the case with one page of its thread.
+pub async fn case(http: HttpRequest, req: SignedCase) -> Result<HttpResponse, ApiError> {
+    let ask = Conditional::of(&http)?;
+    let case = req.on_case(move |store, st, call| {
+        let asker = Asker::Reader(&call.who.id);
+        ask.read(store, st, &call.row, asker, || {
+            desk_case(store, st, &call.row, &call.who.id, ask.after)
+        })
+    });
+    Ok(case.await?.respond())
 }
 
 /// `POST /v1/cases/{case}/messages`: a reply.

@@ -229,7 +229,7 @@ fn addressed(store: &Store, who: &RecipientRow, case: &CaseId) -> Result<CaseRow
             .any(|r| r.id == who.id);
     let shared = || -> Result<bool, ApiError> {
         Ok(store
-            .case_shares(&row.id)?
+            .case_shares(&row.id, None)?
             .iter()
             .any(|s| s.reader.id == who.id && s.reader.removed_on.is_none()))
     };

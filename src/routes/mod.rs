@@ -5,6 +5,7 @@
 //! - [`extract`]: who is asking (the reporter's handle, a desk's signature).
 //! - [`checks`]: shared checks, and the store's refusals as the API words them.
 //! - [`views`]: stored rows as clients see them.
+//! - [`fresh`]: a case read in pages, and `304` when nothing changed.
 //! - [`thread`]: adding messages and shares to a case, for either author.
 //! - [`opening`]: what makes a new report acceptable, as one pure function.
 //!
@@ -22,6 +23,7 @@ pub mod checks;
 pub mod desk_cases;
 pub mod desks;
 pub mod extract;
+pub mod fresh;
 pub mod health;
 pub mod inbox;
 pub mod log;

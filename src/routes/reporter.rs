@@ -2,22 +2,29 @@
 //! (see [`Reporter`]).
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use sotto_envelope::sign::CaseId;
 use sotto_wire::api::{Escalate, Escalated, PostMessage};
 use sotto_wire::CaseState;
 
 use super::checks::{desk_by_name, not_erased, signature_field};
 use super::extract::Reporter;
+use super::fresh::{Asker, Conditional};
 use super::thread::{self, Author};
 use super::views::{case_receipt, reporter_status};
 use crate::error::{parse_json, ApiError};
 
-/// `GET /v1/reporter/case`: one keyed hash, one indexed lookup, then the
-/// case's rows.
-pub async fn status(reporter: Reporter) -> Result<HttpResponse, ApiError> {
-    let status = reporter.on_case(|store, st, row| reporter_status(store, st, &row));
-    Ok(HttpResponse::Ok().json(status.await?))
+/// `GET /v1/reporter/case[?after=SEQ]`: one keyed hash, one indexed
+/// lookup; then `304` if the client holds the case already, or the case's
+/// rows with one page of its thread.
+pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
+    let ask = Conditional::of(&req)?;
+    let status = reporter.on_case(move |store, st, row| {
+        ask.read(store, st, &row, Asker::Reporter, || {
+            reporter_status(store, st, &row, Asker::Reporter, ask.after)
+        })
+    });
+    Ok(status.await?.respond())
 }
 
 /// `GET /v1/reporter/case/receipt`: the log's promise for the case's
@@ -91,6 +98,7 @@ pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpRespon
                 "choose at least one reader of the other desk",
             ));
         }
+        thread::within_readers(store.case_readers(&row.id)?.len() + e.shares.len())?;
         let mut checked = Vec::new();
         for (i, s) in e.shares.iter().enumerate() {
             if s.desk != e.desk || e.shares[..i].iter().any(|o| o.reader == s.reader) {

@@ -7,6 +7,7 @@ use sotto_envelope::sha256;
 use sotto_envelope::sign::{CaseId, Direction, Signature, VerifyingKey};
 use sotto_store::{CaseRow, NewMessage, NewShare, RecipientRow, Store};
 use sotto_wire::api::{MessagePosted, PostMessage, ShareCase};
+use sotto_wire::MAX_READERS;
 
 use super::checks::{
     check_envelope, desk_by_name, not_erased, share_error, signature_field, stale_seq, stored_card,
@@ -150,6 +151,19 @@ fn within_quota(store: &Store, st: &AppState, row: &CaseRow, bytes: usize) -> Re
     Ok(())
 }
 
+/// A case has at most [`MAX_READERS`] readers, those it opened with and
+/// those it was shared with: every message is sealed to all of them, and
+/// what any one answer about the case carries stays bounded.
+pub fn within_readers(readers: usize) -> Result<(), ApiError> {
+    if readers > MAX_READERS {
+        return Err(ApiError::conflict(
+            "too_many_readers",
+            format!("a case has at most {MAX_READERS} readers, and this one has them all"),
+        ));
+    }
+    Ok(())
+}
+
 /// A share that passed [`check_share`], ready to store.
 #[derive(Debug)]
 pub struct CheckedShare<'a> {
@@ -212,12 +226,14 @@ pub fn check_share<'a>(
             "no active recipient of that desk has that id",
         ));
     }
-    if store.case_readers(&row.id)?.contains(&s.reader) {
+    let readers = store.case_readers(&row.id)?;
+    if readers.contains(&s.reader) {
         return Err(ApiError::conflict(
             "already_reader",
             "that recipient already reads this case",
         ));
     }
+    within_readers(readers.len() + 1)?;
     check_envelope(&s.envelope, 2, st.settings.max_envelope_bytes)?;
     Ok(CheckedShare {
         share: s,

@@ -4,6 +4,7 @@
 //! only choose and rename fields.
 
 use super::checks::stored_card;
+use super::fresh::Asker;
 use crate::error::ApiError;
 use crate::state::{AppState, Due};
 use crate::tlog::Log;
@@ -65,15 +66,31 @@ pub fn message_json(m: MessageRow) -> Message {
     }
 }
 
-/// A case's whole thread as sent to clients.
-pub fn thread(store: &Store, id: &[u8; 16]) -> Result<Vec<Message>, ApiError> {
-    Ok(store.messages(id)?.into_iter().map(message_json).collect())
+/// One page of a case's thread as sent to clients: the messages after
+/// `after`, at most `--page-bytes` of envelopes (or one envelope).
+pub fn thread_page(
+    store: &Store,
+    st: &AppState,
+    id: &[u8; 16],
+    after: Option<u64>,
+) -> Result<Vec<Message>, ApiError> {
+    let budget = usize::try_from(st.settings.page_bytes).unwrap_or(usize::MAX);
+    Ok(store
+        .messages_page(id, after, budget)?
+        .into_iter()
+        .map(message_json)
+        .collect())
 }
 
-/// The readers a case was shared with, as sent to clients.
-pub fn shares(store: &Store, id: &[u8; 16]) -> Result<Vec<Share>, ApiError> {
+/// The readers a case was shared with, as sent to `asker`: with the
+/// envelope only of the share sealed to them.
+pub fn shares(store: &Store, id: &[u8; 16], asker: Asker<'_>) -> Result<Vec<Share>, ApiError> {
+    let open_for = match asker {
+        Asker::Reporter => None,
+        Asker::Reader(who) => Some(who),
+    };
     store
-        .case_shares(id)?
+        .case_shares(id, open_for)?
         .into_iter()
         .map(|s| {
             Ok(Share {
@@ -82,6 +99,7 @@ pub fn shares(store: &Store, id: &[u8; 16]) -> Result<Vec<Share>, ApiError> {
                 shared_by: s.shared_by,
                 upto: s.upto,
                 on: s.shared_on,
+                envelope_sha256: URL_SAFE_NO_PAD.encode(s.envelope_sha256),
                 envelope: s.envelope,
                 signature: URL_SAFE_NO_PAD.encode(&s.signature),
             })
@@ -122,11 +140,13 @@ pub fn case_receipt(store: &Store, st: &AppState, row: &CaseRow) -> Result<CaseR
     })
 }
 
-/// A case as its reporter sees it.
+/// A case as `asker` sees it, with one page of its thread.
 pub fn reporter_status(
     store: &Store,
     st: &AppState,
     row: &CaseRow,
+    asker: Asker<'_>,
+    after: Option<u64>,
 ) -> Result<ReporterStatus, ApiError> {
     let e = inbox_entry(store, st, row)?;
     Ok(ReporterStatus {
@@ -138,8 +158,9 @@ pub fn reporter_status(
         next_update_due: e.next_update_due,
         feedback_due: e.feedback_due,
         timeline: timeline(store, &row.id)?,
-        shares: shares(store, &row.id)?,
-        messages: thread(store, &row.id)?,
+        shares: shares(store, &row.id, asker)?,
+        message_count: row.message_count,
+        messages: thread_page(store, st, &row.id, after)?,
         erased: e.erased,
     })
 }
@@ -160,10 +181,17 @@ pub fn inbox_entry(store: &Store, st: &AppState, row: &CaseRow) -> Result<InboxE
     })
 }
 
-/// A case as its readers see it: the reporter's status, with the keys to
-/// answer and to check the thread, and who reads it.
-pub fn desk_case(store: &Store, st: &AppState, row: &CaseRow) -> Result<DeskCase, ApiError> {
-    let status = reporter_status(store, st, row)?;
+/// A case as its reader `who` sees it: the reporter's status, with the
+/// keys to answer and to check the thread, and who reads it; one page of
+/// the thread.
+pub fn desk_case(
+    store: &Store,
+    st: &AppState,
+    row: &CaseRow,
+    who: &str,
+    after: Option<u64>,
+) -> Result<DeskCase, ApiError> {
+    let status = reporter_status(store, st, row, Asker::Reader(who), after)?;
     Ok(DeskCase {
         case: status.case,
         desk: status.desk,
@@ -182,6 +210,7 @@ pub fn desk_case(store: &Store, st: &AppState, row: &CaseRow) -> Result<DeskCase
             .collect::<Result<_, _>>()?,
         timeline: status.timeline,
         shares: status.shares,
+        message_count: status.message_count,
         messages: status.messages,
         erased: status.erased,
     })

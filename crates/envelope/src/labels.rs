@@ -34,6 +34,9 @@ pub const HANDLE_HASH: &[u8] = b"sotto/v1/server/handle-hash";
 /// HMAC-SHA256 message prefix, key = the pepper: the tag of an accepted
 /// desk request's signature that the replay guard stores.
 pub const REPLAY_TAG: &[u8] = b"sotto/v1/server/replay-tag";
+/// Hash prefix: a case's entity tag, over its version as one asker sees it
+/// (public: it hides nothing the asker does not already hold).
+pub const CASE_TAG: &[u8] = b"sotto/v1/server/case-etag";
 /// HKDF info: the server's key that authenticates proof-of-work challenges.
 pub const SERVER_CHALLENGE_KEY: &[u8] = b"sotto/v1/server/challenge-key";
 /// Hash prefix: a proof-of-work attempt.

@@ -217,7 +217,23 @@ impl VerifyingKey {
         envelope: &[u8],
         signature: &Signature,
     ) -> Result<(), BadSignature> {
-        self.verify(&share_message(case, reader, upto, envelope), signature)
+        self.verify_share_digest(case, reader, upto, &sha256(envelope), signature)
+    }
+
+    /// [`VerifyingKey::verify_share`] given the envelope's SHA-256: for a
+    /// client that checks who shared without the share's envelope.
+    pub fn verify_share_digest(
+        &self,
+        case: &CaseId,
+        reader: &str,
+        upto: u64,
+        envelope_sha256: &[u8; 32],
+        signature: &Signature,
+    ) -> Result<(), BadSignature> {
+        self.verify(
+            &share_digest_message(case, reader, upto, envelope_sha256),
+            signature,
+        )
     }
 
     /// Checks the signature of a C2SP signed note's text (see the module docs).
@@ -380,13 +396,17 @@ fn envelope_digest_message(
 }
 
 fn share_message(case: &CaseId, reader: &str, upto: u64, envelope: &[u8]) -> Vec<u8> {
+    share_digest_message(case, reader, upto, &sha256(envelope))
+}
+
+fn share_digest_message(case: &CaseId, reader: &str, upto: u64, digest: &[u8; 32]) -> Vec<u8> {
     let mut m = Vec::with_capacity(SIG_SHARE.len() + 1 + 16 + 25 + 8 + 32);
     m.extend_from_slice(SIG_SHARE);
     m.push(0);
     m.extend_from_slice(&case.0);
     m.extend_from_slice(reader.as_bytes());
     m.extend_from_slice(&upto.to_be_bytes());
-    m.extend_from_slice(&sha256(envelope));
+    m.extend_from_slice(digest);
     m
 }
 
@@ -444,6 +464,12 @@ mod tests {
             .verify_share(&case, "1234512345123451234512346", 4, b"age file", &sig)
             .is_err());
         assert!(v.verify_share(&case, reader, 4, b"age filf", &sig).is_err());
+        assert!(v
+            .verify_share_digest(&case, reader, 4, &sha256(b"age file"), &sig)
+            .is_ok());
+        assert!(v
+            .verify_share_digest(&case, reader, 4, &sha256(b"age filf"), &sig)
+            .is_err());
         assert!(v
             .verify_envelope(&case, 4, Direction::FromDesk, b"age file", &sig)
             .is_err());

@@ -40,6 +40,10 @@ pub struct CaseRow {
     pub message_count: u64,
     /// When and where in the log the case was erased, if it was.
     pub erased: Option<Erasure>,
+    /// The log position of the case's latest event: every change to the
+    /// case (a message, a share, a state, its erasure) is an event, so this
+    /// changes whenever the case does.
+    pub version: u64,
 }
 
 /// A case's erasure under the retention policy.
@@ -177,7 +181,13 @@ impl Store {
     /// those it was shared with. Replies must be sealed to all of them.
     pub fn case_readers(&self, id: &[u8; 16]) -> Result<Vec<String>> {
         let mut out = self.case_recipients(id)?;
-        out.extend(self.case_shares(id)?.into_iter().map(|s| s.reader.id));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT recipient_id FROM case_shares WHERE case_id = ?1 ORDER BY recipient_id",
+        )?;
+        let shared = stmt.query_map([&id[..]], |r| r.get(0))?;
+        for reader in shared {
+            out.push(reader?);
+        }
         Ok(out)
     }
 
@@ -305,7 +315,7 @@ impl Store {
              ORDER BY 6 DESC, 1"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([recipient_id], |r| Ok((case_row(r)?, r.get(13)?)))?;
+        let rows = stmt.query_map([recipient_id], |r| Ok((case_row(r)?, r.get(14)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -323,7 +333,8 @@ const CASE_COLUMNS: &str =
                   AND e.kind IN ('message-posted', 'state-changed') ORDER BY e.seq LIMIT 1),
                (SELECT count(*) FROM messages m WHERE m.case_id = c.id),
                (SELECT on_day FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased'),
-               (SELECT seq - 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')";
+               (SELECT seq - 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased'),
+               (SELECT max(seq) FROM events e WHERE e.case_id = c.id)";
 
 fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     let id: Vec<u8> = r.get(0)?;
@@ -354,6 +365,7 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
             }),
             _ => None,
         },
+        version: get_u64(r, 13)?,
     })
 }
 

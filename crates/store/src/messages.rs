@@ -63,6 +63,46 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// One page of a case's thread: the messages after `after` (from the
+    /// first without it), in order, for as long as their envelopes fit in
+    /// `budget` bytes, and always at least one. A page never holds more
+    /// than `budget` bytes of envelopes or one envelope, whichever is
+    /// larger; an envelope that would not fit is not read.
+    pub fn messages_page(
+        &self,
+        id: &[u8; 16],
+        after: Option<u64>,
+        budget: usize,
+    ) -> Result<Vec<MessageRow>> {
+        let from = match after {
+            None => 0,
+            Some(seq) => i64::try_from(seq).map_or(i64::MAX, |s| s.saturating_add(1)),
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, direction, author, length(envelope), envelope, signature, posted_on
+             FROM messages WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![&id[..], from])?;
+        let mut page = Vec::new();
+        let mut used = 0usize;
+        while let Some(r) = rows.next()? {
+            let size = usize::try_from(get_u64(r, 3)?).unwrap_or(usize::MAX);
+            if !page.is_empty() && used.saturating_add(size) > budget {
+                break;
+            }
+            used = used.saturating_add(size);
+            page.push(MessageRow {
+                seq: get_u64(r, 0)?,
+                direction: r.get::<_, StoredDirection>(1)?.0,
+                author: r.get(2)?,
+                envelope: r.get(4)?,
+                signature: r.get(5)?,
+                posted_on: r.get(6)?,
+            });
+        }
+        Ok(page)
+    }
+
     /// How many messages `direction` posted to a case on `day`, and their
     /// envelopes' bytes in all: what a day's quota counts.
     pub fn posted_on(&self, case: &[u8; 16], day: Day, direction: Direction) -> Result<(u64, u64)> {

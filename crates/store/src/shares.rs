@@ -34,8 +34,10 @@ pub struct ShareRow {
     pub shared_by: Option<String>,
     /// Messages the share holds.
     pub upto: u64,
-    /// The age file.
-    pub envelope: Vec<u8>,
+    /// The age file's SHA-256, as its log entry records it.
+    pub envelope_sha256: [u8; 32],
+    /// The age file: read only for the reader it was sealed to.
+    pub envelope: Option<Vec<u8>>,
     /// 64 bytes.
     pub signature: Vec<u8>,
     /// Day shared.
@@ -78,26 +80,39 @@ impl Store {
         })
     }
 
-    /// The readers a case was shared with, oldest first.
-    pub fn case_shares(&self, id: &[u8; 16]) -> Result<Vec<ShareRow>> {
+    /// The readers a case was shared with, oldest first, with the envelope
+    /// of the share sealed to `open_for` only: a share is as large as the
+    /// thread it copies, and nobody else can open it.
+    pub fn case_shares(&self, id: &[u8; 16], open_for: Option<&str>) -> Result<Vec<ShareRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, d.name, r.card, r.added_on, r.removed_on,
-                    s.shared_by, s.upto, s.envelope, s.signature, s.shared_on
+                    s.shared_by, s.upto, e.envelope_hash,
+                    CASE WHEN s.recipient_id = ?2 THEN s.envelope END,
+                    s.signature, s.shared_on
              FROM case_shares s
              JOIN recipients r ON r.desk_id = s.desk_id AND r.id = s.recipient_id
              JOIN desks d ON d.id = s.desk_id
+             JOIN events e ON e.case_id = s.case_id AND e.kind = 'case-shared'
+                          AND e.recipient_id = s.recipient_id
              WHERE s.case_id = ?1
-             ORDER BY (SELECT e.seq FROM events e WHERE e.case_id = s.case_id
-                       AND e.kind = 'case-shared' AND e.recipient_id = s.recipient_id)",
+             ORDER BY e.seq",
         )?;
-        let rows = stmt.query_map([&id[..]], |r| {
+        let rows = stmt.query_map(params![&id[..], open_for], |r| {
+            let hash: Vec<u8> = r.get(7)?;
             Ok(ShareRow {
                 reader: recipient_row(r)?,
                 shared_by: r.get(5)?,
                 upto: get_u64(r, 6)?,
-                envelope: r.get(7)?,
-                signature: r.get(8)?,
-                shared_on: r.get(9)?,
+                envelope_sha256: hash.as_slice().try_into().map_err(|_| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        7,
+                        rusqlite::types::Type::Blob,
+                        "envelope hash length".into(),
+                    )
+                })?,
+                envelope: r.get(8)?,
+                signature: r.get(9)?,
+                shared_on: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

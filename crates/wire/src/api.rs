@@ -236,9 +236,18 @@ pub struct Share {
     pub upto: u64,
     /// Day shared.
     pub on: Day,
-    /// The thread so far, sealed to the new reader and the reporter.
-    #[serde(with = "crate::b64")]
-    pub envelope: Vec<u8>,
+    /// The SHA-256 of the share's envelope (base64url), which its signature
+    /// covers: enough for anyone to check who shared.
+    pub envelope_sha256: String,
+    /// The thread so far, sealed to the new reader and the reporter: sent
+    /// only to that reader, in their view of the case, since nobody else
+    /// can open it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::b64::optional"
+    )]
+    pub envelope: Option<Vec<u8>>,
     /// The sharer's share signature (base64url).
     pub signature: String,
 }
@@ -334,10 +343,23 @@ pub struct ReporterStatus {
     /// Readers the case was shared with after it opened, oldest first.
     #[serde(default)]
     pub shares: Vec<Share>,
-    /// The whole thread, the report first (empty once erased).
+    /// How many messages the thread has in all (0 once erased).
+    pub message_count: u64,
+    /// One page of the thread, in order: the messages after `after` (from
+    /// the report, without it), as many as fit in a page. When the last
+    /// one's `seq` + 1 is below `message_count`, ask for the next page.
     pub messages: Vec<Message>,
     /// Set once the case's envelopes were erased.
     pub erased: Option<Erasure>,
+}
+
+/// The query of `GET /v1/reporter/case` and `GET /v1/cases/{case}`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadQuery {
+    /// Only messages whose `seq` is above this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
 }
 
 /// A message to post: `POST /v1/reporter/case/messages` or
@@ -466,7 +488,9 @@ pub struct DeskCase {
     /// Readers the case was shared with after it opened, oldest first.
     #[serde(default)]
     pub shares: Vec<Share>,
-    /// The whole thread (empty once erased).
+    /// How many messages the thread has in all (0 once erased).
+    pub message_count: u64,
+    /// One page of the thread, as in [`ReporterStatus`].
     pub messages: Vec<Message>,
     /// Set once the case's envelopes were erased.
     pub erased: Option<Erasure>,

@@ -26,8 +26,9 @@ pub mod state;
 pub use day::Day;
 pub use state::CaseState;
 
-/// The most readers a desk may have; a report, a share or an escalation
-/// names at most this many.
+/// The most readers a desk may have, and a case (those it opened with and
+/// those it was shared with); a report, a share or an escalation names at
+/// most this many.
 pub const MAX_READERS: usize = 64;
 
 /// Lists in request bodies with a most length, refused at the first
@@ -109,6 +110,26 @@ pub mod b64 {
         STANDARD
             .decode(s.as_bytes())
             .map_err(|_| serde::de::Error::custom("expected standard base64"))
+    }
+
+    /// The same for a field that may be absent.
+    pub mod optional {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serializes bytes as base64, or null.
+        pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match bytes {
+                Some(b) => super::serialize(b, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserializes base64 or null.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrapped(#[serde(deserialize_with = "super::deserialize")] Vec<u8>);
+            Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+        }
     }
 }
 

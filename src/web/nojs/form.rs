@@ -104,6 +104,9 @@ pub(super) fn token_problem(e: TokenError) -> &'static str {
 #[derive(serde::Deserialize)]
 pub struct TokenForm {
     token: String,
+    /// The page of the thread to show: the messages after this `seq`.
+    #[serde(default)]
+    after: Option<String>,
 }
 
 impl std::fmt::Debug for TokenForm {
@@ -122,5 +125,15 @@ impl TokenForm {
     /// The token as typed.
     pub(super) fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The page asked for: `Ok(None)` for the first, `Err(())` for a value
+    /// that is no message's `seq`.
+    pub(super) fn after(&self) -> Result<Option<u64>, ()> {
+        match self.after.as_deref() {
+            None | Some("") => Ok(None),
+            Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => v.parse().map(Some).map_err(drop),
+            Some(_) => Err(()),
+        }
     }
 }

@@ -212,9 +212,11 @@ enum ReceiptSeen {
     Promised(Option<u64>),
 }
 
-/// The case as its reporter sees it, read by the client thread.
-fn seen(api: &Api, token: &Token) -> Result<Seen, ClientError> {
-    let view = reporter::status(api, token)?;
+/// The case as its reporter sees it, read by the client thread: one page
+/// of its thread, the messages after `after` (from the first without it),
+/// so the server never holds a whole long thread for a page.
+fn seen(api: &Api, token: &Token, after: Option<u64>) -> Result<Seen, ClientError> {
+    let view = reporter::status_page(api, token, after)?;
     let receipt = match reporter::fetch_receipt_for(api, token, &view.status) {
         Ok(r) => Ok(match r.file.receipt {
             Some(receipt) => ReceiptSeen::Included(receipt.leaf_index),
@@ -247,7 +249,10 @@ pub async fn status(
         Ok(t) => t,
         Err(e) => return status_problem(&ctx, ctx.lang.text(token_problem(e))),
     };
-    show_case(&ctx, &state, token, None).await
+    let Ok(after) = form.after() else {
+        return status_problem(&ctx, ctx.lang.text("status.page.bad"));
+    };
+    show_case(&ctx, &state, token, after, None).await
 }
 
 fn status_problem(ctx: &Ctx, message: &str) -> HttpResponse {
@@ -264,10 +269,11 @@ async fn show_case(
     ctx: &Ctx,
     state: &web::Data<AppState>,
     token: Token,
+    after: Option<u64>,
     note: Option<&str>,
 ) -> HttpResponse {
     let shown = Zeroizing::new(token.to_display().to_string());
-    let seen = as_client(state, move |api| seen(api, &token)).await;
+    let seen = as_client(state, move |api| seen(api, &token, after)).await;
     case_answer(ctx, state, seen, &shown, note)
 }
 
@@ -308,6 +314,7 @@ pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart
             &ctx,
             &state,
             token,
+            None,
             Some(ctx.lang.text("error.reply_empty")),
         )
         .await;
@@ -317,10 +324,10 @@ pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart
     let files = std::mem::take(&mut posted.files);
     drop(posted);
     let shown = Zeroizing::new(token.to_display().to_string());
-    // The reply, then the case with it, in one turn at the gate.
+    // The reply, then the case from it on, in one turn at the gate.
     let sent = as_client(&state, move |api| {
-        reporter::reply(api, &token, &text, files)?;
-        Ok(seen(api, &token))
+        let posted = reporter::reply(api, &token, &text, files)?;
+        Ok(seen(api, &token, posted.seq.checked_sub(1)))
     })
     .await;
     match sent {

@@ -16,6 +16,53 @@ use crate::client::{files, reporter};
 use crate::state::AppState;
 use crate::web::pages::{self, esc, Ctx, Nav};
 
+/// Where this page of the thread is, and the way to the others: a form
+/// each, since the token must travel in a POST body.
+fn pages(ctx: &Ctx, m: &mut String, seen: &Seen, token: &str) {
+    let count = seen.view.status.message_count;
+    let (Some(first), Some(last)) = (seen.view.messages.first(), seen.view.messages.last()) else {
+        return;
+    };
+    if first.seq == 0 && last.seq + 1 >= count {
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "<p>{}</p>",
+        ctx.f(
+            "status.page",
+            &[
+                ("first", &(first.seq + 1).to_string()),
+                ("last", &(last.seq + 1).to_string()),
+                ("count", &count.to_string()),
+            ]
+        )
+    );
+    let form = |after: Option<u64>, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"{action}\" class=\"page\">\n\
+             <input type=\"hidden\" name=\"token\" value=\"{token}\">\n{after}\
+             <button type=\"submit\">{label}</button>\n</form>",
+            action = ctx.href("/status"),
+            token = esc(token),
+            after = after
+                .map(|a| format!("<input type=\"hidden\" name=\"after\" value=\"{a}\">\n"))
+                .unwrap_or_default(),
+            label = esc(label),
+        )
+    };
+    if first.seq > 0 {
+        let _ = writeln!(m, "{}", form(None, ctx.lang.text("status.page.start")));
+    }
+    if last.seq + 1 < count {
+        let _ = writeln!(
+            m,
+            "{}",
+            form(Some(last.seq), ctx.lang.text("status.page.next"))
+        );
+    }
+}
+
 /// The file a reporter saves: the token and the receipt, in the form the
 /// page's script reads back (`web/src/app.js`, `tokenFile`).
 pub fn token_file(ctx: &Ctx, token: &str, receipt: &str) -> Zeroizing<String> {
@@ -291,6 +338,7 @@ pub(super) fn case_page(
         m.push_str("</li>\n");
     }
     m.push_str("</ol>\n");
+    pages(ctx, &mut m, seen, token);
     if s.erased.is_none() {
         let _ = writeln!(
             m,

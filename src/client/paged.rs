@@ -1,0 +1,74 @@
+//! A case read page by page: the server sends a thread in pages of at most
+//! its `--page-bytes` of envelopes (`?after=SEQ`), and these join them into
+//! the whole case, checking that no message is skipped or repeated.
+
+use sotto_wire::api::{DeskCase, Message, ReporterStatus};
+
+use super::ClientError;
+
+/// A case answer whose thread comes in pages.
+pub trait Paged {
+    /// The messages of this page.
+    fn messages_mut(&mut self) -> &mut Vec<Message>;
+    /// How many messages the thread has in all.
+    fn message_count(&self) -> u64;
+}
+
+impl Paged for ReporterStatus {
+    fn messages_mut(&mut self) -> &mut Vec<Message> {
+        &mut self.messages
+    }
+    fn message_count(&self) -> u64 {
+        self.message_count
+    }
+}
+
+impl Paged for DeskCase {
+    fn messages_mut(&mut self) -> &mut Vec<Message> {
+        &mut self.messages
+    }
+    fn message_count(&self) -> u64 {
+        self.message_count
+    }
+}
+
+/// The whole case: `fetch(after)` reads one page, from the first message
+/// when `after` is `None`. The answer is the latest page's case with every
+/// message so far; a message posted while paging is read too.
+pub fn whole<T: Paged>(
+    mut fetch: impl FnMut(Option<u64>) -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    let mut case = fetch(None)?;
+    let mut messages = std::mem::take(case.messages_mut());
+    check_page(&messages, 0)?;
+    while (messages.len() as u64) < case.message_count() {
+        let after = messages.last().map(|m| m.seq);
+        let mut next = fetch(after)?;
+        let page = std::mem::take(next.messages_mut());
+        if page.is_empty() {
+            return Err(ClientError::Protocol(
+                "the server counts more messages than it sends".into(),
+            ));
+        }
+        check_page(&page, messages.len() as u64)?;
+        messages.extend(page);
+        case = next;
+    }
+    *case.messages_mut() = messages;
+    Ok(case)
+}
+
+/// A page must go on from message `from`, one message after the other.
+pub fn check_page(page: &[Message], from: u64) -> Result<(), ClientError> {
+    if page
+        .iter()
+        .zip(from..)
+        .all(|(m, expected)| m.seq == expected)
+    {
+        Ok(())
+    } else {
+        Err(ClientError::Protocol(
+            "the server sent a page of the thread out of order".into(),
+        ))
+    }
+}

@@ -1,0 +1,174 @@
+//! Reading a case in pages, and not at all when nothing changed.
+//!
+//! A thread is served in pages (`?after=SEQ`, at most `--page-bytes` of
+//! envelopes each), so no answer needs memory in proportion to a case's
+//! whole history. Each answer carries an entity tag over the case's
+//! version: a client that holds everything sends it back in
+//! `If-None-Match` and, while nothing changed, gets `304 Not Modified`
+//! from one indexed lookup.
+//!
+//! The tag names the case as the asker sees it, not one page: it is the
+//! same for every `after`. A client that is still paging through a thread
+//! does not send it. Answers are `no-store`, so no cache keeps a page
+//! under it.
+
+use actix_web::http::header::{self, EntityTag, Header, IfNoneMatch};
+use actix_web::{HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+use sotto_envelope::labels::CASE_TAG;
+use sotto_store::{CaseRow, Store};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tlog::Log;
+
+/// Who reads the case: the answer differs by asker (a reader gets the
+/// envelope of the share sealed to them), and so does its tag.
+#[derive(Debug, Clone, Copy)]
+pub enum Asker<'a> {
+    /// The reporter.
+    Reporter,
+    /// A reader of the case, by recipient id.
+    Reader(&'a str),
+}
+
+/// What a conditional read asks for: the page, and the tag the client
+/// already holds.
+#[derive(Debug, Clone)]
+pub struct Conditional {
+    /// Only messages after this `seq`.
+    pub after: Option<u64>,
+    known: Option<IfNoneMatch>,
+}
+
+impl Conditional {
+    /// Reads `?after=SEQ` (the only parameter these routes take) and
+    /// `If-None-Match`.
+    pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        let mut after = None;
+        for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("after", v)) if after.is_none() => {
+                    after = Some(seq_value(v)?);
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "bad_query",
+                        "this route takes one query parameter, after=SEQ",
+                    ))
+                }
+            }
+        }
+        Ok(Self {
+            after,
+            known: IfNoneMatch::parse(req).ok(),
+        })
+    }
+
+    /// Whether the client already holds the case at `tag` (weak
+    /// comparison, as RFC 9110 asks of `If-None-Match`).
+    fn holds(&self, tag: &EntityTag) -> bool {
+        match &self.known {
+            Some(IfNoneMatch::Any) => true,
+            Some(IfNoneMatch::Items(items)) => items.iter().any(|t| t.weak_eq(tag)),
+            None => false,
+        }
+    }
+
+    /// The case at its current tag: `NotModified` when the client holds
+    /// it, else what `read` builds.
+    pub fn read<T>(
+        &self,
+        store: &Store,
+        st: &AppState,
+        row: &CaseRow,
+        asker: Asker<'_>,
+        read: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<Fresh<T>, ApiError> {
+        let tag = case_tag(store, st, row, asker)?;
+        if self.holds(&tag) {
+            return Ok(Fresh::NotModified(tag));
+        }
+        Ok(Fresh::Changed(tag, read()?))
+    }
+}
+
+fn seq_value(v: &str) -> Result<u64, ApiError> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "after must be a message's seq, a non-negative integer",
+        ));
+    }
+    v.parse()
+        .map_err(|_| ApiError::bad_request("bad_query", "after is too large"))
+}
+
+/// A conditional read's answer.
+#[derive(Debug)]
+pub enum Fresh<T> {
+    /// Nothing changed since the client's tag.
+    NotModified(EntityTag),
+    /// The case, under its new tag.
+    Changed(EntityTag, T),
+}
+
+impl<T: Serialize> Fresh<T> {
+    /// `304` with the tag, or `200` with the tag and the JSON.
+    pub fn respond(self) -> HttpResponse {
+        match self {
+            Self::NotModified(tag) => HttpResponse::NotModified()
+                .insert_header((header::ETAG, tag.to_string()))
+                .finish(),
+            Self::Changed(tag, body) => HttpResponse::Ok()
+                .insert_header((header::ETAG, tag.to_string()))
+                .json(body),
+        }
+    }
+}
+
+/// The case's tag: a hash over what its answer is made of besides its
+/// rows' contents. Every change to the case is an event, so the position
+/// of its latest event stands for the rows; the desk's deadlines give the
+/// dates owed; the log's published size shows in the erasure's entry and
+/// (for readers) the opening's.
+pub fn case_tag(
+    store: &Store,
+    st: &AppState,
+    row: &CaseRow,
+    asker: Asker<'_>,
+) -> Result<EntityTag, ApiError> {
+    let deadlines = st.deadlines(store, row.desk_id)?;
+    let mut m = Vec::with_capacity(128);
+    m.extend_from_slice(CASE_TAG);
+    m.push(0);
+    m.extend_from_slice(&row.id);
+    m.extend_from_slice(&row.version.to_be_bytes());
+    for days in [
+        deadlines.acknowledge_days,
+        deadlines.update_days,
+        deadlines.feedback_months,
+    ] {
+        m.extend_from_slice(&days.to_be_bytes());
+    }
+    let published = |entry: u64| -> Result<u8, ApiError> {
+        Ok(u8::from(Log::published_index(store, entry)?.is_some()))
+    };
+    if let Some(e) = &row.erased {
+        m.push(published(e.entry)?);
+    }
+    match asker {
+        Asker::Reporter => m.push(0),
+        Asker::Reader(id) => {
+            m.push(1);
+            m.extend_from_slice(id.as_bytes());
+            if let Some(first) = store.case_leaf_indexes(&row.id)?.first() {
+                m.push(published(*first)?);
+            }
+        }
+    }
+    let digest = sotto_envelope::sha256(&m);
+    Ok(EntityTag::new_strong(URL_SAFE_NO_PAD.encode(&digest[..12])))
+}
