@@ -72,3 +72,62 @@ pub fn check_page(page: &[Message], from: u64) -> Result<(), ClientError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(seq: u64) -> Message {
+        Message {
+            seq,
+            direction: "reporter".into(),
+            author: None,
+            on: sotto_wire::Day::parse("2026-12-03").unwrap(),
+            envelope: vec![seq as u8],
+            signature: String::new(),
+        }
+    }
+
+    fn status(count: u64, seqs: &[u64]) -> ReporterStatus {
+        let mut s: ReporterStatus = serde_json::from_value(serde_json::json!({
+            "case": "c", "desk": "default", "state": "received",
+            "opened": "2026-12-03", "updated": "2026-12-03",
+            "next_update_due": null, "timeline": [], "message_count": count,
+            "messages": [], "erased": null,
+        }))
+        .unwrap();
+        s.messages = seqs.iter().copied().map(message).collect();
+        s
+    }
+
+    /// A server that answers each `after` from `pages`.
+    fn server<'a>(
+        count: u64,
+        pages: &'a [(Option<u64>, &'a [u64])],
+    ) -> impl FnMut(Option<u64>) -> Result<ReporterStatus, ClientError> + 'a {
+        move |after| {
+            let (_, seqs) = pages.iter().find(|(a, _)| *a == after).unwrap();
+            Ok(status(count, seqs))
+        }
+    }
+
+    #[test]
+    fn pages_join_into_the_whole_thread() {
+        let pages: &[(Option<u64>, &[u64])] = &[(None, &[0, 1]), (Some(1), &[2]), (Some(2), &[3])];
+        let whole = whole(server(4, pages)).unwrap();
+        let seqs: Vec<u64> = whole.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_skipped_repeated_or_missing_message_is_refused() {
+        let skipped: &[(Option<u64>, &[u64])] = &[(None, &[0, 1]), (Some(1), &[3])];
+        let repeated: &[(Option<u64>, &[u64])] = &[(None, &[0, 1]), (Some(1), &[1, 2])];
+        let not_first: &[(Option<u64>, &[u64])] = &[(None, &[1])];
+        let empty: &[(Option<u64>, &[u64])] = &[(None, &[0]), (Some(0), &[])];
+        for pages in [skipped, repeated, not_first, empty] {
+            let err = whole(server(3, pages)).unwrap_err();
+            assert!(matches!(err, ClientError::Protocol(_)), "{err}");
+        }
+    }
+}

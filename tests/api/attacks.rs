@@ -329,6 +329,96 @@ fn follow_ups_are_not_free_a_case_has_a_daily_quota() {
     );
 }
 
+/// Twelve follow-ups of nearly 16 MiB each (the largest envelope), posted
+/// as the reporter: a 200 MB thread. Returns the token.
+fn a_200_mb_thread(app: &TestApp) -> sotto_envelope::token::Token {
+    use sotto_envelope::sign::{CaseId, Direction};
+    use sotto_wire::api::PostMessage;
+
+    let alice = app.add_recipient("Alice");
+    let done = submit(app, "the report of a long case");
+    let token = done.token;
+    let case = CaseId::parse(&done.opened.case).unwrap();
+    let plaintext: Vec<u8> = (0..(16 << 20) - (16 << 10))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let envelope = sotto_envelope::encrypt(
+        &[alice.card().recipient, token.identity().recipient()],
+        &plaintext,
+    )
+    .unwrap();
+    assert!(envelope.len() <= 16 << 20);
+    for seq in 1..=12 {
+        let signature =
+            token
+                .signing_key()
+                .sign_envelope(&case, seq, Direction::FromReporter, &envelope);
+        app.api
+            .reporter_post(
+                &token.handle(),
+                &PostMessage {
+                    seq,
+                    envelope: envelope.clone(),
+                    signature: signature.to_string(),
+                },
+            )
+            .unwrap();
+    }
+    token
+}
+
+#[test]
+fn a_200_mb_thread_is_read_in_pages_with_bounded_memory() {
+    let app = spawn_app_with(&[("SOTTO_FOLLOW_UP_BYTES_PER_DAY", "1073741824")]);
+    let token = a_200_mb_thread(&app);
+    let handle = token.handle();
+    // What one answer may cost: one envelope read from the database, and
+    // its JSON (base64) growing into a buffer that doubles. The thread is
+    // fifteen times that.
+    let bound: u64 = 3 * (22 << 20);
+    let idle = app.peak_rss();
+    // Once, one read of this thread cost the server about 485 MB.
+    let whole = app.api.reporter_status(&handle).unwrap();
+    assert_eq!(whole.message_count, 13);
+    assert_eq!(whole.messages.len(), 13);
+    let one = app.peak_rss();
+    assert!(
+        one - idle <= bound,
+        "one reader took the server from {} to {} MiB",
+        idle >> 20,
+        one >> 20
+    );
+    // A page holds no more than fits, or one envelope alone: the client
+    // asked for each.
+    let first = app.api.reporter_page(&handle, None).unwrap();
+    assert_eq!(first.messages.len(), 1, "the report; the next does not fit");
+    let second = app.api.reporter_page(&handle, Some(0)).unwrap();
+    assert_eq!(second.messages.len(), 1, "one large follow-up alone");
+    assert_eq!(second.messages[0].seq, 1);
+    // Four at once once reached 1.6 GB.
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| app.api.reporter_status(&handle).unwrap().messages.len()))
+            .collect();
+        for r in readers {
+            assert_eq!(r.join().unwrap(), 13);
+        }
+    });
+    let four = app.peak_rss();
+    eprintln!(
+        "200 MB thread: idle peak {} MiB, one reader {} MiB, four {} MiB",
+        idle >> 20,
+        one >> 20,
+        four >> 20
+    );
+    assert!(
+        four - idle <= 4 * bound,
+        "four readers took the server from {} to {} MiB",
+        idle >> 20,
+        four >> 20
+    );
+}
+
 #[test]
 fn a_flood_of_new_cases_raises_the_proof_of_work_and_quiet_lowers_it() {
     let app = spawn_app_with(&[
@@ -451,6 +541,38 @@ fn lists_in_requests_and_readers_of_a_desk_stop_at_the_limit() {
     assert!(err.contains("64 readers"), "{err}");
     app.wait_for_checkpoint();
     assert_eq!(app.api.desk("default").unwrap().recipients.len(), 64);
+
+    // A case has at most 64 readers too: one sealed to the whole desk
+    // cannot be shared with one more.
+    let done = submit(&app, "to every reader");
+    assert_eq!(done.recipients.len(), 64);
+    let data = app.data_dir();
+    let added = app.sotto(&[
+        "admin",
+        "add-desk",
+        "--name",
+        "independent",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(added.status.success());
+    let carol = app.add_recipient_to("independent", "Carol");
+    let before = stored(&app);
+    let err = sotto::client::desk::share(
+        &app.api,
+        &alice,
+        &done.opened.case,
+        &carol.card(),
+        Some("independent"),
+        "",
+        true,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, sotto::client::ClientError::Server { status: 409, code, .. } if code == "too_many_readers"),
+        "{err}"
+    );
+    assert_eq!(stored(&app), before);
 }
 
 /// The boundary of the no-JavaScript form posts below.

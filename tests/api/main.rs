@@ -16,6 +16,7 @@ mod flow;
 mod helpers;
 mod hostile_operator;
 mod openapi;
+mod pages;
 mod pyrage_db;
 mod soak;
 mod transparency;

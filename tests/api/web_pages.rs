@@ -5,7 +5,9 @@
 
 use sotto_envelope::token::Token;
 
-use crate::helpers::{contains, files_under, raw_response, spawn_app, TestApp};
+use crate::helpers::{
+    contains, files_under, raw_response, spawn_app, spawn_app_with, submit, TestApp,
+};
 
 struct Page {
     status: u16,
@@ -415,4 +417,69 @@ fn a_report_without_javascript_works_and_leaves_no_text_or_token_on_disk_or_in_l
     for (label, n) in &needles {
         assert!(!contains(logs.as_bytes(), n), "{label} in the log");
     }
+}
+
+#[test]
+fn without_javascript_a_long_thread_shows_one_page_at_a_time() {
+    // A page of one byte: every message goes alone.
+    let app = spawn_app_with(&[("SOTTO_PAGE_BYTES", "1")]);
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the report itself");
+    let (token, case) = (done.token, done.opened.case);
+    sotto::client::desk::reply(&app.api, &alice, &case, "first answer", vec![]).unwrap();
+    sotto::client::reporter::reply(&app.api, &token, "my follow-up", vec![]).unwrap();
+    let shown = token.to_display().to_string();
+    let status = |extra: &str| {
+        request(
+            &app,
+            "POST",
+            "/status",
+            Some("application/x-www-form-urlencoded"),
+            format!("token={shown}{extra}").as_bytes(),
+        )
+    };
+
+    let first = status("");
+    assert_eq!(first.status, 200);
+    let text = first.text();
+    assert!(text.contains("the report itself"));
+    assert!(!text.contains("first answer"));
+    assert!(text.contains("Messages 1 to 1 of 3."), "{text}");
+    assert!(text.contains("<input type=\"hidden\" name=\"after\" value=\"0\">"));
+    let later = "<button type=\"submit\">Show later messages</button>";
+    let start = "<button type=\"submit\">Back to the first messages</button>";
+    assert!(text.contains(later));
+    assert!(!text.contains(start));
+
+    let second = status("&after=0");
+    assert_eq!(second.status, 200);
+    let text = second.text();
+    assert!(text.contains("first answer"), "{text}");
+    assert!(!text.contains("the report itself"));
+    assert!(text.contains("Messages 2 to 2 of 3."));
+    assert!(text.contains(start) && text.contains(later));
+    assert!(text.contains("value=\"1\">"), "a way on to the third");
+
+    let last = status("&after=1");
+    let text = last.text();
+    assert!(text.contains("my follow-up"));
+    assert!(text.contains(start) && !text.contains(later));
+
+    // A reply shows the page that holds it.
+    let reply = post_form(
+        &app,
+        "/status/reply",
+        &[("token", &shown), ("text", "one more thing")],
+        &[],
+    );
+    assert_eq!(reply.status, 200);
+    let text = reply.text();
+    assert!(text.contains("one more thing"));
+    assert!(text.contains("Messages 4 to 4 of 4."), "{text}");
+
+    let bad = status("&after=soon");
+    assert_eq!(bad.status, 400);
+    assert!(bad
+        .text()
+        .contains("That page of the thread does not exist."));
 }

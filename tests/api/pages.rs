@@ -1,0 +1,238 @@
+//! A case read in pages, and not read at all when nothing changed: the
+//! `ETag` and `If-None-Match` of the two case routes, `?after=SEQ`, the
+//! clients joining pages, and what each asker is sent of a share.
+
+use sotto::client::desk;
+use sotto::client::reporter;
+use sotto_envelope::token::Token;
+
+use crate::helpers::{raw_response, spawn_app, spawn_app_with, submit, TestApp};
+
+/// `GET /v1/reporter/case` with the token's handle and `extra` headers:
+/// the status, the `ETag`, and the body.
+fn poll(
+    app: &TestApp,
+    token: &Token,
+    query: &str,
+    extra: &[(&str, &str)],
+) -> (u16, Option<String>, Vec<u8>) {
+    let handle = token.handle().encode().to_string();
+    let mut headers = vec![("sotto-handle", handle.as_str())];
+    headers.extend_from_slice(extra);
+    let (status, headers, body) = raw_response(
+        app,
+        "GET",
+        &format!("/v1/reporter/case{query}"),
+        &headers,
+        b"",
+    );
+    let etag = headers
+        .into_iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
+        .map(|(_, v)| v);
+    (status, etag, body)
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap()
+}
+
+#[test]
+fn a_poll_that_finds_nothing_new_is_a_304_and_any_change_is_not() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "first");
+    let token = done.token;
+    let case = done.opened.case;
+
+    let (status, tag, body) = poll(&app, &token, "", &[]);
+    assert_eq!(status, 200);
+    let tag = tag.expect("an ETag");
+    assert_eq!(json(&body)["message_count"], 1);
+
+    // Nothing changed: a 304, no body, the same tag.
+    let (status, again, body) = poll(&app, &token, "", &[("if-none-match", &tag)]);
+    assert_eq!((status, again.as_deref()), (304, Some(tag.as_str())));
+    assert!(body.is_empty());
+    // The tag stands for the case, not the page; `*` and lists work too.
+    let (status, _, _) = poll(&app, &token, "?after=0", &[("if-none-match", &tag)]);
+    assert_eq!(status, 304);
+    let list = format!("\"other\", W/{tag}");
+    assert_eq!(poll(&app, &token, "", &[("if-none-match", &list)]).0, 304);
+    assert_eq!(poll(&app, &token, "", &[("if-none-match", "*")]).0, 304);
+    assert_eq!(
+        poll(&app, &token, "", &[("if-none-match", "\"stale\"")]).0,
+        200
+    );
+
+    // A reply changes the case: a 200 with the new message alone after
+    // what the client holds, and a new tag.
+    desk::reply(&app.api, &alice, &case, "we are on it", vec![]).unwrap();
+    let (status, new_tag, body) = poll(&app, &token, "?after=0", &[("if-none-match", &tag)]);
+    assert_eq!(status, 200);
+    let new_tag = new_tag.unwrap();
+    assert_ne!(new_tag, tag);
+    let page = json(&body);
+    assert_eq!(page["message_count"], 2);
+    let seqs: Vec<u64> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [1]);
+
+    // So does a state change with no message.
+    desk::set_state(
+        &app.api,
+        &alice,
+        &case,
+        sotto_wire::CaseState::Acknowledged,
+        None,
+    )
+    .unwrap();
+    let (status, third, _) = poll(&app, &token, "?after=1", &[("if-none-match", &new_tag)]);
+    assert_eq!(status, 200);
+    assert_ne!(third.unwrap(), new_tag);
+
+    // A reader's tag is their own, and works the same way.
+    let page = app.api.desk_case_page(&alice, &case, Some(1)).unwrap();
+    assert!(page.messages.is_empty());
+    assert_eq!(page.message_count, 2);
+
+    // An unknown handle is a 404, tag or not.
+    let stranger = Token::generate();
+    assert_eq!(
+        poll(&app, &stranger, "", &[("if-none-match", &new_tag)]).0,
+        404
+    );
+}
+
+#[test]
+fn a_bad_page_query_is_a_clear_400() {
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    let token = submit(&app, "first").token;
+    for query in [
+        "?after=x",
+        "?after=",
+        "?after=-1",
+        "?after=99999999999999999999999",
+        "?after=1&after=2",
+        "?afterr=1",
+        "?page=2",
+    ] {
+        let (status, _, body) = poll(&app, &token, query, &[]);
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(json(&body)["error"], "bad_query", "{query}");
+    }
+    // Past the end is an empty page, not an error.
+    let (status, _, body) = poll(&app, &token, "?after=40", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(json(&body)["messages"], serde_json::json!([]));
+}
+
+#[test]
+fn a_long_thread_comes_in_pages_and_every_client_reads_it_whole() {
+    // A page of one byte: every message goes alone.
+    let app = spawn_app_with(&[("SOTTO_PAGE_BYTES", "1")]);
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "first");
+    let (token, case) = (done.token, done.opened.case);
+    for n in 1..=2 {
+        reporter::reply(&app.api, &token, &format!("follow-up {n}"), vec![]).unwrap();
+        desk::reply(&app.api, &alice, &case, &format!("answer {n}"), vec![]).unwrap();
+    }
+    let first = app.api.reporter_page(&token.handle(), None).unwrap();
+    assert_eq!((first.messages.len(), first.message_count), (1, 5));
+
+    // The reporter's client and the desk's read all five, checked.
+    let view = reporter::status(&app.api, &token).unwrap();
+    let texts: Vec<String> = view
+        .messages
+        .iter()
+        .map(|m| m.content.as_ref().unwrap().text().to_owned())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "first",
+            "follow-up 1",
+            "answer 1",
+            "follow-up 2",
+            "answer 2"
+        ]
+    );
+    let shown = desk::show(&app.api, &alice, &case).unwrap();
+    assert_eq!(shown.messages.len(), 5);
+    assert!(shown.messages.iter().all(|m| m.content.is_ok()));
+    // One page from the middle, read against the report's recipients.
+    let page = reporter::status_page(&app.api, &token, Some(2)).unwrap();
+    assert_eq!(page.messages.len(), 1);
+    assert_eq!(page.messages[0].seq, 3);
+    assert_eq!(
+        page.messages[0].content.as_ref().unwrap().text(),
+        "follow-up 2"
+    );
+    // The CLI too.
+    let shown = token.to_display().to_string();
+    let cli = app.sotto_with(
+        &["report", "status", "--json"],
+        None,
+        &[("SOTTO_TOKEN", &shown)],
+    );
+    let out = String::from_utf8_lossy(&cli.stdout);
+    assert!(cli.status.success(), "{out}");
+    assert!(out.contains("answer 2"), "{out}");
+}
+
+#[test]
+fn a_share_is_sent_whole_only_to_the_reader_it_is_sealed_to() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let data = app.data_dir();
+    let added = app.sotto(&[
+        "admin",
+        "add-desk",
+        "--name",
+        "independent",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(added.status.success());
+    let carol = app.add_recipient_to("independent", "Carol");
+    let done = submit(&app, "for Alice, then Carol");
+    let (token, case) = (done.token, done.opened.case);
+    desk::share(
+        &app.api,
+        &alice,
+        &case,
+        &carol.card(),
+        Some("independent"),
+        "",
+        true,
+    )
+    .unwrap();
+    let reporter_view = app.api.reporter_page(&token.handle(), None).unwrap();
+    let alice_view = app.api.desk_case_page(&alice, &case, None).unwrap();
+    let carol_view = app.api.desk_case_page(&carol, &case, None).unwrap();
+    for (who, shares) in [
+        ("the reporter", &reporter_view.shares),
+        ("Alice", &alice_view.shares),
+    ] {
+        assert_eq!(shares.len(), 1, "{who}");
+        assert!(shares[0].envelope.is_none(), "{who} got Carol's copy");
+        assert!(!shares[0].envelope_sha256.is_empty());
+    }
+    assert!(carol_view.shares[0].envelope.is_some());
+    // Each still checks who shared, from the hash alone.
+    let view = reporter::status(&app.api, &token).unwrap();
+    assert_eq!(view.shared.len(), 1);
+    assert_eq!(view.shared[0].by.as_deref(), Some("Alice"));
+    assert!(view.warnings.is_empty(), "{:?}", view.warnings);
+    let carol_reads = desk::show(&app.api, &carol, &case).unwrap();
+    assert_eq!(
+        carol_reads.messages[0].content.as_ref().unwrap().text(),
+        "for Alice, then Carol"
+    );
+}
