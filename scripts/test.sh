@@ -3,10 +3,11 @@
 # need itself: a Python virtualenv with pyrage (interop), another with
 # Schemathesis (scripts/schemathesis.sh), the web page's npm
 # packages (from web/package-lock.json), Debian's Chromium, Caddy and
-# microsocks, and (in check-deploy.sh) tor, systemd's tools and cargo-deb.
-# Then: format, lints, the reproducible bundle, the JavaScript tests, the
-# Rust tests (over HTTPS and SOCKS5 too), Schemathesis against the real
-# binary from docs/openapi.yaml, the browser tests against the real
+# microsocks, wrk (in bench-load.sh), and (in check-deploy.sh) tor,
+# systemd's tools and cargo-deb. Then: format, lints, the reproducible
+# bundle, the JavaScript tests, the Rust tests (over HTTPS and SOCKS5
+# too), Schemathesis against the real binary from docs/openapi.yaml, the
+# load benchmark's smoke run, the browser tests against the real
 # binary (directly, and behind Caddy), and every file of deploy/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,9 @@ export SOTTO_BIN="$PWD/target/debug/sotto"
 
 echo "== Schemathesis against the real binary: no 5xx, every answer as docs/openapi.yaml describes it"
 bash scripts/schemathesis.sh
+
+echo "== the load benchmark, as a smoke test: every scenario answered as expected (no speed asserted)"
+bash scripts/bench-load.sh --smoke
 
 echo "== browser tests (Chromium, with and without JavaScript)"
 (cd web && node --test --test-reporter=spec test/e2e.test.mjs)

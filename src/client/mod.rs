@@ -265,7 +265,9 @@ impl Api {
         (HANDLE_HEADER, handle.encode().to_string())
     }
 
-    fn signed_headers(
+    /// The headers that sign one desk request (`path` relative to the
+    /// API's root, with its query): what every signed route checks.
+    pub fn signed_headers(
         &self,
         signer: &DeskIdentity,
         method: &str,

@@ -1,0 +1,655 @@
+//! The load benchmark (issue 14), run by `scripts/bench-load.sh`.
+//!
+//! It starts the bare actix-web ceiling (`examples/ceiling.rs`) and the
+//! real `sotto serve` beside it on loopback, with the same number of
+//! workers; fills Sotto through its own API (each case a report and one
+//! follow-up, sealed by the real client); then drives both with wrk (from
+//! Debian) and prints one table: requests/s, p50, p99, and the ratio to
+//! the bare ceiling measured in the same run, for every scenario at each
+//! connection count, and the resident memory of each process.
+//!
+//! Environment: `SOTTO_BIN`, `SOTTO_CEILING_BIN` (the two binaries),
+//! `SOTTO_BENCH_CASES` (10000), `SOTTO_BENCH_SECONDS` (8),
+//! `SOTTO_BENCH_WORKERS` (2), `SOTTO_BENCH_CONNECTIONS` ("16,256").
+//! `SOTTO_BENCH_SMOKE=1`: a few cases and one second a scenario, and a
+//! failure for any answer but the expected one; no speed is asserted.
+//!
+//! Traffic goes to loopback only, to servers this program started; every
+//! run is bounded in time and the servers are killed at the end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sotto::client::readers::SharedLog;
+use sotto::client::{reporter, Api};
+use sotto_envelope::keys::{DeskIdentity, DisplayName};
+use sotto_envelope::sign::{CaseId, Direction};
+use sotto_envelope::token::Token;
+use sotto_envelope::{encrypt, pow, sha256};
+use sotto_wire::api::OpenCase;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    started: Duration,
+}
+
+impl Server {
+    fn start(mut cmd: Command) -> Self {
+        let begun = Instant::now();
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            child,
+            url,
+            started: begun.elapsed(),
+        }
+    }
+
+    /// Resident memory now and at its peak, in MiB.
+    fn rss(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                .map_or(0, |kib| kib / 1024)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one wrk run measured.
+#[derive(Debug, Default, Clone)]
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    requests: u64,
+    /// Answers by status, when counted (smoke runs).
+    statuses: BTreeMap<u16, u64>,
+    non_2xx_3xx: u64,
+    socket_errors: u64,
+}
+
+fn millis(v: &str) -> f64 {
+    let v = v.trim();
+    let (num, unit) = v
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((v, "ms"), |i| v.split_at(i));
+    let n: f64 = num.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => n,
+    }
+}
+
+fn parse_wrk(out: &str) -> Run {
+    let mut run = Run::default();
+    for line in out.lines() {
+        let t = line.trim();
+        if let Some(v) = t.strip_prefix("Requests/sec:") {
+            run.rps = v.trim().parse().unwrap_or(0.0);
+        } else if let Some(v) = t.strip_prefix("50%") {
+            run.p50_ms = millis(v);
+        } else if let Some(v) = t.strip_prefix("99%") {
+            run.p99_ms = millis(v);
+        } else if let Some(v) = t.strip_prefix("Non-2xx or 3xx responses:") {
+            run.non_2xx_3xx = v.trim().parse().unwrap_or(0);
+        } else if let Some(v) = t.strip_prefix("Socket errors:") {
+            run.socket_errors = v
+                .split(',')
+                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                .sum();
+        } else if t.contains("requests in") {
+            run.requests = t
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+        } else if let Some(v) = t.strip_prefix("status ") {
+            if let Some((code, n)) = v.split_once(' ') {
+                run.statuses
+                    .insert(code.parse().unwrap_or(0), n.trim().parse().unwrap_or(0));
+            }
+        }
+    }
+    run
+}
+
+/// Lua every script starts with: each wrk thread gets its own number,
+/// `id` (so it reads its own file of one-use requests), and is kept for
+/// the end.
+const PRELUDE: &str = r#"
+threads = {}
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+"#;
+
+/// Lua that counts answers by status in every thread and prints them at
+/// the end (slower: wrk then reads each answer; smoke runs only).
+const COUNT_STATUSES: &str = r#"
+seen = {}
+function response(status, headers, body) seen[status] = (seen[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    local s = t:get("seen")
+    if s then for k, v in pairs(s) do total[k] = (total[k] or 0) + v end end
+  end
+  for k, v in pairs(total) do io.write(string.format("status %d %d\n", k, v)) end
+end
+"#;
+
+struct Bench {
+    dir: PathBuf,
+    seconds: u64,
+    smoke: bool,
+}
+
+impl Bench {
+    /// Runs wrk with `script` (Lua) against `url` and parses its report.
+    fn wrk(&self, name: &str, url: &str, connections: u32, script: &str) -> Run {
+        let mut lua = PRELUDE.to_owned();
+        if self.smoke {
+            lua.push_str(COUNT_STATUSES);
+        }
+        lua.push_str(script);
+        let path = self.dir.join(format!("{name}-{connections}.lua"));
+        std::fs::write(&path, &lua).unwrap();
+        let threads = 2.min(connections);
+        let out = Command::new("wrk")
+            .args([
+                "-t",
+                &threads.to_string(),
+                "-c",
+                &connections.to_string(),
+                "-d",
+                &format!("{}s", self.seconds),
+                "--timeout",
+                "10s",
+                "--latency",
+                "-s",
+            ])
+            .arg(&path)
+            .arg(url)
+            .output()
+            .expect("wrk (apt-get install wrk)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "wrk failed: {text}");
+        parse_wrk(&text)
+    }
+}
+
+/// A file of lines, for Lua to read.
+fn write_lines(path: &Path, lines: impl IntoIterator<Item = String>) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+}
+
+fn lua_path(p: &Path) -> String {
+    p.display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+}
+
+/// Lua requests that take their headers (and body) from a file of
+/// tab-separated lines, one file per wrk thread (`{prefix}{id}`), each line
+/// used once. `names` are the header names; a field named `body` is the
+/// body.
+fn one_use_script(method: &str, path: &str, prefix: &Path, names: &[&str]) -> String {
+    let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!(
+        r#"
+local lines, i = nil, 0
+local names = {{{names}}}
+function request()
+  if not lines then
+    lines = {{}}
+    for l in io.lines("{prefix}" .. id) do table.insert(lines, l) end
+  end
+  i = i + 1
+  -- Each line once: the thread stops at its last one.
+  if i >= #lines then wrk.thread:stop() end
+  local l = lines[math.min(i, #lines)]
+  local headers, body, k = {{}}, nil, 1
+  for field in string.gmatch(l, "[^\t]+") do
+    if names[k] == "body" then body = field else headers[names[k]] = field end
+    k = k + 1
+  end
+  if body then headers["content-type"] = "application/json" end
+  return wrk.format("{method}", "{path}", headers, body)
+end
+"#,
+        names = names.join(", "),
+        prefix = lua_path(prefix),
+    )
+}
+
+fn main() {
+    let smoke = std::env::var_os("SOTTO_BENCH_SMOKE").is_some();
+    let cases: usize = env_or("SOTTO_BENCH_CASES", if smoke { 40 } else { 10_000 });
+    let seconds: u64 = env_or("SOTTO_BENCH_SECONDS", if smoke { 1 } else { 8 });
+    let workers: u32 = env_or("SOTTO_BENCH_WORKERS", 2);
+    let connections: Vec<u32> = std::env::var("SOTTO_BENCH_CONNECTIONS")
+        .unwrap_or_else(|_| if smoke { "16".into() } else { "16,256".into() })
+        .split(',')
+        .map(|c| c.trim().parse().unwrap())
+        .collect();
+    let sotto_bin = std::env::var("SOTTO_BIN").unwrap_or_else(|_| "target/release/sotto".into());
+    let ceiling_bin = std::env::var("SOTTO_CEILING_BIN")
+        .unwrap_or_else(|_| "target/release/examples/ceiling".into());
+    let tmp = tempfile::tempdir().unwrap();
+    let bench = Bench {
+        dir: tmp.path().to_owned(),
+        seconds,
+        smoke,
+    };
+
+    let mut ceiling_cmd = Command::new(&ceiling_bin);
+    ceiling_cmd
+        .arg("127.0.0.1:0")
+        .arg(tmp.path().join("ceiling.db"))
+        .arg(workers.to_string());
+    let ceiling = Server::start(ceiling_cmd);
+
+    let data = tmp.path().join("data");
+    let serve = |data: &Path| {
+        let mut cmd = Command::new(&sotto_bin);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("SOTTO_WORKERS", workers.to_string())
+            .env("SOTTO_POW_DIFFICULTY", "0")
+            .env("SOTTO_POW_MAX_DIFFICULTY", "0")
+            .env("SOTTO_CHECKPOINT_INTERVAL", "1")
+            .env("SOTTO_LOG", "warn");
+        Server::start(cmd)
+    };
+    let mut sotto = serve(&data);
+    let alice = DeskIdentity::generate(DisplayName::parse("Alice").unwrap());
+    let added = Command::new(&sotto_bin)
+        .args(["admin", "add-recipient", "--data"])
+        .arg(&data)
+        .args(["--card", &alice.card().to_string()])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let api = Api::new(&sotto.url).unwrap();
+    // The reader must be in a published checkpoint before a client trusts
+    // them.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // Fill: a report and a follow-up per case, sealed by the real client,
+    // four at a time, the log followed once and shared.
+    let begun = Instant::now();
+    let shared = SharedLog::default();
+    let tokens: Vec<Token> = std::thread::scope(|s| {
+        let per = cases.div_ceil(4);
+        let fillers: Vec<_> = (0..4)
+            .map(|t| {
+                let (api, shared) = (&api, &shared);
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for n in (t * per)..((t + 1) * per).min(cases) {
+                        let done = reporter::submit(
+                            api,
+                            &reporter::Submission {
+                                desk: "default".into(),
+                                text: format!("report {n}"),
+                                shared_log: Some(shared.clone()),
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap();
+                        reporter::reply(api, &done.token, "a follow-up", vec![]).unwrap();
+                        out.push(done.token);
+                    }
+                    out
+                })
+            })
+            .collect();
+        fillers
+            .into_iter()
+            .flat_map(|f| f.join().unwrap())
+            .collect()
+    });
+    let fill = begun.elapsed();
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "filled {cases} cases (a report and a follow-up each) in {:.1} s",
+        fill.as_secs_f64()
+    );
+
+    // Cold start and idle memory, on the filled database.
+    drop(sotto);
+    sotto = serve(&data);
+    let api = Api::new(&sotto.url).unwrap();
+    let cold = Instant::now();
+    while api.health().is_err() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let cold = sotto.started + cold.elapsed();
+    let idle = sotto.rss();
+    let _ = writeln!(
+        report,
+        "sotto cold start on it: {:.0} ms to the first answer; idle RSS {} MiB; ceiling idle RSS {} MiB",
+        cold.as_secs_f64() * 1000.0,
+        idle.0,
+        ceiling.rss().0
+    );
+
+    // The files the scripts read.
+    let handles = tmp.path().join("handles");
+    write_lines(
+        &handles,
+        tokens.iter().map(|t| t.handle().encode().to_string()),
+    );
+    let ceiling_handles = tmp.path().join("ceiling-handles");
+    write_lines(&ceiling_handles, (0..10_000).map(|i| format!("handle-{i}")));
+    let first = &tokens[0];
+    let etag = {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let res = agent
+            .get(format!("{}/v1/reporter/case", sotto.url))
+            .header("sotto-handle", first.handle().encode().to_string())
+            .call()
+            .unwrap();
+        res.headers()
+            .get("etag")
+            .expect("an ETag")
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let handle_list = |path: &Path, route: &str| {
+        format!(
+            r#"
+local handles = {{}}
+for l in io.lines("{path}") do table.insert(handles, l) end
+local i = math.random(#handles)
+function request()
+  i = (i % #handles) + 1
+  return wrk.format("GET", "{route}", {{["sotto-handle"] = handles[i]}})
+end
+"#,
+            path = lua_path(path)
+        )
+    };
+    let conditional = format!(
+        r#"
+wrk.headers["sotto-handle"] = "{}"
+wrk.headers["if-none-match"] = '{}'
+wrk.path = "/v1/reporter/case"
+"#,
+        first.handle().encode().as_str(),
+        etag
+    );
+    let unknown = r#"
+local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+function request()
+  local t = {}
+  for k = 1, 42 do
+    local n = math.random(64)
+    t[k] = string.sub(alphabet, n, n)
+  end
+  local n = math.random(16)
+  t[43] = string.sub("AEIMQUYcgkosw048", n, n)
+  return wrk.format("GET", "/v1/reporter/case", {["sotto-handle"] = table.concat(t)})
+end
+"#;
+
+    // One-use requests, made now: signed inbox reads, and case openings
+    // with their proof of work solved (difficulty 0) and a 16 KiB
+    // envelope each.
+    let most = |per_second: u64| (per_second * seconds).max(50) as usize;
+    let signed_prefix = tmp.path().join("signed-");
+    for t in 0..2 {
+        write_lines(
+            &tmp.path().join(format!("signed-{t}")),
+            (0..most(if smoke { 4_000 } else { 1_000 })).map(|_| {
+                api.signed_headers(&alice, "GET", "/v1/inbox", b"")
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>()
+                    .join("\t")
+            }),
+        );
+    }
+    let open_prefix = tmp.path().join("open-");
+    let openings = most(if smoke { 4_000 } else { 3_000 });
+    let card = alice.card();
+    for t in 0..2 {
+        write_lines(
+            &tmp.path().join(format!("open-{t}")),
+            (0..openings / 2).map(|_| {
+                let token = Token::generate();
+                let challenge = api.challenge("default").unwrap();
+                let case = CaseId::parse(&challenge.case).unwrap();
+                let envelope = encrypt(
+                    &[card.recipient, token.identity().recipient()],
+                    &vec![7u8; 16 << 10],
+                )
+                .unwrap();
+                let signature =
+                    token
+                        .signing_key()
+                        .sign_envelope(&case, 0, Direction::FromReporter, &envelope);
+                let nonce = pow::solve(
+                    &challenge.challenge,
+                    &sha256(&envelope),
+                    challenge.difficulty,
+                )
+                .unwrap();
+                let open = OpenCase {
+                    desk: "default".into(),
+                    challenge: challenge.challenge,
+                    pow_nonce: nonce,
+                    reporter_x25519: token.identity().recipient().to_string(),
+                    reporter_ed25519: token.signing_key().verifying_key().to_string(),
+                    recipients: vec![card.fingerprint().id()],
+                    envelope,
+                    signature: signature.to_string(),
+                    record_only: false,
+                };
+                format!(
+                    "{}\t{}",
+                    token.handle().encode().as_str(),
+                    serde_json::to_string(&open).unwrap()
+                )
+            }),
+        );
+    }
+    let nojs_body = format!(
+        "------sotto\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nwhat happened\r\n\
+         ------sotto\r\nContent-Disposition: form-data; name=\"reader\"\r\n\r\n{}\r\n------sotto--\r\n",
+        card.fingerprint().id()
+    );
+    let nojs = format!(
+        r#"
+wrk.method = "POST"
+wrk.path = "/desk/default/report"
+wrk.headers["content-type"] = "multipart/form-data; boundary=----sotto"
+wrk.body = "{}"
+"#,
+        nojs_body.replace("\r\n", "\\r\\n").replace('"', "\\\"")
+    );
+
+    // (name, server, script, the answer expected, compared with)
+    type Scenario<'a> = (&'a str, &'a Server, String, u16, Option<&'a str>);
+    let scenarios: Vec<Scenario<'_>> = vec![
+        (
+            "ceiling: fixed JSON",
+            &ceiling,
+            "wrk.path = \"/bare\"\n".into(),
+            200,
+            None,
+        ),
+        (
+            "ceiling: HMAC + one SQLite lookup",
+            &ceiling,
+            handle_list(&ceiling_handles, "/lookup"),
+            200,
+            Some("ceiling: fixed JSON"),
+        ),
+        (
+            "conditional poll (304)",
+            &sotto,
+            conditional,
+            304,
+            Some("ceiling: fixed JSON"),
+        ),
+        (
+            "full status (200)",
+            &sotto,
+            handle_list(&handles, "/v1/reporter/case"),
+            200,
+            Some("ceiling: fixed JSON"),
+        ),
+        (
+            "unknown handles (404)",
+            &sotto,
+            unknown.into(),
+            404,
+            Some("ceiling: fixed JSON"),
+        ),
+        (
+            "desk inbox, signed",
+            &sotto,
+            one_use_script(
+                "GET",
+                "/v1/inbox",
+                &signed_prefix,
+                &[
+                    "sotto-recipient",
+                    "sotto-timestamp",
+                    "sotto-nonce",
+                    "sotto-signature",
+                ],
+            ),
+            200,
+            None,
+        ),
+        (
+            "case opening (16 KiB, pre-solved)",
+            &sotto,
+            one_use_script("POST", "/v1/cases", &open_prefix, &["sotto-handle", "body"]),
+            201,
+            None,
+        ),
+        ("no-JS submission", &sotto, nojs, 200, None),
+    ];
+
+    let mut rows: Vec<(String, u32, Run, (u64, u64))> = Vec::new();
+    let mut failures = Vec::new();
+    for &c in &connections {
+        for (name, server, script, expected, _) in &scenarios {
+            // One-use requests are made once: a second connection count
+            // would replay them.
+            let one_use = name.starts_with("desk inbox") || name.starts_with("case opening");
+            if one_use && c != connections[0] {
+                continue;
+            }
+            let run = bench.wrk(
+                &name.replace([' ', ':', '(', ')', ','], "_"),
+                &server.url,
+                c,
+                script,
+            );
+            let unexpected: u64 = run
+                .statuses
+                .iter()
+                .filter(|(s, _)| *s != expected)
+                .map(|(_, n)| n)
+                .sum();
+            let bad_class = match expected {
+                200..=399 => run.non_2xx_3xx,
+                _ => 0,
+            };
+            if unexpected > 0 || bad_class > 0 || run.socket_errors > 0 || run.requests == 0 {
+                failures.push(format!(
+                    "{name} at {c}: {} requests, statuses {:?}, non-2xx/3xx {}, socket errors {}",
+                    run.requests, run.statuses, run.non_2xx_3xx, run.socket_errors
+                ));
+            }
+            rows.push((name.to_string(), c, run, server.rss()));
+        }
+    }
+
+    let _ = writeln!(
+        report,
+        "\n| scenario | connections | requests/s | p50 | p99 | of the bare ceiling | RSS after (peak) |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (name, c, run, (rss, peak)) in &rows {
+        let base = scenarios
+            .iter()
+            .find(|s| s.0 == name)
+            .and_then(|s| s.4)
+            .and_then(|b| rows.iter().find(|r| r.0 == b && r.1 == *c))
+            .map(|r| r.2.rps);
+        let ratio = base.map_or("".into(), |b| format!("{:.1}%", 100.0 * run.rps / b));
+        let _ = writeln!(
+            report,
+            "| {name} | {c} | {:.0} | {:.2} ms | {:.2} ms | {ratio} | {rss} MiB ({peak}) |",
+            run.rps, run.p50_ms, run.p99_ms
+        );
+    }
+    println!("{report}");
+    if !failures.is_empty() {
+        eprintln!("unexpected answers:");
+        for f in &failures {
+            eprintln!("  {f}");
+        }
+        std::process::exit(1);
+    }
+    drop(sotto);
+    drop(ceiling);
+}
