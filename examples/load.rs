@@ -643,6 +643,10 @@ wrk.body = "{}"
         );
     }
     println!("{report}");
+    // Stopped here, before any exit: `exit` runs no destructor.
+    drop(scenarios);
+    drop(sotto);
+    drop(ceiling);
     if !failures.is_empty() {
         eprintln!("unexpected answers:");
         for f in &failures {
@@ -650,6 +654,4 @@ wrk.body = "{}"
         }
         std::process::exit(1);
     }
-    drop(sotto);
-    drop(ceiling);
 }
