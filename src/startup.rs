@@ -18,7 +18,7 @@ use crate::datadir::DataDir;
 use crate::error::{json_errors, ApiError};
 use crate::gate::Gates;
 use crate::routes;
-use crate::state::{with_store, AppState, Db};
+use crate::state::{with_store, AppState, Db, CONNECTIONS};
 use crate::tlog::Log;
 
 /// The desk every deployment starts with.
@@ -139,6 +139,12 @@ impl Application {
             .h1_allow_half_closed(false)
             .client_request_timeout(read_timeout)
             .max_connections(per_worker)
+            // actix's default, 512 blocking threads over the workers, lets a
+            // burst start a thread, a connection and a malloc arena per
+            // request: memory the process keeps. As many as the pool keeps
+            // connections is enough for SQLite (one writer at a time) and
+            // for the gated checks; more wait for a thread.
+            .worker_max_blocking_threads(CONNECTIONS.div_ceil(threads).max(2))
             .listen(listener)
             .map_err(|source| StartError::Listen {
                 addr: "listener".into(),

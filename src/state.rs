@@ -156,6 +156,12 @@ impl Due {
     }
 }
 
+/// Connections the pool keeps open, at most. The server runs no more
+/// blocking tasks at once than this (see `crate::startup`), so a request
+/// never opens a connection only to close it after one use: each new one
+/// parses the schema and fills a page cache of its own again.
+pub const CONNECTIONS: usize = 16;
+
 /// A small pool of SQLite connections.
 #[derive(Debug)]
 pub struct Db {
@@ -183,7 +189,7 @@ impl Db {
 
     fn give_back(&self, store: Store) {
         if let Ok(mut v) = self.idle.lock() {
-            if v.len() < 16 {
+            if v.len() < CONNECTIONS {
                 v.push(store);
             }
         }
