@@ -444,10 +444,35 @@ impl Api {
         )
     }
 
-    /// `GET /v1/inbox`, signed.
+    /// `GET /v1/inbox`, signed, every page.
     pub fn inbox(&self, signer: &DeskIdentity) -> Result<Inbox, ClientError> {
-        let path = "/v1/inbox";
-        self.get(path, self.signed_headers(signer, "GET", path, b""))
+        let mut inbox = self.inbox_page(signer, None)?;
+        let mut seen = 0;
+        while let Some(after) = inbox.next.take() {
+            let mut page = self.inbox_page(signer, Some(&after))?;
+            seen += 1;
+            if seen > 100_000 || page.next.as_deref() == Some(after.as_str()) {
+                return Err(ClientError::Protocol(
+                    "the server's inbox pages do not end".into(),
+                ));
+            }
+            inbox.cases.append(&mut page.cases);
+            inbox.next = page.next;
+        }
+        Ok(inbox)
+    }
+
+    /// `GET /v1/inbox[?after=CURSOR]`, signed: one page.
+    pub fn inbox_page(
+        &self,
+        signer: &DeskIdentity,
+        after: Option<&str>,
+    ) -> Result<Inbox, ClientError> {
+        let path = match after {
+            Some(cursor) => format!("/v1/inbox?after={}", path_segment(cursor)),
+            None => "/v1/inbox".to_owned(),
+        };
+        self.get(&path, self.signed_headers(signer, "GET", &path, b""))
     }
 
     /// `GET /v1/cases/{case}`, signed, every page of the thread.

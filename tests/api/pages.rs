@@ -236,3 +236,47 @@ fn a_share_is_sent_whole_only_to_the_reader_it_is_sealed_to() {
         "for Alice, then Carol"
     );
 }
+
+#[test]
+fn the_inbox_comes_in_pages_and_the_desk_reads_them_all() {
+    let app = spawn_app_with(&[("SOTTO_POW_TARGET_PER_MINUTE", "1000000")]);
+    let alice = app.add_recipient("Alice");
+    let shared = sotto::client::readers::SharedLog::default();
+    let mut opened = Vec::new();
+    for n in 0..205 {
+        let done = reporter::submit(
+            &app.api,
+            &reporter::Submission {
+                desk: "default".into(),
+                text: format!("report {n}"),
+                shared_log: Some(shared.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        opened.push(done.opened.case);
+    }
+    let first = app.api.inbox_page(&alice, None).unwrap();
+    assert_eq!(first.cases.len(), 200);
+    let next = first.next.clone().expect("a next page");
+    let second = app.api.inbox_page(&alice, Some(&next)).unwrap();
+    assert_eq!(second.cases.len(), 5);
+    assert_eq!(second.next, None);
+    // Every case once, whatever the page.
+    let mut all = desk::inbox(&app.api, &alice).unwrap().cases;
+    assert_eq!(all.len(), 205);
+    all.sort_by(|a, b| a.case.cmp(&b.case));
+    all.dedup_by(|a, b| a.case == b.case);
+    assert_eq!(all.len(), 205);
+    opened.sort();
+    let listed: Vec<String> = all.into_iter().map(|e| e.case).collect();
+    assert_eq!(listed, opened);
+    // A cursor that is not one is a clear 400.
+    for bad in ["yesterday", "2026-12-03", "2026-12-03.xyz", "x.y"] {
+        let err = app.api.inbox_page(&alice, Some(bad)).unwrap_err();
+        assert!(
+            matches!(&err, sotto::client::ClientError::Server { status: 400, code, .. } if code == "bad_query"),
+            "{bad}: {err}"
+        );
+    }
+}

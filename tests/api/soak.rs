@@ -173,6 +173,9 @@ fn under_a_steady_mixed_load_memory_and_the_wal_stay_flat() {
         // A steady flood of new cases must not raise the difficulty here.
         ("SOTTO_POW_TARGET_PER_MINUTE", "1000000"),
         ("SOTTO_FOLLOW_UPS_PER_DAY", "1000000"),
+        // As deploy/sotto.service runs it: two malloc arenas, so freed
+        // buffers go back to use instead of staying with their thread.
+        ("MALLOC_ARENA_MAX", "2"),
     ]);
     let me = app.add_recipient("Alice");
     let tokens = Arc::new(Mutex::new(Vec::new()));

@@ -298,25 +298,52 @@ impl Store {
         Ok(out)
     }
 
-    /// Cases addressed or shared to a recipient, newest first, each with
-    /// the desk through which they read it (the case's own, or the one they
-    /// were shared to).
-    pub fn inbox(&self, recipient_id: &str) -> Result<Vec<(CaseRow, String)>> {
-        let sql = format!(
-            "{CASE_COLUMNS}, d.name FROM case_recipients cr
-             JOIN cases c ON c.id = cr.case_id
-             JOIN desks d ON d.id = c.desk_id
-             WHERE cr.recipient_id = ?1
-             UNION ALL
-             {CASE_COLUMNS}, (SELECT name FROM desks WHERE id = s.desk_id) FROM case_shares s
-             JOIN cases c ON c.id = s.case_id
-             JOIN desks d ON d.id = c.desk_id
-             WHERE s.recipient_id = ?1
-             ORDER BY 6 DESC, 1"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([recipient_id], |r| Ok((case_row(r)?, r.get(14)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    /// Cases addressed or shared to a recipient, newest first (by the day
+    /// opened, then by id), each with the desk through which they read it
+    /// (the case's own, or the one they were shared to): at most `limit`
+    /// of them, after the case `after` names (its day opened and id).
+    pub fn inbox(
+        &self,
+        recipient_id: &str,
+        after: Option<(Day, [u8; 16])>,
+        limit: usize,
+    ) -> Result<Vec<(CaseRow, String)>> {
+        let sql = "SELECT c.id, c.opened_on, c.desk_id FROM case_recipients cr
+                   JOIN cases c ON c.id = cr.case_id
+                   WHERE cr.recipient_id = ?1
+                     AND (?2 IS NULL OR c.opened_on < ?2 OR (c.opened_on = ?2 AND c.id > ?3))
+                   UNION ALL
+                   SELECT c.id, c.opened_on, s.desk_id FROM case_shares s
+                   JOIN cases c ON c.id = s.case_id
+                   WHERE s.recipient_id = ?1
+                     AND (?2 IS NULL OR c.opened_on < ?2 OR (c.opened_on = ?2 AND c.id > ?3))
+                   ORDER BY 2 DESC, 1
+                   LIMIT ?4";
+        let (day, id) = match &after {
+            Some((day, id)) => (Some(*day), Some(&id[..])),
+            None => (None, None),
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let page: Vec<(Vec<u8>, i64)> = self
+            .conn
+            .prepare_cached(sql)?
+            .query_map(params![recipient_id, day, id, limit], |r| {
+                Ok((r.get(0)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(page.len());
+        for (id, through) in page {
+            let id: [u8; 16] = id
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Invalid("a case id of the wrong length"))?;
+            let desk: String = self
+                .conn
+                .prepare_cached("SELECT name FROM desks WHERE id = ?1")?
+                .query_row([through], |r| r.get(0))?;
+            out.push((self.case_by_id(&id)?, desk));
+        }
+        Ok(out)
     }
 }
 

@@ -450,8 +450,11 @@ impl InboxEntry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inbox {
-    /// Cases addressed to the signing recipient, newest first.
+    /// Cases addressed to the signing recipient, newest first: one page.
     pub cases: Vec<InboxEntry>,
+    /// Where the next page starts (`?after=` it), or null after the last.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// `GET /v1/cases/{case}`: what an ombudsperson sees.
