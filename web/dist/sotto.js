@@ -9596,15 +9596,19 @@
   var FROM_REPORTER = 1;
   var FROM_DESK = 2;
   function envelopeMessage(caseId, seq, direction, envelope) {
+    return envelopeDigestMessage(caseId, seq, direction, sha256(envelope));
+  }
+  function envelopeDigestMessage(caseId, seq, direction, envelopeSha256) {
     const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
     if (id.length !== 16) throw new Error("a case id is 16 bytes");
+    if (envelopeSha256.length !== 32) throw new Error("a SHA-256 is 32 bytes");
     return concat(
       enc.encode(LABELS.sigEnvelope),
       Uint8Array.of(0),
       id,
       u64be(seq),
       Uint8Array.of(direction),
-      sha256(envelope)
+      envelopeSha256
     );
   }
   function verifyStrict(publicKey, build, signature) {
@@ -9621,9 +9625,14 @@
     return verifyStrict(publicKey, () => envelopeMessage(caseId, seq, direction, envelope), signature);
   }
   function shareMessage(caseId, reader, upto, envelope) {
+    return shareDigestMessage(caseId, reader, upto, sha256(envelope));
+  }
+  function shareDigestMessage(caseId, reader, upto, envelopeSha256) {
     const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
     if (id.length !== 16) throw new Error("a case id is 16 bytes");
-    return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
+    const digest = typeof envelopeSha256 === "string" ? b64url.decode(envelopeSha256) : envelopeSha256;
+    if (digest.length !== 32) throw new Error("a SHA-256 is 32 bytes");
+    return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), digest);
   }
   function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
     return verifyStrict(publicKey, () => shareMessage(caseId, reader, upto, envelope), signature);

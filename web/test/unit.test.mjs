@@ -23,8 +23,10 @@ import {
   solvePow,
   powValid,
   unpad,
+  sha256,
   verifyEnvelope,
   verifyShare,
+  verifyShareDigest,
 } from "../src/crypto.js";
 import {
   caseCommitment,
@@ -236,4 +238,21 @@ test("the JavaScript vectors are what this code still makes", async () => {
   const { report, ...committed } = js;
   assert.deepEqual(await deterministic(), committed);
   assert.ok(report.envelope.length > 100);
+});
+
+// ---- Share signatures over the envelope's digest ----
+
+test("a share the Rust code signed verifies from its envelope's SHA-256, as the server now sends it", () => {
+  const s = rust.signature;
+  const sh = rust.share;
+  const key = new Token(fromHex(s.token)).verifyingKey();
+  const digest = sha256(b64.decode(s.envelope));
+  assert.ok(verifyShareDigest(key, s.case, sh.reader, sh.upto, digest, sh.signature));
+  assert.ok(verifyShareDigest(key, s.case, sh.reader, sh.upto, b64url.encode(digest), sh.signature));
+  const flipped = Uint8Array.from(digest);
+  flipped[31] ^= 1;
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto, flipped, sh.signature), "another envelope");
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto + 1, digest, sh.signature), "another length");
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto, digest.subarray(1), sh.signature), "a short digest");
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto, "not base64url!", sh.signature), "junk");
 });
