@@ -9802,6 +9802,88 @@
     throw new Error("no proof of work found");
   }
 
+  // src/problem.js
+  var Problem = class extends Error {
+    constructor(key, params = {}) {
+      super(`${key} ${JSON.stringify(params)}`);
+      this.key = key;
+      this.params = params;
+    }
+  };
+
+  // src/page.js
+  var BASE = typeof document === "undefined" ? "" : document.body?.dataset.base ?? "";
+  var SCRIPT = `${BASE}/static/sotto.js`;
+  var here = () => location.origin + BASE;
+  var CATALOG = {};
+  function loadCatalog(text) {
+    try {
+      CATALOG = JSON.parse(text ?? "{}");
+    } catch {
+      CATALOG = {};
+    }
+  }
+  var hasText = (key) => key in CATALOG;
+  function t(key, params = {}) {
+    let s = CATALOG[key] ?? key;
+    for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v));
+    return s;
+  }
+  function describe(e) {
+    if (e instanceof Problem) {
+      const params = { ...e.params };
+      if (typeof params.why === "object" && params.why?.key) params.why = t(params.why.key, params.why.params);
+      return t(e.key, params);
+    }
+    if (e instanceof TokenError) return t(e.key);
+    if (typeof e?.key === "string" && e.key in CATALOG) return t(e.key, e.params ?? {});
+    return t("error.unknown", { message: e?.message ?? String(e) });
+  }
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === false || v == null) continue;
+      if (k === "class") node.className = v;
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+      if (c == null) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  var $ = (id) => document.getElementById(id);
+  function sizeText(n) {
+    if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+    if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+    return `${n} B`;
+  }
+
+  // src/memory.js
+  var MEMORY = "sotto.known.v1";
+  function loadMemory() {
+    try {
+      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
+      return all[here()] ?? null;
+    } catch {
+      return null;
+    }
+  }
+  function saveMemory(state) {
+    try {
+      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
+      all[here()] = state;
+      localStorage.setItem(MEMORY, JSON.stringify(all));
+    } catch {
+    }
+  }
+  function forgetMemory() {
+    try {
+      localStorage.removeItem(MEMORY);
+    } catch {
+    }
+  }
+
   // src/tlog.js
   var enc2 = new TextEncoder();
   function commit(label, ...parts) {
@@ -10025,15 +10107,6 @@
     }
     return out;
   }
-
-  // src/problem.js
-  var Problem = class extends Error {
-    constructor(key, params = {}) {
-      super(`${key} ${JSON.stringify(params)}`);
-      this.key = key;
-      this.params = params;
-    }
-  };
 
   // src/receipt.js
   var RECEIPT_FILE_VERSION = 2;
@@ -10588,62 +10661,36 @@
     });
   }
 
-  // src/app.js
-  var BASE = typeof document === "undefined" ? "" : document.body?.dataset.base ?? "";
-  var SCRIPT = `${BASE}/static/sotto.js`;
-  var here = () => location.origin + BASE;
-  var MEMORY = "sotto.known.v1";
-  var CATALOG = {};
-  function t(key, params = {}) {
-    let s = CATALOG[key] ?? key;
-    for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v));
-    return s;
+  // src/token-file.js
+  function tokenFile(token, receipt) {
+    return `${t("token.file.heading")}
+${t("token.file.instructions", { url: `${here()}/status` })}
+
+token: ${token}
+
+-----BEGIN SOTTO RECEIPT-----
+${JSON.stringify(receipt)}
+-----END SOTTO RECEIPT-----
+`;
   }
-  function describe(e) {
-    if (e instanceof Problem) {
-      const params = { ...e.params };
-      if (typeof params.why === "object" && params.why?.key) params.why = t(params.why.key, params.why.params);
-      return t(e.key, params);
+  function minutes(seconds) {
+    return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds / 60)) : 5;
+  }
+  function readTokenFile(text) {
+    const token = /^token: *(.+)$/m.exec(text)?.[1]?.trim();
+    const block = /-----BEGIN SOTTO RECEIPT-----\n([\s\S]*?)\n-----END SOTTO RECEIPT-----/.exec(text)?.[1];
+    let receipt = null;
+    if (block) {
+      try {
+        receipt = JSON.parse(block);
+      } catch {
+        receipt = null;
+      }
     }
-    if (e instanceof TokenError) return t(e.key);
-    if (typeof e?.key === "string" && e.key in CATALOG) return t(e.key, e.params ?? {});
-    return t("error.unknown", { message: e?.message ?? String(e) });
+    return { token, receipt };
   }
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === false || v == null) continue;
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children.flat()) {
-      if (c == null) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
-  var $ = (id) => document.getElementById(id);
-  function sizeText(n) {
-    if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-    if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
-    return `${n} B`;
-  }
-  function loadMemory() {
-    try {
-      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-      return all[here()] ?? null;
-    } catch {
-      return null;
-    }
-  }
-  function saveMemory(state) {
-    try {
-      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-      all[here()] = state;
-      localStorage.setItem(MEMORY, JSON.stringify(all));
-    } catch {
-    }
-  }
+
+  // src/report-form.js
   function solveInWorker(challenge, hash, difficulty, onProgress) {
     return new Promise((resolve, reject) => {
       let worker;
@@ -10673,31 +10720,6 @@
       };
       worker.postMessage({ challenge, hash, difficulty });
     });
-  }
-  function main() {
-    try {
-      CATALOG = JSON.parse($("sotto-i18n")?.textContent ?? "{}");
-    } catch {
-      CATALOG = {};
-    }
-    if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
-      $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
-      for (const button of document.querySelectorAll(".js-submit")) {
-        button.hidden = false;
-        button.disabled = false;
-      }
-      return;
-    }
-    for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
-    $("forget")?.addEventListener("click", () => {
-      try {
-        localStorage.removeItem(MEMORY);
-      } catch {
-      }
-      $("forgotten").textContent = t("report.safety.forgotten");
-    });
-    if ($("report-form")) reportPage($("report-form"));
-    if ($("status-form")) statusPage($("status-form"));
   }
   async function reportPage(form) {
     const api = new Api(BASE);
@@ -10815,33 +10837,6 @@
       }
     });
   }
-  function tokenFile(token, receipt) {
-    return `${t("token.file.heading")}
-${t("token.file.instructions", { url: `${here()}/status` })}
-
-token: ${token}
-
------BEGIN SOTTO RECEIPT-----
-${JSON.stringify(receipt)}
------END SOTTO RECEIPT-----
-`;
-  }
-  function minutes(seconds) {
-    return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds / 60)) : 5;
-  }
-  function readTokenFile(text) {
-    const token = /^token: *(.+)$/m.exec(text)?.[1]?.trim();
-    const block = /-----BEGIN SOTTO RECEIPT-----\n([\s\S]*?)\n-----END SOTTO RECEIPT-----/.exec(text)?.[1];
-    let receipt = null;
-    if (block) {
-      try {
-        receipt = JSON.parse(block);
-      } catch {
-        receipt = null;
-      }
-    }
-    return { token, receipt };
-  }
   function showToken(done) {
     $("report-form").hidden = true;
     const section = $("done");
@@ -10888,276 +10883,10 @@ ${JSON.stringify(receipt)}
     });
     section.focus();
   }
-  async function statusPage(form) {
-    const api = new Api(BASE);
-    const error = $("status-error");
-    const input = $("token-input");
-    let fromFile = null;
-    $("token-file")?.addEventListener("change", async (ev) => {
-      const file = ev.target.files[0];
-      if (!file) return;
-      fromFile = readTokenFile(await file.text());
-      if (fromFile.token) input.value = fromFile.token;
-    });
-    $("open").hidden = false;
-    $("open").disabled = false;
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      error.textContent = "";
-      let token;
-      try {
-        token = Token.parse(input.value);
-      } catch (e) {
-        error.textContent = describe(e);
-        return;
-      }
-      const receiptFile = fromFile?.receipt ?? null;
-      try {
-        await openCase(api, token, receiptFile);
-        input.value = "";
-        form.hidden = true;
-      } catch (e) {
-        error.textContent = describe(e);
-      }
-    });
-  }
-  async function openCase(api, token, receiptFile, note) {
-    let status = null;
-    try {
-      status = await api.reporterStatus(token.handle());
-    } catch (e) {
-      if (e.status === 404 && receiptFile) {
-        const r = await checkReceipt(api, token, receiptFile, null);
-        throw r.problems[0] ?? new Problem("status.unknown_case");
-      }
-      if (e.status === 404) throw new Problem("status.unknown_case");
-      throw e;
-    }
-    const read2 = await readCase(token, status);
-    let receipt;
-    if (receiptFile) {
-      receipt = await checkReceipt(api, token, receiptFile, status);
-    } else {
-      try {
-        receipt = await checkReceipt(api, token, await fetchReceipt(api, token, status), status);
-        receipt.fresh = true;
-      } catch (e) {
-        receipt = { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
-      }
-    }
-    renderCase(api, token, status, read2, receipt, receiptFile, note);
-  }
-  function completedReceipt(token, file, s) {
-    const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
-    return [
-      el("p", { class: "ok", id: "receipt-completed" }, t("status.receipt.completed", { entry: s.entry, size: s.size })),
-      el(
-        "p",
-        { class: "actions" },
-        el(
-          "a",
-          {
-            id: "save-completed",
-            class: "button",
-            href: URL.createObjectURL(blob),
-            download: `sotto-token-${file.case.slice(0, 8)}.txt`
-          },
-          t("status.receipt.save")
-        )
-      )
-    ];
-  }
-  function renderCase(api, token, status, read2, receipt, receiptFile, note) {
-    const section = $("case");
-    section.hidden = false;
-    const today = (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
-    const parts = [el("h2", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
-    if (note) parts.push(el("p", { class: "ok", role: "status" }, note));
-    parts.push(el("p", { class: "state" }, t("status.state", { state: t(`state.${status.state}`) })));
-    parts.push(el("p", {}, t("status.opened", { day: status.opened })));
-    const readers = read2.cards.map((c) => `${c.name} (${fingerprint(c).text})`).join(", ");
-    parts.push(el("p", {}, t("status.readers", { names: readers })));
-    const due = status.next_update_due;
-    if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
-    else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));
-    else parts.push(el("p", {}, t("status.no_update_due")));
-    const feedback = status.feedback_due;
-    if (feedback && feedback < today) parts.push(el("p", { class: "problem" }, t("status.feedback_late", { day: feedback })));
-    else if (feedback) parts.push(el("p", {}, t("status.feedback_due", { day: feedback })));
-    if (status.erased) parts.push(el("p", { class: "problem" }, t("status.erased", { day: status.erased.on })));
-    for (const p of receipt.problems ?? []) {
-      parts.push(el("p", { class: "problem", role: "alert" }, t("status.receipt.problem", { why: describe(p) })));
-    }
-    if ((receipt.problems ?? []).length === 0 && receipt.standing) {
-      const s = receipt.standing;
-      if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { minutes: minutes(s.seconds) })));
-      else if (receipt.fresh) parts.push(el("p", { class: "ok" }, t("status.receipt.fresh", { entry: s.entry })));
-      else if (receipt.upgraded) parts.push(...completedReceipt(token, receipt.upgraded, s));
-      else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
-    }
-    if (receipt.upgraded && !receipt.fresh) receiptFile = receipt.upgraded;
-    parts.push(el("h2", {}, t("status.timeline")));
-    parts.push(
-      el(
-        "ol",
-        { class: "timeline" },
-        status.timeline.map((e) => el("li", {}, el("time", {}, e.on), " ", t(`state.${e.state}`)))
-      )
-    );
-    parts.push(el("h2", {}, t("status.messages")));
-    parts.push(el("ol", { class: "thread" }, read2.messages.map((m) => messageItem(m))));
-    if (!status.erased) parts.push(replyForm(api, token, status, read2, receiptFile));
-    if (!status.erased && status.state === "received" && due && due < today) {
-      parts.push(escalateForm(api, token, status, read2, receiptFile));
-    }
-    const support = el("section", { id: "resources", "aria-labelledby": "resources-title" });
-    parts.push(support);
-    section.replaceChildren(...parts);
-    section.focus();
-    const report = read2.messages[0]?.content;
-    showResources(api, support, status.desk, report?.category ?? "").catch(() => support.remove());
-  }
-  async function showResources(api, section, desk, topic) {
-    const directory = await api.json(`/v1/desks/${encodeURIComponent(desk)}/resources`);
-    if (!directory.entries?.length) {
-      section.remove();
-      return;
-    }
-    const lang = document.documentElement.lang;
-    const regions = [...new Set(directory.entries.flatMap((e) => e.regions))].filter((r) => r !== "*").sort();
-    const select = el(
-      "select",
-      { id: "region" },
-      el("option", { value: "" }, t("resources.region.any")),
-      regions.map((r) => el("option", { value: r }, r))
-    );
-    const list = el("ul", { class: "resources" });
-    const render = () => {
-      const region = select.value;
-      const found = directory.entries.filter(
-        (e) => e.languages.some((l) => l === lang || l.split("-")[0] === lang) && (!region || e.regions.some((r) => r === "*" || r === region)) && (!topic || e.topics.some((x) => x === "*" || x === topic))
-      );
-      list.replaceChildren(
-        ...found.length ? found.map(
-          (e) => el(
-            "li",
-            {},
-            el("a", { href: e.url, rel: "noreferrer noopener" }, e.name),
-            el("p", { class: "meta" }, t("resources.details", { contact: e.contact, languages: e.languages.join(", "), regions: e.regions.join(", ") })),
-            e.description ? el("p", {}, e.description) : null
-          )
-        ) : [el("li", {}, t("resources.none"))]
-      );
-    };
-    select.addEventListener("change", render);
-    render();
-    section.replaceChildren(
-      el("h2", { id: "resources-title" }, t("resources.title")),
-      el("p", {}, t("resources.intro")),
-      el("div", { class: "field" }, el("label", { for: "region" }, t("resources.region")), select),
-      list
-    );
-  }
-  function messageItem(m) {
-    const mine = m.direction === "reporter";
-    const who = mine ? t("status.from_you") : m.author ? t("status.from_desk", { name: m.author }) : t("thread.unknown_direction");
-    const meta = el(
-      "p",
-      { class: "meta" },
-      el("strong", {}, who),
-      m.seq === 0 ? ` (${t("status.the_report")})` : "",
-      " · ",
-      el("time", {}, m.on),
-      " · "
-    );
-    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}` }, meta);
-    if (m.problem) {
-      meta.append(el("span", { class: "problem", role: "alert" }, t("status.not_shown", { why: describe(m.problem) })));
-      return item;
-    }
-    meta.append(el("span", { class: "verified" }, t("status.verified")));
-    const c = m.content;
-    if (c.kind === "report") {
-      const dl = el("dl", { class: "fields" });
-      const row = (key, value) => dl.append(el("dt", {}, t(key)), el("dd", {}, value));
-      if (c.urgent) row("status.field.urgent", "✓");
-      if (c.record_only) row("status.field.record_only", "✓");
-      if (typeof c.category === "string" && `category.${c.category}` in CATALOG && c.category) {
-        row("status.field.category", t(`category.${c.category}`));
-      }
-      if (typeof c.when === "string" && c.when) row("status.field.when", c.when);
-      if (typeof c.involved === "string" && c.involved) row("status.field.involved", c.involved);
-      if (Array.isArray(c.links) && c.links.length) row("status.field.links", c.links.join("\n"));
-      if (dl.childElementCount) item.append(dl);
-    }
-    item.append(el("div", { class: "body" }, c.text));
-    for (const a of c.attachments) {
-      let bytes;
-      try {
-        bytes = b64.decode(a.data);
-      } catch {
-        continue;
-      }
-      const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-      const name = safeName(a.name);
-      item.append(el("p", {}, el("a", { href: url, download: name }, t("status.attachment", { name, size: sizeText(bytes.length) }))));
-    }
-    return item;
-  }
-  function safeName(name) {
-    const last = String(name).split(/[/\\]/).pop() ?? "";
-    const cleaned = [...last].map((c) => /[\p{L}\p{N}._\- ()]/u.test(c) ? c : "_").join("").replace(/^[.\s]+/, "").slice(0, 100);
-    return cleaned || "attachment";
-  }
-  function replyForm(api, token, status, read2, receiptFile) {
-    const text = el("textarea", { id: "reply", rows: "5", "aria-describedby": "reply-help" });
-    const files = el("input", { id: "reply-files", type: "file", multiple: true });
-    const problem = el("p", { class: "problem", role: "alert" });
-    const bar = el("progress", { id: "p-reply", max: "1", value: "0", hidden: true, "aria-label": t("progress.encrypt") });
-    const button = el("button", { type: "submit" }, t("status.reply.send"));
-    const form = el(
-      "form",
-      { id: "reply-form" },
-      el(
-        "div",
-        { class: "field" },
-        el("label", { for: "reply" }, t("status.reply")),
-        el("p", { class: "help", id: "reply-help" }, t("status.reply.help")),
-        text
-      ),
-      el("div", { class: "field" }, el("label", { for: "reply-files" }, t("report.attachments")), files),
-      bar,
-      problem,
-      button
-    );
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      problem.textContent = "";
-      if (!text.value.trim() && files.files.length === 0) {
-        problem.textContent = t("error.reply_empty");
-        return;
-      }
-      button.disabled = true;
-      bar.hidden = false;
-      try {
-        const attachments = [];
-        for (const f of files.files) {
-          attachments.push({ name: f.name, data: b64.encode(new Uint8Array(await f.arrayBuffer())) });
-        }
-        await postFollowUp(api, token, status, read2.cards, text.value, attachments, {
-          progress: (_, d, total) => {
-            bar.value = total ? d / total : 1;
-          }
-        });
-        await openCase(api, token, receiptFile, t("status.reply.sent"));
-      } catch (e) {
-        problem.textContent = describe(e);
-        button.disabled = false;
-      }
-    });
-    return form;
-  }
-  function escalateForm(api, token, status, read2, receiptFile) {
+
+  // src/escalate-form.js
+  function escalateForm(api, token, held, refresh) {
+    const { status, read: read2 } = held;
     const select = el("select", { id: "escalate-desk" }, el("option", { value: "" }, t("escalate.choose")));
     const readers = el("fieldset", { id: "escalate-readers", hidden: true }, el("legend", {}, t("escalate.readers")));
     const check = el("div", { id: "escalate-check" });
@@ -11234,13 +10963,312 @@ ${JSON.stringify(receipt)}
             bar.value = total ? d / total : 1;
           }
         });
-        await openCase(api, token, receiptFile, t("escalate.done", { desk: done.desk }));
+        await refresh(t("escalate.done", { desk: done.desk }));
       } catch (e) {
         problem.textContent = describe(e);
         button.disabled = false;
       }
     });
     return form;
+  }
+
+  // src/resources.js
+  async function showResources(api, section, desk, topic) {
+    const directory = await api.json(`/v1/desks/${encodeURIComponent(desk)}/resources`);
+    if (!directory.entries?.length) {
+      section.remove();
+      return;
+    }
+    const lang = document.documentElement.lang;
+    const regions = [...new Set(directory.entries.flatMap((e) => e.regions))].filter((r) => r !== "*").sort();
+    const select = el(
+      "select",
+      { id: "region" },
+      el("option", { value: "" }, t("resources.region.any")),
+      regions.map((r) => el("option", { value: r }, r))
+    );
+    const list = el("ul", { class: "resources" });
+    const render = () => {
+      const region = select.value;
+      const found = directory.entries.filter(
+        (e) => e.languages.some((l) => l === lang || l.split("-")[0] === lang) && (!region || e.regions.some((r) => r === "*" || r === region)) && (!topic || e.topics.some((x) => x === "*" || x === topic))
+      );
+      list.replaceChildren(
+        ...found.length ? found.map(
+          (e) => el(
+            "li",
+            {},
+            el("a", { href: e.url, rel: "noreferrer noopener" }, e.name),
+            el("p", { class: "meta" }, t("resources.details", { contact: e.contact, languages: e.languages.join(", "), regions: e.regions.join(", ") })),
+            e.description ? el("p", {}, e.description) : null
+          )
+        ) : [el("li", {}, t("resources.none"))]
+      );
+    };
+    select.addEventListener("change", render);
+    render();
+    section.replaceChildren(
+      el("h2", { id: "resources-title" }, t("resources.title")),
+      el("p", {}, t("resources.intro")),
+      el("div", { class: "field" }, el("label", { for: "region" }, t("resources.region")), select),
+      list
+    );
+  }
+
+  // src/thread-view.js
+  function messageItem(m) {
+    const mine = m.direction === "reporter";
+    const who = mine ? t("status.from_you") : m.author ? t("status.from_desk", { name: m.author }) : t("thread.unknown_direction");
+    const meta = el(
+      "p",
+      { class: "meta" },
+      el("strong", {}, who),
+      m.seq === 0 ? ` (${t("status.the_report")})` : "",
+      " · ",
+      el("time", {}, m.on),
+      " · "
+    );
+    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}` }, meta);
+    if (m.problem) {
+      meta.append(el("span", { class: "problem", role: "alert" }, t("status.not_shown", { why: describe(m.problem) })));
+      return item;
+    }
+    meta.append(el("span", { class: "verified" }, t("status.verified")));
+    const c = m.content;
+    if (c.kind === "report") {
+      const dl = el("dl", { class: "fields" });
+      const row = (key, value) => dl.append(el("dt", {}, t(key)), el("dd", {}, value));
+      if (c.urgent) row("status.field.urgent", "✓");
+      if (c.record_only) row("status.field.record_only", "✓");
+      if (typeof c.category === "string" && hasText(`category.${c.category}`) && c.category) {
+        row("status.field.category", t(`category.${c.category}`));
+      }
+      if (typeof c.when === "string" && c.when) row("status.field.when", c.when);
+      if (typeof c.involved === "string" && c.involved) row("status.field.involved", c.involved);
+      if (Array.isArray(c.links) && c.links.length) row("status.field.links", c.links.join("\n"));
+      if (dl.childElementCount) item.append(dl);
+    }
+    item.append(el("div", { class: "body" }, c.text));
+    for (const a of c.attachments) {
+      let bytes;
+      try {
+        bytes = b64.decode(a.data);
+      } catch {
+        continue;
+      }
+      const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+      const name = safeName(a.name);
+      item.append(el("p", {}, el("a", { href: url, download: name }, t("status.attachment", { name, size: sizeText(bytes.length) }))));
+    }
+    return item;
+  }
+  function safeName(name) {
+    const last = String(name).split(/[/\\]/).pop() ?? "";
+    const cleaned = [...last].map((c) => /[\p{L}\p{N}._\- ()]/u.test(c) ? c : "_").join("").replace(/^[.\s]+/, "").slice(0, 100);
+    return cleaned || "attachment";
+  }
+
+  // src/status-view.js
+  async function statusPage(form) {
+    const api = new Api(BASE);
+    const error = $("status-error");
+    const input = $("token-input");
+    let fromFile = null;
+    $("token-file")?.addEventListener("change", async (ev) => {
+      const file = ev.target.files[0];
+      if (!file) return;
+      fromFile = readTokenFile(await file.text());
+      if (fromFile.token) input.value = fromFile.token;
+    });
+    $("open").hidden = false;
+    $("open").disabled = false;
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      error.textContent = "";
+      let token;
+      try {
+        token = Token.parse(input.value);
+      } catch (e) {
+        error.textContent = describe(e);
+        return;
+      }
+      const receiptFile = fromFile?.receipt ?? null;
+      try {
+        await openCase(api, token, receiptFile);
+        input.value = "";
+        form.hidden = true;
+      } catch (e) {
+        error.textContent = describe(e);
+      }
+    });
+  }
+  async function openCase(api, token, receiptFile, note) {
+    let status = null;
+    try {
+      status = await api.reporterStatus(token.handle());
+    } catch (e) {
+      if (e.status === 404 && receiptFile) {
+        const r = await checkReceipt(api, token, receiptFile, null);
+        throw r.problems[0] ?? new Problem("status.unknown_case");
+      }
+      if (e.status === 404) throw new Problem("status.unknown_case");
+      throw e;
+    }
+    const read2 = await readCase(token, status);
+    let receipt;
+    if (receiptFile) {
+      receipt = await checkReceipt(api, token, receiptFile, status);
+    } else {
+      try {
+        receipt = await checkReceipt(api, token, await fetchReceipt(api, token, status), status);
+        receipt.fresh = true;
+      } catch (e) {
+        receipt = { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
+      }
+    }
+    renderCase({ api, token, held: { status, read: read2 }, receiptFile }, receipt, note);
+  }
+  function completedReceipt(token, file, s) {
+    const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
+    return [
+      el("p", { class: "ok", id: "receipt-completed" }, t("status.receipt.completed", { entry: s.entry, size: s.size })),
+      el(
+        "p",
+        { class: "actions" },
+        el(
+          "a",
+          {
+            id: "save-completed",
+            class: "button",
+            href: URL.createObjectURL(blob),
+            download: `sotto-token-${file.case.slice(0, 8)}.txt`
+          },
+          t("status.receipt.save")
+        )
+      )
+    ];
+  }
+  function renderCase(view, receipt, note) {
+    const { api, token, held } = view;
+    const { status, read: read2 } = held;
+    const section = $("case");
+    section.hidden = false;
+    const today = (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
+    const parts = [el("h2", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
+    if (note) parts.push(el("p", { class: "ok", role: "status" }, note));
+    parts.push(el("p", { class: "state" }, t("status.state", { state: t(`state.${status.state}`) })));
+    parts.push(el("p", {}, t("status.opened", { day: status.opened })));
+    const readers = read2.cards.map((c) => `${c.name} (${fingerprint(c).text})`).join(", ");
+    parts.push(el("p", {}, t("status.readers", { names: readers })));
+    const due = status.next_update_due;
+    if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
+    else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));
+    else parts.push(el("p", {}, t("status.no_update_due")));
+    const feedback = status.feedback_due;
+    if (feedback && feedback < today) parts.push(el("p", { class: "problem" }, t("status.feedback_late", { day: feedback })));
+    else if (feedback) parts.push(el("p", {}, t("status.feedback_due", { day: feedback })));
+    if (status.erased) parts.push(el("p", { class: "problem" }, t("status.erased", { day: status.erased.on })));
+    for (const p of receipt.problems ?? []) {
+      parts.push(el("p", { class: "problem", role: "alert" }, t("status.receipt.problem", { why: describe(p) })));
+    }
+    if ((receipt.problems ?? []).length === 0 && receipt.standing) {
+      const s = receipt.standing;
+      if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { minutes: minutes(s.seconds) })));
+      else if (receipt.fresh) parts.push(el("p", { class: "ok" }, t("status.receipt.fresh", { entry: s.entry })));
+      else if (receipt.upgraded) parts.push(...completedReceipt(token, receipt.upgraded, s));
+      else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
+    }
+    if (receipt.upgraded && !receipt.fresh) view.receiptFile = receipt.upgraded;
+    const again = (said) => openCase(api, token, view.receiptFile, said);
+    parts.push(el("h2", {}, t("status.timeline")));
+    parts.push(
+      el(
+        "ol",
+        { class: "timeline" },
+        status.timeline.map((e) => el("li", {}, el("time", {}, e.on), " ", t(`state.${e.state}`)))
+      )
+    );
+    parts.push(el("h2", {}, t("status.messages")));
+    parts.push(el("ol", { class: "thread" }, read2.messages.map((m) => messageItem(m))));
+    if (!status.erased) parts.push(replyForm(api, token, held, again));
+    if (!status.erased && status.state === "received" && due && due < today) {
+      parts.push(escalateForm(api, token, held, again));
+    }
+    const support = el("section", { id: "resources", "aria-labelledby": "resources-title" });
+    parts.push(support);
+    section.replaceChildren(...parts);
+    section.focus();
+    const report = read2.messages[0]?.content;
+    showResources(api, support, status.desk, report?.category ?? "").catch(() => support.remove());
+  }
+  function replyForm(api, token, held, refresh) {
+    const { status, read: read2 } = held;
+    const text = el("textarea", { id: "reply", rows: "5", "aria-describedby": "reply-help" });
+    const files = el("input", { id: "reply-files", type: "file", multiple: true });
+    const problem = el("p", { class: "problem", role: "alert" });
+    const bar = el("progress", { id: "p-reply", max: "1", value: "0", hidden: true, "aria-label": t("progress.encrypt") });
+    const button = el("button", { type: "submit" }, t("status.reply.send"));
+    const form = el(
+      "form",
+      { id: "reply-form" },
+      el(
+        "div",
+        { class: "field" },
+        el("label", { for: "reply" }, t("status.reply")),
+        el("p", { class: "help", id: "reply-help" }, t("status.reply.help")),
+        text
+      ),
+      el("div", { class: "field" }, el("label", { for: "reply-files" }, t("report.attachments")), files),
+      bar,
+      problem,
+      button
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      problem.textContent = "";
+      if (!text.value.trim() && files.files.length === 0) {
+        problem.textContent = t("error.reply_empty");
+        return;
+      }
+      button.disabled = true;
+      bar.hidden = false;
+      try {
+        const attachments = [];
+        for (const f of files.files) {
+          attachments.push({ name: f.name, data: b64.encode(new Uint8Array(await f.arrayBuffer())) });
+        }
+        await postFollowUp(api, token, status, read2.cards, text.value, attachments, {
+          progress: (_, d, total) => {
+            bar.value = total ? d / total : 1;
+          }
+        });
+        await refresh(t("status.reply.sent"));
+      } catch (e) {
+        problem.textContent = describe(e);
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  // src/app.js
+  function main() {
+    loadCatalog($("sotto-i18n")?.textContent);
+    if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+      $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
+      for (const button of document.querySelectorAll(".js-submit")) {
+        button.hidden = false;
+        button.disabled = false;
+      }
+      return;
+    }
+    for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
+    $("forget")?.addEventListener("click", () => {
+      forgetMemory();
+      $("forgotten").textContent = t("report.safety.forgotten");
+    });
+    if ($("report-form")) reportPage($("report-form"));
+    if ($("status-form")) statusPage($("status-form"));
   }
   if (typeof document === "undefined") {
     self.onmessage = (ev) => {
