@@ -9621,8 +9621,8 @@
       return false;
     }
   }
-  function verifyEnvelope(publicKey, caseId, seq, direction, envelope, signature) {
-    return verifyStrict(publicKey, () => envelopeMessage(caseId, seq, direction, envelope), signature);
+  function verifyEnvelopeDigest(publicKey, caseId, seq, direction, envelopeSha256, signature) {
+    return verifyStrict(publicKey, () => envelopeDigestMessage(caseId, seq, direction, envelopeSha256), signature);
   }
   function shareMessage(caseId, reader, upto, envelope) {
     return shareDigestMessage(caseId, reader, upto, sha256(envelope));
@@ -9634,8 +9634,8 @@
     if (digest.length !== 32) throw new Error("a SHA-256 is 32 bytes");
     return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), digest);
   }
-  function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
-    return verifyStrict(publicKey, () => shareMessage(caseId, reader, upto, envelope), signature);
+  function verifyShareDigest(publicKey, caseId, reader, upto, envelopeSha256, signature) {
+    return verifyStrict(publicKey, () => shareDigestMessage(caseId, reader, upto, envelopeSha256), signature);
   }
   function parseCard(line) {
     const parts = String(line).trim().split(" ");
@@ -10235,8 +10235,9 @@
     if (!status) {
       problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
     } else if (!status.erased) {
-      const first = status.messages[0];
-      const served = first && messageCommitment(file.case, 0, FROM_REPORTER, sha256(b64.decode(first.envelope)));
+      const first = status.messages?.[0];
+      const servedHash = first && (first.envelopeSha256 ?? sha256(b64.decode(first.envelope)));
+      const served = servedHash && messageCommitment(file.case, 0, FROM_REPORTER, servedHash);
       if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
       else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
     }
@@ -10260,6 +10261,174 @@
     };
   }
 
+  // src/thread.js
+  function checkPage(messages, from) {
+    messages.forEach((m, i) => {
+      if (m?.seq !== from + i) throw new Problem("thread.out_of_place", { got: m?.seq ?? "?", want: from + i });
+    });
+  }
+  async function joinPages(page, fetchPage, from = 0) {
+    checkPage(page.messages, from);
+    const messages = [...page.messages];
+    let status = page;
+    let last = page;
+    while (from + messages.length < status.message_count) {
+      if (last.messages.length === 0) {
+        const want = from + messages.length;
+        throw want === 0 ? new Problem("status.no_report") : new Problem("thread.out_of_place", { got: "—", want });
+      }
+      last = await fetchPage(messages.at(-1).seq);
+      checkPage(last.messages, from + messages.length);
+      messages.push(...last.messages);
+      status = last;
+    }
+    return { ...status, messages };
+  }
+  async function readOne(caseId, expected, m, identity, ownKey, cards) {
+    if (!m) return null;
+    const out = {
+      seq: m.seq,
+      direction: m.direction,
+      on: m.on,
+      author: null,
+      authorId: m.author ?? null,
+      envelopeSha256: null,
+      signature: m.signature,
+      content: null,
+      problem: null
+    };
+    const direction = m.direction === "reporter" ? FROM_REPORTER : m.direction === "desk" ? FROM_DESK : 0;
+    if (!direction) {
+      out.problem = new Problem("thread.unknown_direction");
+      return out;
+    }
+    if (m.seq !== expected) {
+      out.problem = new Problem("thread.out_of_place", { got: m.seq, want: expected });
+      return out;
+    }
+    let key = ownKey;
+    if (direction === FROM_DESK) {
+      const card = cards.find((c) => c.id === m.author);
+      if (!card) {
+        out.problem = new Problem("thread.not_a_recipient");
+        return out;
+      }
+      out.author = card.name;
+      key = card.ed25519;
+    }
+    let envelope;
+    try {
+      envelope = b64.decode(m.envelope);
+    } catch {
+      out.problem = new Problem("thread.bad_signature");
+      return out;
+    }
+    out.envelopeSha256 = sha256(envelope);
+    if (!verifyEnvelopeDigest(key, caseId, m.seq, direction, out.envelopeSha256, m.signature)) {
+      out.problem = new Problem("thread.bad_signature");
+      return out;
+    }
+    try {
+      const padded = await open(identity, envelope);
+      out.content = fromPadded(padded);
+      wipe(padded);
+    } catch {
+      out.problem = new Problem("thread.cannot_decrypt");
+    }
+    return out;
+  }
+  async function readMessages(caseId, messages, from, identity, ownKey, cards) {
+    const out = [];
+    for (const [i, m] of messages.entries()) out.push(await readOne(caseId, from + i, m, identity, ownKey, cards));
+    return out;
+  }
+  function sealedCards(report) {
+    const cards = [];
+    for (const line of report.recipients) {
+      try {
+        const c = parseCard(line);
+        cards.push({ ...c, id: fingerprint(c).id });
+      } catch {
+      }
+    }
+    return cards;
+  }
+  function trustedCards(caseId, sealed, shares, ownKey) {
+    const cards = [...sealed];
+    for (const s of shares ?? []) {
+      let card;
+      try {
+        card = parseCard(s.reader.card);
+        card = { ...card, id: fingerprint(card).id };
+      } catch {
+        continue;
+      }
+      if (card.id !== s.reader.id) continue;
+      const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
+      const key = s.shared_by == null ? ownKey : sharer?.ed25519;
+      if (!key || !verifyShareDigest(key, caseId, s.reader.id, s.upto, s.envelope_sha256, s.signature)) continue;
+      cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
+    }
+    return cards;
+  }
+  async function readCase(token, status) {
+    if (status.erased && status.messages.length === 0) return { messages: [], cards: [], sealed: [] };
+    const identity = token.identity();
+    const ownKey = token.verifyingKey();
+    const first = await readOne(status.case, 0, status.messages[0], identity, ownKey, []);
+    if (!first) throw new Problem("status.no_report");
+    if (first.problem || first.content.kind !== "report") {
+      throw new Problem("status.own_report_bad", { why: first.problem?.key ?? "" });
+    }
+    const sealed = sealedCards(first.content);
+    const cards = trustedCards(status.case, sealed, status.shares, ownKey);
+    const rest = await readMessages(status.case, status.messages.slice(1), 1, identity, ownKey, cards);
+    return { messages: [first, ...rest], cards, sealed };
+  }
+  async function mergeCase(token, held, status) {
+    const ownKey = token.verifyingKey();
+    const cards = trustedCards(status.case, held.sealed, status.shares, ownKey);
+    const from = held.messages.length;
+    const fresh = await readMessages(status.case, status.messages, from, token.identity(), ownKey, cards);
+    return { messages: [...held.messages, ...fresh], cards, sealed: held.sealed };
+  }
+  function withoutMessages(status) {
+    const { messages: _, ...rest } = status;
+    return rest;
+  }
+  function pager(api, handle, tag) {
+    return async (after) => {
+      const answer = await api.reporterPage(handle, { after });
+      if (answer.notModified) throw new Problem("error.server", { status: 304, message: "Not Modified" });
+      tag.etag = answer.etag;
+      return answer.status;
+    };
+  }
+  async function openThread(api, token) {
+    const handle = token.handle();
+    const first = await api.reporterPage(handle);
+    const tag = { etag: first.etag };
+    const status = await joinPages(first.status, pager(api, handle, tag));
+    const read2 = await readCase(token, status);
+    return { status: withoutMessages(status), read: read2, etag: tag.etag, changed: true };
+  }
+  async function refreshThread(api, token, held) {
+    const count = held.read.messages.length;
+    const handle = token.handle();
+    const after = count > 0 ? held.read.messages[count - 1].seq : void 0;
+    const answer = await api.reporterPage(handle, { after, etag: held.etag ?? void 0 });
+    if (answer.notModified) return { ...held, etag: answer.etag ?? held.etag, changed: false };
+    if (!(answer.status.message_count >= count)) return openThread(api, token);
+    const tag = { etag: answer.etag };
+    const status = await joinPages(answer.status, pager(api, handle, tag), count);
+    const read2 = count === 0 ? await readCase(token, status) : await mergeCase(token, held.read, status);
+    return { status: withoutMessages(status), read: read2, etag: tag.etag, changed: true };
+  }
+  function receiptView(held) {
+    const first = held.read.messages[0];
+    return { ...held.status, messages: first ? [{ seq: first.seq, envelopeSha256: first.envelopeSha256 }] : [] };
+  }
+
   // src/client.js
   var hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   var Api = class {
@@ -10276,7 +10445,9 @@
       return res;
     }
     async json(path, init = {}) {
-      const res = await this.#fetch(path, init);
+      return this.#body(await this.#fetch(path, init));
+    }
+    async #body(res) {
       let body = null;
       try {
         body = await res.json();
@@ -10311,8 +10482,24 @@
     desk(name) {
       return this.json(`/v1/desks/${encodeURIComponent(name)}`);
     }
+    /** The case with the first page of its thread. */
     reporterStatus(handle) {
       return this.json("/v1/reporter/case", { headers: { "sotto-handle": handle } });
+    }
+    /**
+     * One page of the case: the messages after `after` (from the report
+     * without it). With `etag`, the tag of a case the caller holds whole,
+     * an unchanged case answers `{notModified: true, etag}` and no body.
+     * Otherwise `{status, etag}`.
+     */
+    async reporterPage(handle, { after, etag } = {}) {
+      const headers = { "sotto-handle": handle };
+      if (etag) headers["if-none-match"] = etag;
+      const query = after === void 0 ? "" : `?after=${encodeURIComponent(after)}`;
+      const res = await this.#fetch(`/v1/reporter/case${query}`, { headers });
+      if (res.status === 304) return { notModified: true, etag: res.headers.get("etag") ?? etag };
+      const status = await this.#body(res);
+      return { status, etag: res.headers.get("etag") };
     }
   };
   async function followLog(api, remembered) {
@@ -10523,87 +10710,6 @@
       receipt_after_seconds: answer.receipt_after_seconds ?? 0
     };
   }
-  async function readCase(token, status) {
-    const identity = token.identity();
-    const ownKey = token.verifyingKey();
-    if (status.erased && status.messages.length === 0) return { messages: [], cards: [] };
-    const first = await readOne(status.case, 0, status.messages[0], identity, ownKey, []);
-    if (!first) throw new Problem("status.no_report");
-    if (first.problem || first.content.kind !== "report") {
-      throw new Problem("status.own_report_bad", { why: first.problem?.key ?? "" });
-    }
-    const cards = [];
-    for (const line of first.content.recipients) {
-      try {
-        const c = parseCard(line);
-        cards.push({ ...c, id: fingerprint(c).id });
-      } catch {
-      }
-    }
-    for (const s of status.shares ?? []) {
-      let card;
-      let envelope;
-      try {
-        card = parseCard(s.reader.card);
-        card = { ...card, id: fingerprint(card).id };
-        envelope = b64.decode(s.envelope);
-      } catch {
-        continue;
-      }
-      if (card.id !== s.reader.id) continue;
-      const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
-      const key = s.shared_by == null ? ownKey : sharer?.ed25519;
-      if (!key || !verifyShare(key, status.case, s.reader.id, s.upto, envelope, s.signature)) continue;
-      cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
-    }
-    const messages = [first];
-    for (let i = 1; i < status.messages.length; i++) {
-      messages.push(await readOne(status.case, i, status.messages[i], identity, ownKey, cards));
-    }
-    return { messages, cards };
-  }
-  async function readOne(caseId, expected, m, identity, ownKey, cards) {
-    if (!m) return null;
-    const out = { seq: m.seq, direction: m.direction, on: m.on, author: null, content: null, problem: null };
-    const direction = m.direction === "reporter" ? FROM_REPORTER : m.direction === "desk" ? FROM_DESK : 0;
-    if (!direction) {
-      out.problem = new Problem("thread.unknown_direction");
-      return out;
-    }
-    if (m.seq !== expected) {
-      out.problem = new Problem("thread.out_of_place", { got: m.seq, want: expected });
-      return out;
-    }
-    let key = ownKey;
-    if (direction === FROM_DESK) {
-      const card = cards.find((c) => c.id === m.author);
-      if (!card) {
-        out.problem = new Problem("thread.not_a_recipient");
-        return out;
-      }
-      out.author = card.name;
-      key = card.ed25519;
-    }
-    let envelope;
-    try {
-      envelope = b64.decode(m.envelope);
-    } catch {
-      out.problem = new Problem("thread.bad_signature");
-      return out;
-    }
-    if (!verifyEnvelope(key, caseId, m.seq, direction, envelope, m.signature)) {
-      out.problem = new Problem("thread.bad_signature");
-      return out;
-    }
-    try {
-      const padded = await open(identity, envelope);
-      out.content = fromPadded(padded);
-      wipe(padded);
-    } catch {
-      out.problem = new Problem("thread.cannot_decrypt");
-    }
-    return out;
-  }
   async function postFollowUp(api, token, status, cards, text, attachments = [], hooks = {}) {
     if (status.erased) throw new Problem("status.erased.write", { day: status.erased.on });
     const padded = toPadded({ kind: "message", v: CONTENT_VERSION, text, attachments });
@@ -10613,7 +10719,7 @@
       (done, total) => hooks.progress?.("encrypt", done, total)
     );
     wipe(padded);
-    const seq = status.messages.length;
+    const seq = status.message_count;
     const signature = token.signEnvelope(status.case, seq, envelope);
     return api.json("/v1/reporter/case/messages", {
       method: "POST",
@@ -10624,13 +10730,13 @@
   async function escalateCase(api, token, status, read2, desk, chosen, hooks = {}) {
     if (chosen.length === 0) throw new Problem("report.nobody");
     if (read2.messages.some((m) => m.problem || !m.content)) throw new Problem("escalate.unreadable");
-    const messages = status.messages.map((m, i) => ({
+    const messages = read2.messages.map((m) => ({
       seq: m.seq,
       direction: m.direction,
-      author: m.author ?? null,
-      envelope_sha256: hex(sha256(b64.decode(m.envelope))),
+      author: m.authorId,
+      envelope_sha256: hex(m.envelopeSha256),
       signature: m.signature,
-      content: read2.messages[i].content
+      content: m.content
     }));
     const padded = toPadded({ kind: "shared-thread", v: CONTENT_VERSION, messages });
     const upto = messages.length;
@@ -10885,7 +10991,7 @@ ${JSON.stringify(receipt)}
   }
 
   // src/escalate-form.js
-  function escalateForm(api, token, held, refresh) {
+  function escalateForm(api, token, held, refresh2) {
     const { status, read: read2 } = held;
     const select = el("select", { id: "escalate-desk" }, el("option", { value: "" }, t("escalate.choose")));
     const readers = el("fieldset", { id: "escalate-readers", hidden: true }, el("legend", {}, t("escalate.readers")));
@@ -10963,7 +11069,7 @@ ${JSON.stringify(receipt)}
             bar.value = total ? d / total : 1;
           }
         });
-        await refresh(t("escalate.done", { desk: done.desk }));
+        await refresh2(t("escalate.done", { desk: done.desk }));
       } catch (e) {
         problem.textContent = describe(e);
         button.disabled = false;
@@ -11102,10 +11208,9 @@ ${JSON.stringify(receipt)}
       }
     });
   }
-  async function openCase(api, token, receiptFile, note) {
-    let status = null;
+  async function reading(read2, api, token, receiptFile) {
     try {
-      status = await api.reporterStatus(token.handle());
+      return await read2();
     } catch (e) {
       if (e.status === 404 && receiptFile) {
         const r = await checkReceipt(api, token, receiptFile, null);
@@ -11114,7 +11219,19 @@ ${JSON.stringify(receipt)}
       if (e.status === 404) throw new Problem("status.unknown_case");
       throw e;
     }
-    const read2 = await readCase(token, status);
+  }
+  async function openCase(api, token, receiptFile) {
+    const held = await reading(() => openThread(api, token), api, token, receiptFile);
+    await show({ api, token, held, receiptFile });
+  }
+  async function refresh(view, note) {
+    const { api, token, receiptFile } = view;
+    view.held = await reading(() => refreshThread(api, token, view.held), api, token, receiptFile);
+    await show(view, note);
+  }
+  async function show(view, note) {
+    const { api, token, held, receiptFile } = view;
+    const status = receiptView(held);
     let receipt;
     if (receiptFile) {
       receipt = await checkReceipt(api, token, receiptFile, status);
@@ -11126,7 +11243,7 @@ ${JSON.stringify(receipt)}
         receipt = { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
       }
     }
-    renderCase({ api, token, held: { status, read: read2 }, receiptFile }, receipt, note);
+    renderCase(view, receipt, note);
   }
   function completedReceipt(token, file, s) {
     const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
@@ -11179,7 +11296,7 @@ ${JSON.stringify(receipt)}
       else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
     }
     if (receipt.upgraded && !receipt.fresh) view.receiptFile = receipt.upgraded;
-    const again = (said) => openCase(api, token, view.receiptFile, said);
+    const again = (said) => refresh(view, said);
     parts.push(el("h2", {}, t("status.timeline")));
     parts.push(
       el(
@@ -11201,7 +11318,7 @@ ${JSON.stringify(receipt)}
     const report = read2.messages[0]?.content;
     showResources(api, support, status.desk, report?.category ?? "").catch(() => support.remove());
   }
-  function replyForm(api, token, held, refresh) {
+  function replyForm(api, token, held, refresh2) {
     const { status, read: read2 } = held;
     const text = el("textarea", { id: "reply", rows: "5", "aria-describedby": "reply-help" });
     const files = el("input", { id: "reply-files", type: "file", multiple: true });
@@ -11242,7 +11359,7 @@ ${JSON.stringify(receipt)}
             bar.value = total ? d / total : 1;
           }
         });
-        await refresh(t("status.reply.sent"));
+        await refresh2(t("status.reply.sent"));
       } catch (e) {
         problem.textContent = describe(e);
         button.disabled = false;

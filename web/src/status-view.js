@@ -1,5 +1,7 @@
 // The status page: the token is typed (or read from the saved file) and
-// never sent; the case is read, decrypted and checked here.
+// never sent; the case is read page by page, decrypted and checked here,
+// and held in memory only while the page is open. A reply or an
+// escalation then reads only what changed (thread.js).
 
 import {
   Api,
@@ -7,8 +9,10 @@ import {
   Token,
   checkReceipt,
   fetchReceipt,
+  openThread,
   postFollowUp,
-  readCase,
+  receiptView,
+  refreshThread,
 } from "./client.js";
 import { b64, fingerprint } from "./crypto.js";
 import { escalateForm } from "./escalate-form.js";
@@ -54,10 +58,13 @@ export async function statusPage(form) {
 }
 
 
-async function openCase(api, token, receiptFile, note) {
-  let status = null;
+/**
+ * Reads the case with `read()`; a case the server does not know is
+ * "unknown", or what the kept receipt says about it.
+ */
+async function reading(read, api, token, receiptFile) {
   try {
-    status = await api.reporterStatus(token.handle());
+    return await read();
   } catch (e) {
     if (e.status === 404 && receiptFile) {
       const r = await checkReceipt(api, token, receiptFile, null);
@@ -66,7 +73,28 @@ async function openCase(api, token, receiptFile, note) {
     if (e.status === 404) throw new Problem("status.unknown_case");
     throw e;
   }
-  const read = await readCase(token, status);
+}
+
+/**
+ * Opens the case: the whole thread, then the receipt. What the page holds
+ * (`view.held`) stays in this closure's memory, never in storage.
+ */
+async function openCase(api, token, receiptFile) {
+  const held = await reading(() => openThread(api, token), api, token, receiptFile);
+  await show({ api, token, held, receiptFile });
+}
+
+/** After a reply or an escalation: what changed since, then the receipt again. */
+async function refresh(view, note) {
+  const { api, token, receiptFile } = view;
+  view.held = await reading(() => refreshThread(api, token, view.held), api, token, receiptFile);
+  await show(view, note);
+}
+
+/** Checks the receipt against the case held, and shows both. */
+async function show(view, note) {
+  const { api, token, held, receiptFile } = view;
+  const status = receiptView(held);
   let receipt;
   if (receiptFile) {
     receipt = await checkReceipt(api, token, receiptFile, status);
@@ -78,7 +106,7 @@ async function openCase(api, token, receiptFile, note) {
       receipt = { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
     }
   }
-  renderCase({ api, token, held: { status, read }, receiptFile }, receipt, note);
+  renderCase(view, receipt, note);
 }
 
 /**
@@ -139,7 +167,7 @@ function renderCase(view, receipt, note) {
   }
   // The forms below reopen the case: with the completed file from now on.
   if (receipt.upgraded && !receipt.fresh) view.receiptFile = receipt.upgraded;
-  const again = (said) => openCase(api, token, view.receiptFile, said);
+  const again = (said) => refresh(view, said);
 
   parts.push(el("h2", {}, t("status.timeline")));
   parts.push(
