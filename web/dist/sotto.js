@@ -9596,15 +9596,19 @@
   var FROM_REPORTER = 1;
   var FROM_DESK = 2;
   function envelopeMessage(caseId, seq, direction, envelope) {
+    return envelopeDigestMessage(caseId, seq, direction, sha256(envelope));
+  }
+  function envelopeDigestMessage(caseId, seq, direction, envelopeSha256) {
     const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
     if (id.length !== 16) throw new Error("a case id is 16 bytes");
+    if (envelopeSha256.length !== 32) throw new Error("a SHA-256 is 32 bytes");
     return concat(
       enc.encode(LABELS.sigEnvelope),
       Uint8Array.of(0),
       id,
       u64be(seq),
       Uint8Array.of(direction),
-      sha256(envelope)
+      envelopeSha256
     );
   }
   function verifyStrict(publicKey, build, signature) {
@@ -9617,16 +9621,21 @@
       return false;
     }
   }
-  function verifyEnvelope(publicKey, caseId, seq, direction, envelope, signature) {
-    return verifyStrict(publicKey, () => envelopeMessage(caseId, seq, direction, envelope), signature);
+  function verifyEnvelopeDigest(publicKey, caseId, seq, direction, envelopeSha256, signature) {
+    return verifyStrict(publicKey, () => envelopeDigestMessage(caseId, seq, direction, envelopeSha256), signature);
   }
   function shareMessage(caseId, reader, upto, envelope) {
+    return shareDigestMessage(caseId, reader, upto, sha256(envelope));
+  }
+  function shareDigestMessage(caseId, reader, upto, envelopeSha256) {
     const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
     if (id.length !== 16) throw new Error("a case id is 16 bytes");
-    return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
+    const digest = typeof envelopeSha256 === "string" ? b64url.decode(envelopeSha256) : envelopeSha256;
+    if (digest.length !== 32) throw new Error("a SHA-256 is 32 bytes");
+    return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), digest);
   }
-  function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
-    return verifyStrict(publicKey, () => shareMessage(caseId, reader, upto, envelope), signature);
+  function verifyShareDigest(publicKey, caseId, reader, upto, envelopeSha256, signature) {
+    return verifyStrict(publicKey, () => shareDigestMessage(caseId, reader, upto, envelopeSha256), signature);
   }
   function parseCard(line) {
     const parts = String(line).trim().split(" ");
@@ -9791,6 +9800,88 @@
       if ((n & 16383) === 16383) onProgress?.(n + 1);
     }
     throw new Error("no proof of work found");
+  }
+
+  // src/problem.js
+  var Problem = class extends Error {
+    constructor(key, params = {}) {
+      super(`${key} ${JSON.stringify(params)}`);
+      this.key = key;
+      this.params = params;
+    }
+  };
+
+  // src/page.js
+  var BASE = typeof document === "undefined" ? "" : document.body?.dataset.base ?? "";
+  var SCRIPT = `${BASE}/static/sotto.js`;
+  var here = () => location.origin + BASE;
+  var CATALOG = {};
+  function loadCatalog(text) {
+    try {
+      CATALOG = JSON.parse(text ?? "{}");
+    } catch {
+      CATALOG = {};
+    }
+  }
+  var hasText = (key) => key in CATALOG;
+  function t(key, params = {}) {
+    let s = CATALOG[key] ?? key;
+    for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v));
+    return s;
+  }
+  function describe(e) {
+    if (e instanceof Problem) {
+      const params = { ...e.params };
+      if (typeof params.why === "object" && params.why?.key) params.why = t(params.why.key, params.why.params);
+      return t(e.key, params);
+    }
+    if (e instanceof TokenError) return t(e.key);
+    if (typeof e?.key === "string" && e.key in CATALOG) return t(e.key, e.params ?? {});
+    return t("error.unknown", { message: e?.message ?? String(e) });
+  }
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === false || v == null) continue;
+      if (k === "class") node.className = v;
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+      if (c == null) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  var $ = (id) => document.getElementById(id);
+  function sizeText(n) {
+    if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+    if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+    return `${n} B`;
+  }
+
+  // src/memory.js
+  var MEMORY = "sotto.known.v1";
+  function loadMemory() {
+    try {
+      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
+      return all[here()] ?? null;
+    } catch {
+      return null;
+    }
+  }
+  function saveMemory(state) {
+    try {
+      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
+      all[here()] = state;
+      localStorage.setItem(MEMORY, JSON.stringify(all));
+    } catch {
+    }
+  }
+  function forgetMemory() {
+    try {
+      localStorage.removeItem(MEMORY);
+    } catch {
+    }
   }
 
   // src/tlog.js
@@ -10017,15 +10108,6 @@
     return out;
   }
 
-  // src/problem.js
-  var Problem = class extends Error {
-    constructor(key, params = {}) {
-      super(`${key} ${JSON.stringify(params)}`);
-      this.key = key;
-      this.params = params;
-    }
-  };
-
   // src/receipt.js
   var RECEIPT_FILE_VERSION = 2;
   async function publishedSize(api, verifier) {
@@ -10153,8 +10235,9 @@
     if (!status) {
       problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
     } else if (!status.erased) {
-      const first = status.messages[0];
-      const served = first && messageCommitment(file.case, 0, FROM_REPORTER, sha256(b64.decode(first.envelope)));
+      const first = status.messages?.[0];
+      const servedHash = first && (first.envelopeSha256 ?? sha256(b64.decode(first.envelope)));
+      const served = servedHash && messageCommitment(file.case, 0, FROM_REPORTER, servedHash);
       if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
       else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
     }
@@ -10178,6 +10261,174 @@
     };
   }
 
+  // src/thread.js
+  function checkPage(messages, from) {
+    messages.forEach((m, i) => {
+      if (m?.seq !== from + i) throw new Problem("thread.out_of_place", { got: m?.seq ?? "?", want: from + i });
+    });
+  }
+  async function joinPages(page, fetchPage, from = 0) {
+    checkPage(page.messages, from);
+    const messages = [...page.messages];
+    let status = page;
+    let last = page;
+    while (from + messages.length < status.message_count) {
+      if (last.messages.length === 0) {
+        const want = from + messages.length;
+        throw want === 0 ? new Problem("status.no_report") : new Problem("thread.out_of_place", { got: "—", want });
+      }
+      last = await fetchPage(messages.at(-1).seq);
+      checkPage(last.messages, from + messages.length);
+      messages.push(...last.messages);
+      status = last;
+    }
+    return { ...status, messages };
+  }
+  async function readOne(caseId, expected, m, identity, ownKey, cards) {
+    if (!m) return null;
+    const out = {
+      seq: m.seq,
+      direction: m.direction,
+      on: m.on,
+      author: null,
+      authorId: m.author ?? null,
+      envelopeSha256: null,
+      signature: m.signature,
+      content: null,
+      problem: null
+    };
+    const direction = m.direction === "reporter" ? FROM_REPORTER : m.direction === "desk" ? FROM_DESK : 0;
+    if (!direction) {
+      out.problem = new Problem("thread.unknown_direction");
+      return out;
+    }
+    if (m.seq !== expected) {
+      out.problem = new Problem("thread.out_of_place", { got: m.seq, want: expected });
+      return out;
+    }
+    let key = ownKey;
+    if (direction === FROM_DESK) {
+      const card = cards.find((c) => c.id === m.author);
+      if (!card) {
+        out.problem = new Problem("thread.not_a_recipient");
+        return out;
+      }
+      out.author = card.name;
+      key = card.ed25519;
+    }
+    let envelope;
+    try {
+      envelope = b64.decode(m.envelope);
+    } catch {
+      out.problem = new Problem("thread.bad_signature");
+      return out;
+    }
+    out.envelopeSha256 = sha256(envelope);
+    if (!verifyEnvelopeDigest(key, caseId, m.seq, direction, out.envelopeSha256, m.signature)) {
+      out.problem = new Problem("thread.bad_signature");
+      return out;
+    }
+    try {
+      const padded = await open(identity, envelope);
+      out.content = fromPadded(padded);
+      wipe(padded);
+    } catch {
+      out.problem = new Problem("thread.cannot_decrypt");
+    }
+    return out;
+  }
+  async function readMessages(caseId, messages, from, identity, ownKey, cards) {
+    const out = [];
+    for (const [i, m] of messages.entries()) out.push(await readOne(caseId, from + i, m, identity, ownKey, cards));
+    return out;
+  }
+  function sealedCards(report) {
+    const cards = [];
+    for (const line of report.recipients) {
+      try {
+        const c = parseCard(line);
+        cards.push({ ...c, id: fingerprint(c).id });
+      } catch {
+      }
+    }
+    return cards;
+  }
+  function trustedCards(caseId, sealed, shares, ownKey) {
+    const cards = [...sealed];
+    for (const s of shares ?? []) {
+      let card;
+      try {
+        card = parseCard(s.reader.card);
+        card = { ...card, id: fingerprint(card).id };
+      } catch {
+        continue;
+      }
+      if (card.id !== s.reader.id) continue;
+      const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
+      const key = s.shared_by == null ? ownKey : sharer?.ed25519;
+      if (!key || !verifyShareDigest(key, caseId, s.reader.id, s.upto, s.envelope_sha256, s.signature)) continue;
+      cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
+    }
+    return cards;
+  }
+  async function readCase(token, status) {
+    if (status.erased && status.messages.length === 0) return { messages: [], cards: [], sealed: [] };
+    const identity = token.identity();
+    const ownKey = token.verifyingKey();
+    const first = await readOne(status.case, 0, status.messages[0], identity, ownKey, []);
+    if (!first) throw new Problem("status.no_report");
+    if (first.problem || first.content.kind !== "report") {
+      throw new Problem("status.own_report_bad", { why: first.problem?.key ?? "" });
+    }
+    const sealed = sealedCards(first.content);
+    const cards = trustedCards(status.case, sealed, status.shares, ownKey);
+    const rest = await readMessages(status.case, status.messages.slice(1), 1, identity, ownKey, cards);
+    return { messages: [first, ...rest], cards, sealed };
+  }
+  async function mergeCase(token, held, status) {
+    const ownKey = token.verifyingKey();
+    const cards = trustedCards(status.case, held.sealed, status.shares, ownKey);
+    const from = held.messages.length;
+    const fresh = await readMessages(status.case, status.messages, from, token.identity(), ownKey, cards);
+    return { messages: [...held.messages, ...fresh], cards, sealed: held.sealed };
+  }
+  function withoutMessages(status) {
+    const { messages: _, ...rest } = status;
+    return rest;
+  }
+  function pager(api, handle, tag) {
+    return async (after) => {
+      const answer = await api.reporterPage(handle, { after });
+      if (answer.notModified) throw new Problem("error.server", { status: 304, message: "Not Modified" });
+      tag.etag = answer.etag;
+      return answer.status;
+    };
+  }
+  async function openThread(api, token) {
+    const handle = token.handle();
+    const first = await api.reporterPage(handle);
+    const tag = { etag: first.etag };
+    const status = await joinPages(first.status, pager(api, handle, tag));
+    const read2 = await readCase(token, status);
+    return { status: withoutMessages(status), read: read2, etag: tag.etag, changed: true };
+  }
+  async function refreshThread(api, token, held) {
+    const count = held.read.messages.length;
+    const handle = token.handle();
+    const after = count > 0 ? held.read.messages[count - 1].seq : void 0;
+    const answer = await api.reporterPage(handle, { after, etag: held.etag ?? void 0 });
+    if (answer.notModified) return { ...held, etag: answer.etag ?? held.etag, changed: false };
+    if (!(answer.status.message_count >= count)) return openThread(api, token);
+    const tag = { etag: answer.etag };
+    const status = await joinPages(answer.status, pager(api, handle, tag), count);
+    const read2 = count === 0 ? await readCase(token, status) : await mergeCase(token, held.read, status);
+    return { status: withoutMessages(status), read: read2, etag: tag.etag, changed: true };
+  }
+  function receiptView(held) {
+    const first = held.read.messages[0];
+    return { ...held.status, messages: first ? [{ seq: first.seq, envelopeSha256: first.envelopeSha256 }] : [] };
+  }
+
   // src/client.js
   var hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   var Api = class {
@@ -10194,7 +10445,9 @@
       return res;
     }
     async json(path, init = {}) {
-      const res = await this.#fetch(path, init);
+      return this.#body(await this.#fetch(path, init));
+    }
+    async #body(res) {
       let body = null;
       try {
         body = await res.json();
@@ -10229,8 +10482,24 @@
     desk(name) {
       return this.json(`/v1/desks/${encodeURIComponent(name)}`);
     }
+    /** The case with the first page of its thread. */
     reporterStatus(handle) {
       return this.json("/v1/reporter/case", { headers: { "sotto-handle": handle } });
+    }
+    /**
+     * One page of the case: the messages after `after` (from the report
+     * without it). With `etag`, the tag of a case the caller holds whole,
+     * an unchanged case answers `{notModified: true, etag}` and no body.
+     * Otherwise `{status, etag}`.
+     */
+    async reporterPage(handle, { after, etag } = {}) {
+      const headers = { "sotto-handle": handle };
+      if (etag) headers["if-none-match"] = etag;
+      const query = after === void 0 ? "" : `?after=${encodeURIComponent(after)}`;
+      const res = await this.#fetch(`/v1/reporter/case${query}`, { headers });
+      if (res.status === 304) return { notModified: true, etag: res.headers.get("etag") ?? etag };
+      const status = await this.#body(res);
+      return { status, etag: res.headers.get("etag") };
     }
   };
   async function followLog(api, remembered) {
@@ -10441,87 +10710,6 @@
       receipt_after_seconds: answer.receipt_after_seconds ?? 0
     };
   }
-  async function readCase(token, status) {
-    const identity = token.identity();
-    const ownKey = token.verifyingKey();
-    if (status.erased && status.messages.length === 0) return { messages: [], cards: [] };
-    const first = await readOne(status.case, 0, status.messages[0], identity, ownKey, []);
-    if (!first) throw new Problem("status.no_report");
-    if (first.problem || first.content.kind !== "report") {
-      throw new Problem("status.own_report_bad", { why: first.problem?.key ?? "" });
-    }
-    const cards = [];
-    for (const line of first.content.recipients) {
-      try {
-        const c = parseCard(line);
-        cards.push({ ...c, id: fingerprint(c).id });
-      } catch {
-      }
-    }
-    for (const s of status.shares ?? []) {
-      let card;
-      let envelope;
-      try {
-        card = parseCard(s.reader.card);
-        card = { ...card, id: fingerprint(card).id };
-        envelope = b64.decode(s.envelope);
-      } catch {
-        continue;
-      }
-      if (card.id !== s.reader.id) continue;
-      const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
-      const key = s.shared_by == null ? ownKey : sharer?.ed25519;
-      if (!key || !verifyShare(key, status.case, s.reader.id, s.upto, envelope, s.signature)) continue;
-      cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
-    }
-    const messages = [first];
-    for (let i = 1; i < status.messages.length; i++) {
-      messages.push(await readOne(status.case, i, status.messages[i], identity, ownKey, cards));
-    }
-    return { messages, cards };
-  }
-  async function readOne(caseId, expected, m, identity, ownKey, cards) {
-    if (!m) return null;
-    const out = { seq: m.seq, direction: m.direction, on: m.on, author: null, content: null, problem: null };
-    const direction = m.direction === "reporter" ? FROM_REPORTER : m.direction === "desk" ? FROM_DESK : 0;
-    if (!direction) {
-      out.problem = new Problem("thread.unknown_direction");
-      return out;
-    }
-    if (m.seq !== expected) {
-      out.problem = new Problem("thread.out_of_place", { got: m.seq, want: expected });
-      return out;
-    }
-    let key = ownKey;
-    if (direction === FROM_DESK) {
-      const card = cards.find((c) => c.id === m.author);
-      if (!card) {
-        out.problem = new Problem("thread.not_a_recipient");
-        return out;
-      }
-      out.author = card.name;
-      key = card.ed25519;
-    }
-    let envelope;
-    try {
-      envelope = b64.decode(m.envelope);
-    } catch {
-      out.problem = new Problem("thread.bad_signature");
-      return out;
-    }
-    if (!verifyEnvelope(key, caseId, m.seq, direction, envelope, m.signature)) {
-      out.problem = new Problem("thread.bad_signature");
-      return out;
-    }
-    try {
-      const padded = await open(identity, envelope);
-      out.content = fromPadded(padded);
-      wipe(padded);
-    } catch {
-      out.problem = new Problem("thread.cannot_decrypt");
-    }
-    return out;
-  }
   async function postFollowUp(api, token, status, cards, text, attachments = [], hooks = {}) {
     if (status.erased) throw new Problem("status.erased.write", { day: status.erased.on });
     const padded = toPadded({ kind: "message", v: CONTENT_VERSION, text, attachments });
@@ -10531,7 +10719,7 @@
       (done, total) => hooks.progress?.("encrypt", done, total)
     );
     wipe(padded);
-    const seq = status.messages.length;
+    const seq = status.message_count;
     const signature = token.signEnvelope(status.case, seq, envelope);
     return api.json("/v1/reporter/case/messages", {
       method: "POST",
@@ -10542,13 +10730,13 @@
   async function escalateCase(api, token, status, read2, desk, chosen, hooks = {}) {
     if (chosen.length === 0) throw new Problem("report.nobody");
     if (read2.messages.some((m) => m.problem || !m.content)) throw new Problem("escalate.unreadable");
-    const messages = status.messages.map((m, i) => ({
+    const messages = read2.messages.map((m) => ({
       seq: m.seq,
       direction: m.direction,
-      author: m.author ?? null,
-      envelope_sha256: hex(sha256(b64.decode(m.envelope))),
+      author: m.authorId,
+      envelope_sha256: hex(m.envelopeSha256),
       signature: m.signature,
-      content: read2.messages[i].content
+      content: m.content
     }));
     const padded = toPadded({ kind: "shared-thread", v: CONTENT_VERSION, messages });
     const upto = messages.length;
@@ -10579,62 +10767,36 @@
     });
   }
 
-  // src/app.js
-  var BASE = typeof document === "undefined" ? "" : document.body?.dataset.base ?? "";
-  var SCRIPT = `${BASE}/static/sotto.js`;
-  var here = () => location.origin + BASE;
-  var MEMORY = "sotto.known.v1";
-  var CATALOG = {};
-  function t(key, params = {}) {
-    let s = CATALOG[key] ?? key;
-    for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v));
-    return s;
+  // src/token-file.js
+  function tokenFile(token, receipt) {
+    return `${t("token.file.heading")}
+${t("token.file.instructions", { url: `${here()}/status` })}
+
+token: ${token}
+
+-----BEGIN SOTTO RECEIPT-----
+${JSON.stringify(receipt)}
+-----END SOTTO RECEIPT-----
+`;
   }
-  function describe(e) {
-    if (e instanceof Problem) {
-      const params = { ...e.params };
-      if (typeof params.why === "object" && params.why?.key) params.why = t(params.why.key, params.why.params);
-      return t(e.key, params);
+  function minutes(seconds) {
+    return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds / 60)) : 5;
+  }
+  function readTokenFile(text) {
+    const token = /^token: *(.+)$/m.exec(text)?.[1]?.trim();
+    const block = /-----BEGIN SOTTO RECEIPT-----\n([\s\S]*?)\n-----END SOTTO RECEIPT-----/.exec(text)?.[1];
+    let receipt = null;
+    if (block) {
+      try {
+        receipt = JSON.parse(block);
+      } catch {
+        receipt = null;
+      }
     }
-    if (e instanceof TokenError) return t(e.key);
-    if (typeof e?.key === "string" && e.key in CATALOG) return t(e.key, e.params ?? {});
-    return t("error.unknown", { message: e?.message ?? String(e) });
+    return { token, receipt };
   }
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === false || v == null) continue;
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children.flat()) {
-      if (c == null) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
-  var $ = (id) => document.getElementById(id);
-  function sizeText(n) {
-    if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-    if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
-    return `${n} B`;
-  }
-  function loadMemory() {
-    try {
-      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-      return all[here()] ?? null;
-    } catch {
-      return null;
-    }
-  }
-  function saveMemory(state) {
-    try {
-      const all = JSON.parse(localStorage.getItem(MEMORY) ?? "{}");
-      all[here()] = state;
-      localStorage.setItem(MEMORY, JSON.stringify(all));
-    } catch {
-    }
-  }
+
+  // src/report-form.js
   function solveInWorker(challenge, hash, difficulty, onProgress) {
     return new Promise((resolve, reject) => {
       let worker;
@@ -10664,31 +10826,6 @@
       };
       worker.postMessage({ challenge, hash, difficulty });
     });
-  }
-  function main() {
-    try {
-      CATALOG = JSON.parse($("sotto-i18n")?.textContent ?? "{}");
-    } catch {
-      CATALOG = {};
-    }
-    if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
-      $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
-      for (const button of document.querySelectorAll(".js-submit")) {
-        button.hidden = false;
-        button.disabled = false;
-      }
-      return;
-    }
-    for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
-    $("forget")?.addEventListener("click", () => {
-      try {
-        localStorage.removeItem(MEMORY);
-      } catch {
-      }
-      $("forgotten").textContent = t("report.safety.forgotten");
-    });
-    if ($("report-form")) reportPage($("report-form"));
-    if ($("status-form")) statusPage($("status-form"));
   }
   async function reportPage(form) {
     const api = new Api(BASE);
@@ -10806,33 +10943,6 @@
       }
     });
   }
-  function tokenFile(token, receipt) {
-    return `${t("token.file.heading")}
-${t("token.file.instructions", { url: `${here()}/status` })}
-
-token: ${token}
-
------BEGIN SOTTO RECEIPT-----
-${JSON.stringify(receipt)}
------END SOTTO RECEIPT-----
-`;
-  }
-  function minutes(seconds) {
-    return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds / 60)) : 5;
-  }
-  function readTokenFile(text) {
-    const token = /^token: *(.+)$/m.exec(text)?.[1]?.trim();
-    const block = /-----BEGIN SOTTO RECEIPT-----\n([\s\S]*?)\n-----END SOTTO RECEIPT-----/.exec(text)?.[1];
-    let receipt = null;
-    if (block) {
-      try {
-        receipt = JSON.parse(block);
-      } catch {
-        receipt = null;
-      }
-    }
-    return { token, receipt };
-  }
   function showToken(done) {
     $("report-form").hidden = true;
     const section = $("done");
@@ -10879,276 +10989,10 @@ ${JSON.stringify(receipt)}
     });
     section.focus();
   }
-  async function statusPage(form) {
-    const api = new Api(BASE);
-    const error = $("status-error");
-    const input = $("token-input");
-    let fromFile = null;
-    $("token-file")?.addEventListener("change", async (ev) => {
-      const file = ev.target.files[0];
-      if (!file) return;
-      fromFile = readTokenFile(await file.text());
-      if (fromFile.token) input.value = fromFile.token;
-    });
-    $("open").hidden = false;
-    $("open").disabled = false;
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      error.textContent = "";
-      let token;
-      try {
-        token = Token.parse(input.value);
-      } catch (e) {
-        error.textContent = describe(e);
-        return;
-      }
-      const receiptFile = fromFile?.receipt ?? null;
-      try {
-        await openCase(api, token, receiptFile);
-        input.value = "";
-        form.hidden = true;
-      } catch (e) {
-        error.textContent = describe(e);
-      }
-    });
-  }
-  async function openCase(api, token, receiptFile, note) {
-    let status = null;
-    try {
-      status = await api.reporterStatus(token.handle());
-    } catch (e) {
-      if (e.status === 404 && receiptFile) {
-        const r = await checkReceipt(api, token, receiptFile, null);
-        throw r.problems[0] ?? new Problem("status.unknown_case");
-      }
-      if (e.status === 404) throw new Problem("status.unknown_case");
-      throw e;
-    }
-    const read2 = await readCase(token, status);
-    let receipt;
-    if (receiptFile) {
-      receipt = await checkReceipt(api, token, receiptFile, status);
-    } else {
-      try {
-        receipt = await checkReceipt(api, token, await fetchReceipt(api, token, status), status);
-        receipt.fresh = true;
-      } catch (e) {
-        receipt = { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
-      }
-    }
-    renderCase(api, token, status, read2, receipt, receiptFile, note);
-  }
-  function completedReceipt(token, file, s) {
-    const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
-    return [
-      el("p", { class: "ok", id: "receipt-completed" }, t("status.receipt.completed", { entry: s.entry, size: s.size })),
-      el(
-        "p",
-        { class: "actions" },
-        el(
-          "a",
-          {
-            id: "save-completed",
-            class: "button",
-            href: URL.createObjectURL(blob),
-            download: `sotto-token-${file.case.slice(0, 8)}.txt`
-          },
-          t("status.receipt.save")
-        )
-      )
-    ];
-  }
-  function renderCase(api, token, status, read2, receipt, receiptFile, note) {
-    const section = $("case");
-    section.hidden = false;
-    const today = (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
-    const parts = [el("h2", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
-    if (note) parts.push(el("p", { class: "ok", role: "status" }, note));
-    parts.push(el("p", { class: "state" }, t("status.state", { state: t(`state.${status.state}`) })));
-    parts.push(el("p", {}, t("status.opened", { day: status.opened })));
-    const readers = read2.cards.map((c) => `${c.name} (${fingerprint(c).text})`).join(", ");
-    parts.push(el("p", {}, t("status.readers", { names: readers })));
-    const due = status.next_update_due;
-    if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
-    else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));
-    else parts.push(el("p", {}, t("status.no_update_due")));
-    const feedback = status.feedback_due;
-    if (feedback && feedback < today) parts.push(el("p", { class: "problem" }, t("status.feedback_late", { day: feedback })));
-    else if (feedback) parts.push(el("p", {}, t("status.feedback_due", { day: feedback })));
-    if (status.erased) parts.push(el("p", { class: "problem" }, t("status.erased", { day: status.erased.on })));
-    for (const p of receipt.problems ?? []) {
-      parts.push(el("p", { class: "problem", role: "alert" }, t("status.receipt.problem", { why: describe(p) })));
-    }
-    if ((receipt.problems ?? []).length === 0 && receipt.standing) {
-      const s = receipt.standing;
-      if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { minutes: minutes(s.seconds) })));
-      else if (receipt.fresh) parts.push(el("p", { class: "ok" }, t("status.receipt.fresh", { entry: s.entry })));
-      else if (receipt.upgraded) parts.push(...completedReceipt(token, receipt.upgraded, s));
-      else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
-    }
-    if (receipt.upgraded && !receipt.fresh) receiptFile = receipt.upgraded;
-    parts.push(el("h2", {}, t("status.timeline")));
-    parts.push(
-      el(
-        "ol",
-        { class: "timeline" },
-        status.timeline.map((e) => el("li", {}, el("time", {}, e.on), " ", t(`state.${e.state}`)))
-      )
-    );
-    parts.push(el("h2", {}, t("status.messages")));
-    parts.push(el("ol", { class: "thread" }, read2.messages.map((m) => messageItem(m))));
-    if (!status.erased) parts.push(replyForm(api, token, status, read2, receiptFile));
-    if (!status.erased && status.state === "received" && due && due < today) {
-      parts.push(escalateForm(api, token, status, read2, receiptFile));
-    }
-    const support = el("section", { id: "resources", "aria-labelledby": "resources-title" });
-    parts.push(support);
-    section.replaceChildren(...parts);
-    section.focus();
-    const report = read2.messages[0]?.content;
-    showResources(api, support, status.desk, report?.category ?? "").catch(() => support.remove());
-  }
-  async function showResources(api, section, desk, topic) {
-    const directory = await api.json(`/v1/desks/${encodeURIComponent(desk)}/resources`);
-    if (!directory.entries?.length) {
-      section.remove();
-      return;
-    }
-    const lang = document.documentElement.lang;
-    const regions = [...new Set(directory.entries.flatMap((e) => e.regions))].filter((r) => r !== "*").sort();
-    const select = el(
-      "select",
-      { id: "region" },
-      el("option", { value: "" }, t("resources.region.any")),
-      regions.map((r) => el("option", { value: r }, r))
-    );
-    const list = el("ul", { class: "resources" });
-    const render = () => {
-      const region = select.value;
-      const found = directory.entries.filter(
-        (e) => e.languages.some((l) => l === lang || l.split("-")[0] === lang) && (!region || e.regions.some((r) => r === "*" || r === region)) && (!topic || e.topics.some((x) => x === "*" || x === topic))
-      );
-      list.replaceChildren(
-        ...found.length ? found.map(
-          (e) => el(
-            "li",
-            {},
-            el("a", { href: e.url, rel: "noreferrer noopener" }, e.name),
-            el("p", { class: "meta" }, t("resources.details", { contact: e.contact, languages: e.languages.join(", "), regions: e.regions.join(", ") })),
-            e.description ? el("p", {}, e.description) : null
-          )
-        ) : [el("li", {}, t("resources.none"))]
-      );
-    };
-    select.addEventListener("change", render);
-    render();
-    section.replaceChildren(
-      el("h2", { id: "resources-title" }, t("resources.title")),
-      el("p", {}, t("resources.intro")),
-      el("div", { class: "field" }, el("label", { for: "region" }, t("resources.region")), select),
-      list
-    );
-  }
-  function messageItem(m) {
-    const mine = m.direction === "reporter";
-    const who = mine ? t("status.from_you") : m.author ? t("status.from_desk", { name: m.author }) : t("thread.unknown_direction");
-    const meta = el(
-      "p",
-      { class: "meta" },
-      el("strong", {}, who),
-      m.seq === 0 ? ` (${t("status.the_report")})` : "",
-      " · ",
-      el("time", {}, m.on),
-      " · "
-    );
-    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}` }, meta);
-    if (m.problem) {
-      meta.append(el("span", { class: "problem", role: "alert" }, t("status.not_shown", { why: describe(m.problem) })));
-      return item;
-    }
-    meta.append(el("span", { class: "verified" }, t("status.verified")));
-    const c = m.content;
-    if (c.kind === "report") {
-      const dl = el("dl", { class: "fields" });
-      const row = (key, value) => dl.append(el("dt", {}, t(key)), el("dd", {}, value));
-      if (c.urgent) row("status.field.urgent", "✓");
-      if (c.record_only) row("status.field.record_only", "✓");
-      if (typeof c.category === "string" && `category.${c.category}` in CATALOG && c.category) {
-        row("status.field.category", t(`category.${c.category}`));
-      }
-      if (typeof c.when === "string" && c.when) row("status.field.when", c.when);
-      if (typeof c.involved === "string" && c.involved) row("status.field.involved", c.involved);
-      if (Array.isArray(c.links) && c.links.length) row("status.field.links", c.links.join("\n"));
-      if (dl.childElementCount) item.append(dl);
-    }
-    item.append(el("div", { class: "body" }, c.text));
-    for (const a of c.attachments) {
-      let bytes;
-      try {
-        bytes = b64.decode(a.data);
-      } catch {
-        continue;
-      }
-      const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-      const name = safeName(a.name);
-      item.append(el("p", {}, el("a", { href: url, download: name }, t("status.attachment", { name, size: sizeText(bytes.length) }))));
-    }
-    return item;
-  }
-  function safeName(name) {
-    const last = String(name).split(/[/\\]/).pop() ?? "";
-    const cleaned = [...last].map((c) => /[\p{L}\p{N}._\- ()]/u.test(c) ? c : "_").join("").replace(/^[.\s]+/, "").slice(0, 100);
-    return cleaned || "attachment";
-  }
-  function replyForm(api, token, status, read2, receiptFile) {
-    const text = el("textarea", { id: "reply", rows: "5", "aria-describedby": "reply-help" });
-    const files = el("input", { id: "reply-files", type: "file", multiple: true });
-    const problem = el("p", { class: "problem", role: "alert" });
-    const bar = el("progress", { id: "p-reply", max: "1", value: "0", hidden: true, "aria-label": t("progress.encrypt") });
-    const button = el("button", { type: "submit" }, t("status.reply.send"));
-    const form = el(
-      "form",
-      { id: "reply-form" },
-      el(
-        "div",
-        { class: "field" },
-        el("label", { for: "reply" }, t("status.reply")),
-        el("p", { class: "help", id: "reply-help" }, t("status.reply.help")),
-        text
-      ),
-      el("div", { class: "field" }, el("label", { for: "reply-files" }, t("report.attachments")), files),
-      bar,
-      problem,
-      button
-    );
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      problem.textContent = "";
-      if (!text.value.trim() && files.files.length === 0) {
-        problem.textContent = t("error.reply_empty");
-        return;
-      }
-      button.disabled = true;
-      bar.hidden = false;
-      try {
-        const attachments = [];
-        for (const f of files.files) {
-          attachments.push({ name: f.name, data: b64.encode(new Uint8Array(await f.arrayBuffer())) });
-        }
-        await postFollowUp(api, token, status, read2.cards, text.value, attachments, {
-          progress: (_, d, total) => {
-            bar.value = total ? d / total : 1;
-          }
-        });
-        await openCase(api, token, receiptFile, t("status.reply.sent"));
-      } catch (e) {
-        problem.textContent = describe(e);
-        button.disabled = false;
-      }
-    });
-    return form;
-  }
-  function escalateForm(api, token, status, read2, receiptFile) {
+
+  // src/escalate-form.js
+  function escalateForm(api, token, held, refresh2) {
+    const { status, read: read2 } = held;
     const select = el("select", { id: "escalate-desk" }, el("option", { value: "" }, t("escalate.choose")));
     const readers = el("fieldset", { id: "escalate-readers", hidden: true }, el("legend", {}, t("escalate.readers")));
     const check = el("div", { id: "escalate-check" });
@@ -11225,13 +11069,323 @@ ${JSON.stringify(receipt)}
             bar.value = total ? d / total : 1;
           }
         });
-        await openCase(api, token, receiptFile, t("escalate.done", { desk: done.desk }));
+        await refresh2(t("escalate.done", { desk: done.desk }));
       } catch (e) {
         problem.textContent = describe(e);
         button.disabled = false;
       }
     });
     return form;
+  }
+
+  // src/resources.js
+  async function showResources(api, section, desk, topic) {
+    const directory = await api.json(`/v1/desks/${encodeURIComponent(desk)}/resources`);
+    if (!directory.entries?.length) {
+      section.remove();
+      return;
+    }
+    const lang = document.documentElement.lang;
+    const regions = [...new Set(directory.entries.flatMap((e) => e.regions))].filter((r) => r !== "*").sort();
+    const select = el(
+      "select",
+      { id: "region" },
+      el("option", { value: "" }, t("resources.region.any")),
+      regions.map((r) => el("option", { value: r }, r))
+    );
+    const list = el("ul", { class: "resources" });
+    const render = () => {
+      const region = select.value;
+      const found = directory.entries.filter(
+        (e) => e.languages.some((l) => l === lang || l.split("-")[0] === lang) && (!region || e.regions.some((r) => r === "*" || r === region)) && (!topic || e.topics.some((x) => x === "*" || x === topic))
+      );
+      list.replaceChildren(
+        ...found.length ? found.map(
+          (e) => el(
+            "li",
+            {},
+            el("a", { href: e.url, rel: "noreferrer noopener" }, e.name),
+            el("p", { class: "meta" }, t("resources.details", { contact: e.contact, languages: e.languages.join(", "), regions: e.regions.join(", ") })),
+            e.description ? el("p", {}, e.description) : null
+          )
+        ) : [el("li", {}, t("resources.none"))]
+      );
+    };
+    select.addEventListener("change", render);
+    render();
+    section.replaceChildren(
+      el("h2", { id: "resources-title" }, t("resources.title")),
+      el("p", {}, t("resources.intro")),
+      el("div", { class: "field" }, el("label", { for: "region" }, t("resources.region")), select),
+      list
+    );
+  }
+
+  // src/thread-view.js
+  function messageItem(m) {
+    const mine = m.direction === "reporter";
+    const who = mine ? t("status.from_you") : m.author ? t("status.from_desk", { name: m.author }) : t("thread.unknown_direction");
+    const meta = el(
+      "p",
+      { class: "meta" },
+      el("strong", {}, who),
+      m.seq === 0 ? ` (${t("status.the_report")})` : "",
+      " · ",
+      el("time", {}, m.on),
+      " · "
+    );
+    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}` }, meta);
+    if (m.problem) {
+      meta.append(el("span", { class: "problem", role: "alert" }, t("status.not_shown", { why: describe(m.problem) })));
+      return item;
+    }
+    meta.append(el("span", { class: "verified" }, t("status.verified")));
+    const c = m.content;
+    if (c.kind === "report") {
+      const dl = el("dl", { class: "fields" });
+      const row = (key, value) => dl.append(el("dt", {}, t(key)), el("dd", {}, value));
+      if (c.urgent) row("status.field.urgent", "✓");
+      if (c.record_only) row("status.field.record_only", "✓");
+      if (typeof c.category === "string" && hasText(`category.${c.category}`) && c.category) {
+        row("status.field.category", t(`category.${c.category}`));
+      }
+      if (typeof c.when === "string" && c.when) row("status.field.when", c.when);
+      if (typeof c.involved === "string" && c.involved) row("status.field.involved", c.involved);
+      if (Array.isArray(c.links) && c.links.length) row("status.field.links", c.links.join("\n"));
+      if (dl.childElementCount) item.append(dl);
+    }
+    item.append(el("div", { class: "body" }, c.text));
+    for (const a of c.attachments) {
+      let bytes;
+      try {
+        bytes = b64.decode(a.data);
+      } catch {
+        continue;
+      }
+      const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+      const name = safeName(a.name);
+      item.append(el("p", {}, el("a", { href: url, download: name }, t("status.attachment", { name, size: sizeText(bytes.length) }))));
+    }
+    return item;
+  }
+  function safeName(name) {
+    const last = String(name).split(/[/\\]/).pop() ?? "";
+    const cleaned = [...last].map((c) => /[\p{L}\p{N}._\- ()]/u.test(c) ? c : "_").join("").replace(/^[.\s]+/, "").slice(0, 100);
+    return cleaned || "attachment";
+  }
+
+  // src/status-view.js
+  async function statusPage(form) {
+    const api = new Api(BASE);
+    const error = $("status-error");
+    const input = $("token-input");
+    let fromFile = null;
+    $("token-file")?.addEventListener("change", async (ev) => {
+      const file = ev.target.files[0];
+      if (!file) return;
+      fromFile = readTokenFile(await file.text());
+      if (fromFile.token) input.value = fromFile.token;
+    });
+    $("open").hidden = false;
+    $("open").disabled = false;
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      error.textContent = "";
+      let token;
+      try {
+        token = Token.parse(input.value);
+      } catch (e) {
+        error.textContent = describe(e);
+        return;
+      }
+      const receiptFile = fromFile?.receipt ?? null;
+      try {
+        await openCase(api, token, receiptFile);
+        input.value = "";
+        form.hidden = true;
+      } catch (e) {
+        error.textContent = describe(e);
+      }
+    });
+  }
+  async function reading(read2, api, token, receiptFile) {
+    try {
+      return await read2();
+    } catch (e) {
+      if (e.status === 404 && receiptFile) {
+        const r = await checkReceipt(api, token, receiptFile, null);
+        throw r.problems[0] ?? new Problem("status.unknown_case");
+      }
+      if (e.status === 404) throw new Problem("status.unknown_case");
+      throw e;
+    }
+  }
+  async function openCase(api, token, receiptFile) {
+    const held = await reading(() => openThread(api, token), api, token, receiptFile);
+    await show({ api, token, held, receiptFile });
+  }
+  async function refresh(view, note) {
+    const { api, token, receiptFile } = view;
+    view.held = await reading(() => refreshThread(api, token, view.held), api, token, receiptFile);
+    await show(view, note);
+  }
+  async function show(view, note) {
+    const { api, token, held, receiptFile } = view;
+    const status = receiptView(held);
+    let receipt;
+    if (receiptFile) {
+      receipt = await checkReceipt(api, token, receiptFile, status);
+    } else {
+      try {
+        receipt = await checkReceipt(api, token, await fetchReceipt(api, token, status), status);
+        receipt.fresh = true;
+      } catch (e) {
+        receipt = { problems: [e instanceof Problem ? e : new Problem("receipt.malformed")] };
+      }
+    }
+    renderCase(view, receipt, note);
+  }
+  function completedReceipt(token, file, s) {
+    const blob = new Blob([tokenFile(token.display(), file)], { type: "text/plain" });
+    return [
+      el("p", { class: "ok", id: "receipt-completed" }, t("status.receipt.completed", { entry: s.entry, size: s.size })),
+      el(
+        "p",
+        { class: "actions" },
+        el(
+          "a",
+          {
+            id: "save-completed",
+            class: "button",
+            href: URL.createObjectURL(blob),
+            download: `sotto-token-${file.case.slice(0, 8)}.txt`
+          },
+          t("status.receipt.save")
+        )
+      )
+    ];
+  }
+  function renderCase(view, receipt, note) {
+    const { api, token, held } = view;
+    const { status, read: read2 } = held;
+    const section = $("case");
+    section.hidden = false;
+    const today = (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
+    const parts = [el("h2", {}, t("status.case", { case: status.case.slice(0, 8), desk: status.desk }))];
+    if (note) parts.push(el("p", { class: "ok", role: "status" }, note));
+    parts.push(el("p", { class: "state" }, t("status.state", { state: t(`state.${status.state}`) })));
+    parts.push(el("p", {}, t("status.opened", { day: status.opened })));
+    const readers = read2.cards.map((c) => `${c.name} (${fingerprint(c).text})`).join(", ");
+    parts.push(el("p", {}, t("status.readers", { names: readers })));
+    const due = status.next_update_due;
+    if (due && due < today) parts.push(el("p", { class: "problem" }, t("status.late", { day: due })));
+    else if (due) parts.push(el("p", {}, t("status.next_update", { day: due })));
+    else parts.push(el("p", {}, t("status.no_update_due")));
+    const feedback = status.feedback_due;
+    if (feedback && feedback < today) parts.push(el("p", { class: "problem" }, t("status.feedback_late", { day: feedback })));
+    else if (feedback) parts.push(el("p", {}, t("status.feedback_due", { day: feedback })));
+    if (status.erased) parts.push(el("p", { class: "problem" }, t("status.erased", { day: status.erased.on })));
+    for (const p of receipt.problems ?? []) {
+      parts.push(el("p", { class: "problem", role: "alert" }, t("status.receipt.problem", { why: describe(p) })));
+    }
+    if ((receipt.problems ?? []).length === 0 && receipt.standing) {
+      const s = receipt.standing;
+      if (!s.published) parts.push(el("p", {}, t("status.receipt.pending", { minutes: minutes(s.seconds) })));
+      else if (receipt.fresh) parts.push(el("p", { class: "ok" }, t("status.receipt.fresh", { entry: s.entry })));
+      else if (receipt.upgraded) parts.push(...completedReceipt(token, receipt.upgraded, s));
+      else parts.push(el("p", { class: "ok" }, t("status.receipt.ok", { entry: s.entry, size: s.size })));
+    }
+    if (receipt.upgraded && !receipt.fresh) view.receiptFile = receipt.upgraded;
+    const again = (said) => refresh(view, said);
+    parts.push(el("h2", {}, t("status.timeline")));
+    parts.push(
+      el(
+        "ol",
+        { class: "timeline" },
+        status.timeline.map((e) => el("li", {}, el("time", {}, e.on), " ", t(`state.${e.state}`)))
+      )
+    );
+    parts.push(el("h2", {}, t("status.messages")));
+    parts.push(el("ol", { class: "thread" }, read2.messages.map((m) => messageItem(m))));
+    if (!status.erased) parts.push(replyForm(api, token, held, again));
+    if (!status.erased && status.state === "received" && due && due < today) {
+      parts.push(escalateForm(api, token, held, again));
+    }
+    const support = el("section", { id: "resources", "aria-labelledby": "resources-title" });
+    parts.push(support);
+    section.replaceChildren(...parts);
+    section.focus();
+    const report = read2.messages[0]?.content;
+    showResources(api, support, status.desk, report?.category ?? "").catch(() => support.remove());
+  }
+  function replyForm(api, token, held, refresh2) {
+    const { status, read: read2 } = held;
+    const text = el("textarea", { id: "reply", rows: "5", "aria-describedby": "reply-help" });
+    const files = el("input", { id: "reply-files", type: "file", multiple: true });
+    const problem = el("p", { class: "problem", role: "alert" });
+    const bar = el("progress", { id: "p-reply", max: "1", value: "0", hidden: true, "aria-label": t("progress.encrypt") });
+    const button = el("button", { type: "submit" }, t("status.reply.send"));
+    const form = el(
+      "form",
+      { id: "reply-form" },
+      el(
+        "div",
+        { class: "field" },
+        el("label", { for: "reply" }, t("status.reply")),
+        el("p", { class: "help", id: "reply-help" }, t("status.reply.help")),
+        text
+      ),
+      el("div", { class: "field" }, el("label", { for: "reply-files" }, t("report.attachments")), files),
+      bar,
+      problem,
+      button
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      problem.textContent = "";
+      if (!text.value.trim() && files.files.length === 0) {
+        problem.textContent = t("error.reply_empty");
+        return;
+      }
+      button.disabled = true;
+      bar.hidden = false;
+      try {
+        const attachments = [];
+        for (const f of files.files) {
+          attachments.push({ name: f.name, data: b64.encode(new Uint8Array(await f.arrayBuffer())) });
+        }
+        await postFollowUp(api, token, status, read2.cards, text.value, attachments, {
+          progress: (_, d, total) => {
+            bar.value = total ? d / total : 1;
+          }
+        });
+        await refresh2(t("status.reply.sent"));
+      } catch (e) {
+        problem.textContent = describe(e);
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  // src/app.js
+  function main() {
+    loadCatalog($("sotto-i18n")?.textContent);
+    if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+      $("main")?.prepend(el("p", { class: "problem", role: "alert" }, t("js.insecure")));
+      for (const button of document.querySelectorAll(".js-submit")) {
+        button.hidden = false;
+        button.disabled = false;
+      }
+      return;
+    }
+    for (const node of document.querySelectorAll(".js-only")) node.hidden = false;
+    $("forget")?.addEventListener("click", () => {
+      forgetMemory();
+      $("forgotten").textContent = t("report.safety.forgotten");
+    });
+    if ($("report-form")) reportPage($("report-form"));
+    if ($("status-form")) statusPage($("status-form"));
   }
   if (typeof document === "undefined") {
     self.onmessage = (ev) => {

@@ -5,22 +5,14 @@
 
 import {
   CONTENT_VERSION,
-  FROM_DESK,
-  FROM_REPORTER,
   Token,
   b64,
   bytesEqual,
   checkRecipients,
-  fingerprint,
-  fromPadded,
   hex,
-  open,
-  parseCard,
-  verifyShare,
   sealWithProgress,
   sha256,
   toPadded,
-  verifyEnvelope,
   wipe,
 } from "./crypto.js";
 import {
@@ -39,6 +31,7 @@ import { RECEIPT_FILE_VERSION, checkOwnReceipt, publishedSize } from "./receipt.
 
 export { Problem } from "./problem.js";
 export { checkReceipt, fetchReceipt, verifyReceipt } from "./receipt.js";
+export { joinPages, mergeCase, openThread, readCase, receiptView, refreshThread } from "./thread.js";
 
 
 const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -60,7 +53,10 @@ export class Api {
   }
 
   async json(path, init = {}) {
-    const res = await this.#fetch(path, init);
+    return this.#body(await this.#fetch(path, init));
+  }
+
+  async #body(res) {
     let body = null;
     try {
       body = await res.json();
@@ -99,8 +95,25 @@ export class Api {
     return this.json(`/v1/desks/${encodeURIComponent(name)}`);
   }
 
+  /** The case with the first page of its thread. */
   reporterStatus(handle) {
     return this.json("/v1/reporter/case", { headers: { "sotto-handle": handle } });
+  }
+
+  /**
+   * One page of the case: the messages after `after` (from the report
+   * without it). With `etag`, the tag of a case the caller holds whole,
+   * an unchanged case answers `{notModified: true, etag}` and no body.
+   * Otherwise `{status, etag}`.
+   */
+  async reporterPage(handle, { after, etag } = {}) {
+    const headers = { "sotto-handle": handle };
+    if (etag) headers["if-none-match"] = etag;
+    const query = after === undefined ? "" : `?after=${encodeURIComponent(after)}`;
+    const res = await this.#fetch(`/v1/reporter/case${query}`, { headers });
+    if (res.status === 304) return { notModified: true, etag: res.headers.get("etag") ?? etag };
+    const status = await this.#body(res);
+    return { status, etag: res.headers.get("etag") };
   }
 }
 
@@ -341,99 +354,6 @@ async function recover(api, token, caseId) {
   };
 }
 
-// ---- Reading the thread ----
-
-/**
- * Reads the case: message 0 must be the reporter's own report; every later
- * message is checked against the cards sealed in it. A message that fails
- * is kept with the reason (never dropped).
- */
-export async function readCase(token, status) {
-  const identity = token.identity();
-  const ownKey = token.verifyingKey();
-  if (status.erased && status.messages.length === 0) return { messages: [], cards: [] };
-  const first = await readOne(status.case, 0, status.messages[0], identity, ownKey, []);
-  if (!first) throw new Problem("status.no_report");
-  if (first.problem || first.content.kind !== "report") {
-    throw new Problem("status.own_report_bad", { why: first.problem?.key ?? "" });
-  }
-  const cards = [];
-  for (const line of first.content.recipients) {
-    try {
-      const c = parseCard(line);
-      cards.push({ ...c, id: fingerprint(c).id });
-    } catch {
-      // A card the reporter's own client sealed always parses; skip junk.
-    }
-  }
-  // Readers the case was shared with: each share must be signed by the
-  // reporter or a reader trusted before it; any other is ignored.
-  for (const s of status.shares ?? []) {
-    let card;
-    let envelope;
-    try {
-      card = parseCard(s.reader.card);
-      card = { ...card, id: fingerprint(card).id };
-      envelope = b64.decode(s.envelope);
-    } catch {
-      continue;
-    }
-    if (card.id !== s.reader.id) continue;
-    const sharer = s.shared_by == null ? null : cards.find((c) => c.id === s.shared_by);
-    const key = s.shared_by == null ? ownKey : sharer?.ed25519;
-    if (!key || !verifyShare(key, status.case, s.reader.id, s.upto, envelope, s.signature)) continue;
-    cards.push({ ...card, sharedOn: s.on, sharedBy: sharer ? sharer.name : null });
-  }
-  const messages = [first];
-  for (let i = 1; i < status.messages.length; i++) {
-    messages.push(await readOne(status.case, i, status.messages[i], identity, ownKey, cards));
-  }
-  return { messages, cards };
-}
-
-async function readOne(caseId, expected, m, identity, ownKey, cards) {
-  if (!m) return null;
-  const out = { seq: m.seq, direction: m.direction, on: m.on, author: null, content: null, problem: null };
-  const direction = m.direction === "reporter" ? FROM_REPORTER : m.direction === "desk" ? FROM_DESK : 0;
-  if (!direction) {
-    out.problem = new Problem("thread.unknown_direction");
-    return out;
-  }
-  if (m.seq !== expected) {
-    out.problem = new Problem("thread.out_of_place", { got: m.seq, want: expected });
-    return out;
-  }
-  let key = ownKey;
-  if (direction === FROM_DESK) {
-    const card = cards.find((c) => c.id === m.author);
-    if (!card) {
-      out.problem = new Problem("thread.not_a_recipient");
-      return out;
-    }
-    out.author = card.name;
-    key = card.ed25519;
-  }
-  let envelope;
-  try {
-    envelope = b64.decode(m.envelope);
-  } catch {
-    out.problem = new Problem("thread.bad_signature");
-    return out;
-  }
-  if (!verifyEnvelope(key, caseId, m.seq, direction, envelope, m.signature)) {
-    out.problem = new Problem("thread.bad_signature");
-    return out;
-  }
-  try {
-    const padded = await open(identity, envelope);
-    out.content = fromPadded(padded);
-    wipe(padded);
-  } catch {
-    out.problem = new Problem("thread.cannot_decrypt");
-  }
-  return out;
-}
-
 /** Posts a follow-up, encrypted to the sealed cards, the readers shared with since, and the reporter's own key. */
 export async function postFollowUp(api, token, status, cards, text, attachments = [], hooks = {}) {
   if (status.erased) throw new Problem("status.erased.write", { day: status.erased.on });
@@ -444,7 +364,8 @@ export async function postFollowUp(api, token, status, cards, text, attachments 
     (done, total) => hooks.progress?.("encrypt", done, total),
   );
   wipe(padded);
-  const seq = status.messages.length;
+  // The next message's place: the thread's length, not the page's.
+  const seq = status.message_count;
   const signature = token.signEnvelope(status.case, seq, envelope);
   return api.json("/v1/reporter/case/messages", {
     method: "POST",
@@ -455,20 +376,21 @@ export async function postFollowUp(api, token, status, cards, text, attachments 
 
 /**
  * Escalates the case to readers of another desk, once nobody acknowledged
- * it in time: the thread as read here (every message must have been read),
- * sealed to each chosen reader and the reporter, one share each, signed
- * with the token's key. `chosen` are checked cards of that desk.
+ * it in time: the whole thread as read and held here (every message must
+ * have been read), sealed to each chosen reader and the reporter, one
+ * share each, signed with the token's key. `chosen` are checked cards of
+ * that desk.
  */
 export async function escalateCase(api, token, status, read, desk, chosen, hooks = {}) {
   if (chosen.length === 0) throw new Problem("report.nobody");
   if (read.messages.some((m) => m.problem || !m.content)) throw new Problem("escalate.unreadable");
-  const messages = status.messages.map((m, i) => ({
+  const messages = read.messages.map((m) => ({
     seq: m.seq,
     direction: m.direction,
-    author: m.author ?? null,
-    envelope_sha256: hex(sha256(b64.decode(m.envelope))),
+    author: m.authorId,
+    envelope_sha256: hex(m.envelopeSha256),
     signature: m.signature,
-    content: read.messages[i].content,
+    content: m.content,
   }));
   const padded = toPadded({ kind: "shared-thread", v: CONTENT_VERSION, messages });
   const upto = messages.length;

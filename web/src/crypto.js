@@ -227,15 +227,21 @@ export const FROM_DESK = 2;
 
 /** The 79-byte message an envelope signature covers (protocol §7). */
 export function envelopeMessage(caseId, seq, direction, envelope) {
+  return envelopeDigestMessage(caseId, seq, direction, sha256(envelope));
+}
+
+/** The same message from the envelope's SHA-256, for a reader who hashed it already. */
+export function envelopeDigestMessage(caseId, seq, direction, envelopeSha256) {
   const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
   if (id.length !== 16) throw new Error("a case id is 16 bytes");
+  if (envelopeSha256.length !== 32) throw new Error("a SHA-256 is 32 bytes");
   return concat(
     enc.encode(LABELS.sigEnvelope),
     Uint8Array.of(0),
     id,
     u64be(seq),
     Uint8Array.of(direction),
-    sha256(envelope),
+    envelopeSha256,
   );
 }
 
@@ -260,16 +266,38 @@ export function verifyEnvelope(publicKey, caseId, seq, direction, envelope, sign
   return verifyStrict(publicKey, () => envelopeMessage(caseId, seq, direction, envelope), signature);
 }
 
-/** The message a share signature covers (protocol §7): case, reader id, upto, SHA-256 of the age file. */
-export function shareMessage(caseId, reader, upto, envelope) {
-  const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
-  if (id.length !== 16) throw new Error("a case id is 16 bytes");
-  return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), sha256(envelope));
+/** Checks an envelope signature given the envelope's SHA-256. */
+export function verifyEnvelopeDigest(publicKey, caseId, seq, direction, envelopeSha256, signature) {
+  return verifyStrict(publicKey, () => envelopeDigestMessage(caseId, seq, direction, envelopeSha256), signature);
 }
 
-/** Checks a share signature. */
+/** The message a share signature covers (protocol §7): case, reader id, upto, SHA-256 of the age file. */
+export function shareMessage(caseId, reader, upto, envelope) {
+  return shareDigestMessage(caseId, reader, upto, sha256(envelope));
+}
+
+/**
+ * The same message from the age file's SHA-256 (raw, or base64url as the
+ * server sends it in `envelope_sha256`): the reporter is sent the digest
+ * of a share, not the share, which is sealed to its reader
+ * (`share_digest_message` in crates/envelope/src/sign.rs).
+ */
+export function shareDigestMessage(caseId, reader, upto, envelopeSha256) {
+  const id = typeof caseId === "string" ? fromHex(caseId) : caseId;
+  if (id.length !== 16) throw new Error("a case id is 16 bytes");
+  const digest = typeof envelopeSha256 === "string" ? b64url.decode(envelopeSha256) : envelopeSha256;
+  if (digest.length !== 32) throw new Error("a SHA-256 is 32 bytes");
+  return concat(enc.encode(LABELS.sigShare), Uint8Array.of(0), id, enc.encode(reader), u64be(upto), digest);
+}
+
+/** Checks a share signature over the share's age file. */
 export function verifyShare(publicKey, caseId, reader, upto, envelope, signature) {
   return verifyStrict(publicKey, () => shareMessage(caseId, reader, upto, envelope), signature);
+}
+
+/** Checks a share signature given the age file's SHA-256 (raw or base64url); malformed is false. */
+export function verifyShareDigest(publicKey, caseId, reader, upto, envelopeSha256, signature) {
+  return verifyStrict(publicKey, () => shareDigestMessage(caseId, reader, upto, envelopeSha256), signature);
 }
 
 // ---- Recipient cards (protocol §4) ----

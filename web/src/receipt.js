@@ -179,8 +179,11 @@ export async function checkReceipt(api, token, file, status) {
   if (!status) {
     problems.push(new Problem("receipt.deleted", { day: v.leaf.day, entry }));
   } else if (!status.erased) {
-    const first = status.messages[0];
-    const served = first && messageCommitment(file.case, 0, FROM_REPORTER, sha256(b64.decode(first.envelope)));
+    // Message 0 of the first page, or its envelope's hash as read from it
+    // (thread.js receiptView: a page that holds the thread keeps no envelope).
+    const first = status.messages?.[0];
+    const servedHash = first && (first.envelopeSha256 ?? sha256(b64.decode(first.envelope)));
+    const served = servedHash && messageCommitment(file.case, 0, FROM_REPORTER, servedHash);
     if (status.case !== file.case) problems.push(new Problem("receipt.other_case"));
     else if (!served || !bytesEqual(served, v.leaf.hashes[2])) problems.push(new Problem("receipt.replaced"));
   }

@@ -488,6 +488,47 @@ plainTest("once the desk is late, the reporter hands the case to another desk fr
   }
 });
 
+plainTest("a thread longer than a page is read whole, and after a reply the page reads only what is new", async () => {
+  // A server whose pages hold one envelope each.
+  const data = join(work, "data-paged");
+  let { proc, url } = await serve(data, { SOTTO_PAGE_BYTES: "1" });
+  try {
+    const env = { SOTTO_SERVER: url };
+    sotto(["admin", "add-recipient", "--data", data, "--card", sotto(["desk", "card", "--identity", alice]).trim()], { env });
+    const made = JSON.parse(sotto(["report", "submit", "--json", "--accept-readers"], { input: "A long story, told in pages.", env }));
+    const [mine] = JSON.parse(sotto(["desk", "inbox", "--identity", alice, "--json"], { env }));
+    sotto(["desk", "reply", mine.case, "--identity", alice], { input: "First answer.", env });
+    sotto(["desk", "reply", mine.case, "--identity", alice], { input: "Second answer.", env });
+
+    const page = await newPage();
+    await page.goto(`${url}/status`);
+    await page.fill("#token-input", made.token);
+    await page.click("#status-form button[type=submit]");
+    await page.waitForSelector("#case:not([hidden]) .thread", { timeout: 60000 });
+    const thread = await page.textContent("#case .thread");
+    assert.match(thread, /A long story, told in pages\.[\s\S]*First answer\.[\s\S]*Second answer\./);
+    assert.equal(await page.locator("#case .verified").count(), 3);
+    const reads = () =>
+      page.sent
+        .filter((r) => new URL(r.split("\n")[0]).pathname === "/v1/reporter/case")
+        .map((r) => [new URL(r.split("\n")[0]).search, "if-none-match" in JSON.parse(r.split("\n")[1])]);
+    assert.deepEqual(reads(), [["", false], ["?after=0", false], ["?after=1", false]], "one page at a time, no ETag while paging");
+
+    const before = reads().length;
+    await page.fill("#reply", "My answer, on the fourth page.");
+    await page.click("#reply-form button[type=submit]");
+    await page.waitForSelector("#case .ok[role=status]", { timeout: 60000 });
+    assert.match(await page.textContent("#case .thread"), /Second answer\.[\s\S]*My answer, on the fourth page\./);
+    assert.equal(await page.locator("#case .verified").count(), 4);
+    assert.deepEqual(reads().slice(before), [["?after=2", true]], "only the new message is read, with the ETag");
+    assert.match(sotto(["desk", "show", mine.case, "--identity", alice], { env }), /My answer, on the fourth page\./);
+    assert.deepEqual(page.errors, []);
+    tokenNeverSent(page, made.token);
+  } finally {
+    proc.kill();
+  }
+});
+
 plainTest("the saved file's receipt is checked on the status page, and a deleted case is a clear warning", async () => {
   const page = await newPage();
   await page.goto(`${base}/status`);

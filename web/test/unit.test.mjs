@@ -23,9 +23,12 @@ import {
   solvePow,
   powValid,
   unpad,
+  sha256,
   verifyEnvelope,
   verifyShare,
+  verifyShareDigest,
 } from "../src/crypto.js";
+import { Api, Problem, escalateCase, openThread, postFollowUp, refreshThread } from "../src/client.js";
 import {
   caseCommitment,
   decodeLeaf,
@@ -45,6 +48,7 @@ import {
 } from "../src/tlog.js";
 import { verifyReceipt } from "../src/receipt.js";
 import { deterministic } from "./vectors.mjs";
+import { CASE, CaseServer, reader } from "./case-server.mjs";
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../testdata/web/${name}`, import.meta.url), "utf8"));
 const rust = read("rust-vectors.json");
@@ -236,4 +240,200 @@ test("the JavaScript vectors are what this code still makes", async () => {
   const { report, ...committed } = js;
   assert.deepEqual(await deterministic(), committed);
   assert.ok(report.envelope.length > 100);
+});
+
+// ---- Share signatures over the envelope's digest ----
+
+test("a share the Rust code signed verifies from its envelope's SHA-256, as the server now sends it", () => {
+  const s = rust.signature;
+  const sh = rust.share;
+  const key = new Token(fromHex(s.token)).verifyingKey();
+  const digest = sha256(b64.decode(s.envelope));
+  assert.ok(verifyShareDigest(key, s.case, sh.reader, sh.upto, digest, sh.signature));
+  assert.ok(verifyShareDigest(key, s.case, sh.reader, sh.upto, b64url.encode(digest), sh.signature));
+  const flipped = Uint8Array.from(digest);
+  flipped[31] ^= 1;
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto, flipped, sh.signature), "another envelope");
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto + 1, digest, sh.signature), "another length");
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto, digest.subarray(1), sh.signature), "a short digest");
+  assert.ok(!verifyShareDigest(key, s.case, sh.reader, sh.upto, "not base64url!", sh.signature), "junk");
+});
+
+// ---- The thread in pages, and what changed since ----
+
+/** A case on a real HTTP server: a report to Alice and Bob, and `replies` replies from Alice. */
+async function servedCase({ replies = 0, pageBytes } = {}) {
+  const token = Token.generate();
+  const alice = await reader("Alice Ombud");
+  const bob = await reader("Bob Team");
+  const server = new CaseServer(token, [alice, bob], { pageBytes });
+  await server.report("The report: a moderator keeps messaging me.");
+  for (let i = 1; i <= replies; i++) await server.reply(alice, `Reply ${i} from Alice.`);
+  const api = new Api(await server.listen());
+  return { token, alice, bob, server, api };
+}
+
+const texts = (held) => held.read.messages.map((m) => m.content?.text ?? `NOT SHOWN: ${m.problem?.key}`);
+const problemOf = async (promise) => {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof Problem, String(e));
+    return { key: e.key, ...e.params };
+  }
+  assert.fail("expected a problem");
+};
+
+test("a thread longer than a page is read whole: every page joined, every message decrypted in order", async (t) => {
+  // A page holds one envelope: five messages come in five pages.
+  const { token, server, api } = await servedCase({ replies: 4, pageBytes: 1 });
+  t.after(() => server.close());
+  const held = await openThread(api, token);
+  assert.deepEqual(texts(held), [
+    "The report: a moderator keeps messaging me.",
+    "Reply 1 from Alice.",
+    "Reply 2 from Alice.",
+    "Reply 3 from Alice.",
+    "Reply 4 from Alice.",
+  ]);
+  assert.deepEqual(held.read.messages.map((m) => m.author), [null, "Alice Ombud", "Alice Ombud", "Alice Ombud", "Alice Ombud"]);
+  assert.deepEqual(held.read.cards.map((c) => c.name), ["Alice Ombud", "Bob Team"]);
+  assert.deepEqual(server.asked.map((a) => a.after), [null, "0", "1", "2", "3"]);
+  assert.ok(server.asked.every((a) => a.ifNoneMatch === null), "no ETag is sent while paging");
+  assert.equal(held.status.message_count, 5);
+  assert.equal(held.status.messages, undefined, "no envelope is kept");
+});
+
+test("a page that skips, repeats or withholds a message fails the read with the out-of-place problem", async (t) => {
+  const { token, server, api } = await servedCase({ replies: 3, pageBytes: 1 });
+  t.after(() => server.close());
+  // The second page skips message 1.
+  server.tamper = (page, after) => (after === 0 ? server.page(1) : page);
+  assert.deepEqual(await problemOf(openThread(api, token)), { key: "thread.out_of_place", got: 2, want: 1 });
+  // The third page repeats message 1.
+  server.tamper = (page, after) => (after === 1 ? server.page(0) : page);
+  assert.deepEqual(await problemOf(openThread(api, token)), { key: "thread.out_of_place", got: 1, want: 2 });
+  // The server counts four messages and sends three.
+  server.tamper = (page, after) => (after === 2 ? [] : page);
+  assert.deepEqual(await problemOf(openThread(api, token)), { key: "thread.out_of_place", got: "—", want: 3 });
+  // No message at all, while the count says there is one.
+  server.tamper = () => [];
+  assert.deepEqual(await problemOf(openThread(api, token)), { key: "status.no_report" });
+});
+
+test("an unchanged case costs a 304: the thread stays on the page and no envelope is downloaded again", async (t) => {
+  const { token, server, api } = await servedCase({ replies: 2 });
+  t.after(() => server.close());
+  const held = await openThread(api, token);
+  server.asked.length = 0;
+  const again = await refreshThread(api, token, held);
+  assert.equal(again.changed, false);
+  assert.deepEqual(texts(again), texts(held));
+  assert.deepEqual(server.asked, [{ after: "2", ifNoneMatch: held.etag, code: 304, envelopeBytes: 0 }]);
+});
+
+test("a new reply is read by itself: only its envelope is downloaded, and the held messages stay as read", async (t) => {
+  const { token, alice, server, api } = await servedCase({ replies: 1, pageBytes: 1 });
+  t.after(() => server.close());
+  const held = await openThread(api, token);
+  await server.reply(alice, "A new reply while the page was open.");
+  await server.reply(alice, "And another, on a page of its own.");
+  server.asked.length = 0;
+  const next = await refreshThread(api, token, held);
+  assert.equal(next.changed, true);
+  assert.deepEqual(texts(next), [...texts(held), "A new reply while the page was open.", "And another, on a page of its own."]);
+  assert.equal(next.read.messages[0], held.read.messages[0], "the report is not decrypted again");
+  assert.equal(next.read.messages[1], held.read.messages[1]);
+  assert.deepEqual(
+    server.asked.map((a) => [a.after, a.ifNoneMatch, a.code]),
+    [["1", held.etag, 200], ["2", null, 200]],
+    "the ETag goes with the first delta read only",
+  );
+  const sizes = server.messages.map((m) => m.size);
+  assert.equal(server.asked.reduce((n, a) => n + a.envelopeBytes, 0), sizes[2] + sizes[3]);
+  assert.equal(next.status.message_count, 4);
+  assert.notEqual(next.etag, held.etag);
+  // Then nothing changed: a 304.
+  assert.equal((await refreshThread(api, token, next)).changed, false);
+});
+
+test("a delta page that does not go on from the last message held is the out-of-place problem", async (t) => {
+  const { token, alice, server, api } = await servedCase({ replies: 1 });
+  t.after(() => server.close());
+  const held = await openThread(api, token);
+  await server.reply(alice, "New.");
+  server.tamper = (page, after) => (after === 1 ? server.page(0) : page);
+  assert.deepEqual(await problemOf(refreshThread(api, token, held)), { key: "thread.out_of_place", got: 1, want: 2 });
+});
+
+test("a reader the case was shared with is trusted from the share's digest, and their reply shows; a share over another digest is not", async (t) => {
+  const { token, server, api } = await servedCase({ replies: 1 });
+  t.after(() => server.close());
+  const carol = await reader("Carol Independent");
+  const mallory = await reader("Mallory Added");
+  const held = await openThread(api, token);
+  const shareEnvelope = new TextEncoder().encode("the thread, sealed to Carol");
+  server.share(carol, shareEnvelope);
+  // The server swaps the digest of a share the reporter signed for another envelope.
+  server.share(mallory, shareEnvelope, { digestOf: new TextEncoder().encode("something else") });
+  await server.reply(carol, "Carol here: I read your case.", { to: [...server.readers, carol] });
+  await server.reply(mallory, "Mallory here.", { to: [...server.readers, mallory] });
+  const next = await refreshThread(api, token, held);
+  assert.deepEqual(next.read.cards.map((c) => c.name), ["Alice Ombud", "Bob Team", "Carol Independent"]);
+  assert.equal(next.read.messages[2].content.text, "Carol here: I read your case.");
+  assert.equal(next.read.messages[2].author, "Carol Independent");
+  assert.equal(next.read.messages[3].problem.key, "thread.not_a_recipient");
+  // A first read trusts the same readers.
+  assert.deepEqual((await openThread(api, token)).read.cards.map((c) => c.name), ["Alice Ombud", "Bob Team", "Carol Independent"]);
+});
+
+test("a reply after a paged read takes the thread's next place and shows after the refresh", async (t) => {
+  const { token, alice, server, api } = await servedCase({ replies: 2, pageBytes: 1 });
+  t.after(() => server.close());
+  const held = await openThread(api, token);
+  await postFollowUp(api, token, held.status, held.read.cards, "My answer from the page.");
+  const next = await refreshThread(api, token, held);
+  assert.deepEqual(texts(next).slice(-1), ["My answer from the page."]);
+  assert.equal(next.read.messages[3].direction, "reporter");
+  assert.equal(next.read.messages[3].problem, null);
+  // Alice reads it: it was sealed to the report's readers.
+  const alicesCopy = await open(alice.identity, b64.decode(server.messages[3].envelope));
+  assert.equal(fromPadded(alicesCopy).text, "My answer from the page.");
+});
+
+test("an escalation seals the whole thread as held, and the new reader opens every message of it", async (t) => {
+  const { token, server, api } = await servedCase({ replies: 2, pageBytes: 1 });
+  t.after(() => server.close());
+  const carol = await reader("Carol Independent");
+  const held = await openThread(api, token);
+  let posted;
+  const recorder = { json: async (_path, init) => ((posted = JSON.parse(init.body)), { desk: "independent" }) };
+  const desk = { name: "independent", limits: { max_envelope_bytes: 1 << 24 } };
+  await escalateCase(recorder, token, held.status, held.read, desk, [{ id: carol.id, parsed: carol.card }]);
+  const [share] = posted.shares;
+  assert.equal(share.upto, 3);
+  const envelope = b64.decode(share.envelope);
+  assert.ok(verifyShareDigest(token.verifyingKey(), CASE, carol.id, 3, sha256(envelope), share.signature));
+  // A shared thread is not a message the page shows: read its JSON as a desk's client does.
+  const thread = JSON.parse(new TextDecoder().decode(unpad(await open(carol.identity, envelope))));
+  assert.equal(thread.kind, "shared-thread");
+  assert.deepEqual(
+    thread.messages.map((m) => m.content.text),
+    ["The report: a moderator keeps messaging me.", "Reply 1 from Alice.", "Reply 2 from Alice."],
+  );
+  for (const [i, m] of thread.messages.entries()) {
+    assert.equal(m.envelope_sha256, hex(sha256(b64.decode(server.messages[i].envelope))), `message ${i}'s hash`);
+    assert.equal(m.signature, server.messages[i].signature);
+  }
+});
+
+test("a case erased while the page is open shows as erased, with nothing left of the thread", async (t) => {
+  const { token, server, api } = await servedCase({ replies: 1 });
+  t.after(() => server.close());
+  const held = await openThread(api, token);
+  server.erase();
+  const next = await refreshThread(api, token, held);
+  assert.deepEqual(next.status.erased, { on: "2026-12-03" });
+  assert.deepEqual(next.read.messages, []);
+  assert.equal((await refreshThread(api, token, next)).changed, false);
 });
