@@ -216,13 +216,13 @@ fn the_inbox_lists_only_cases_addressed_to_the_recipient() {
     let both = open_case(&mut store, 1, &rs);
     let only_a = open_case(&mut store, 2, &[A.to_owned()]);
     let a: Vec<_> = store
-        .inbox(A)
+        .inbox(A, None, 1000)
         .unwrap()
         .into_iter()
         .map(|(c, _)| c.id)
         .collect();
     let b: Vec<_> = store
-        .inbox(B)
+        .inbox(B, None, 1000)
         .unwrap()
         .into_iter()
         .map(|(c, _)| c.id)
@@ -230,6 +230,26 @@ fn the_inbox_lists_only_cases_addressed_to_the_recipient() {
     assert_eq!(a.len(), 2);
     assert!(a.contains(&both) && a.contains(&only_a));
     assert_eq!(b, vec![both]);
+}
+
+#[test]
+fn the_inbox_pages_go_on_from_the_last_case_without_repeating_one() {
+    let (_d, mut store) = open();
+    let rs = with_recipients(&mut store);
+    let mut opened: Vec<[u8; 16]> = (1..=5).map(|n| open_case(&mut store, n, &rs)).collect();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.inbox(A, after, 2).unwrap();
+        assert!(page.len() <= 2);
+        let Some((last, _)) = page.last() else { break };
+        after = Some((last.opened_on, last.id));
+        seen.extend(page.iter().map(|(c, _)| c.id));
+    }
+    assert_eq!(seen.len(), 5, "every case once");
+    seen.sort();
+    opened.sort();
+    assert_eq!(seen, opened);
 }
 
 #[test]
@@ -323,7 +343,7 @@ fn a_planted_day_or_state_is_an_error_where_it_is_read_and_a_finding_for_the_aud
         )
     };
     assert!(bad_read(store.case_by_id(&id).map(|_| ())));
-    assert!(bad_read(store.inbox(A).map(|_| ())));
+    assert!(bad_read(store.inbox(A, None, 1000).map(|_| ())));
 
     conn.execute_batch(
         "DROP TRIGGER events_are_append_only_update;
