@@ -6,7 +6,7 @@
 //! workers never wait on the disk; WAL lets reads proceed beside a write.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use actix_web::web;
 use ring::hmac;
@@ -156,42 +156,65 @@ impl Due {
     }
 }
 
-/// Connections the pool keeps open, at most. The server runs no more
-/// blocking tasks at once than this (see `crate::startup`), so a request
-/// never opens a connection only to close it after one use: each new one
-/// parses the schema and fills a page cache of its own again.
+/// Connections the pool keeps open. They are all opened at start, so a
+/// request never opens one (each new one parses the schema and fills a
+/// page cache of its own). The server runs no more blocking tasks at once
+/// than this (see `crate::startup`); a task that finds none idle waits for
+/// one.
 pub const CONNECTIONS: usize = 16;
 
-/// A small pool of SQLite connections.
+/// The pool of SQLite connections.
 #[derive(Debug)]
 pub struct Db {
-    path: PathBuf,
     idle: Mutex<Vec<Store>>,
+    returned: Condvar,
 }
 
 impl Db {
-    /// A pool over the database at `path` (opened and migrated once here).
+    /// A pool over the database at `path`: the first connection migrates
+    /// it, then the others are opened.
     pub fn open(path: PathBuf) -> Result<Self, sotto_store::StoreError> {
-        let first = Store::open(&path)?;
+        let mut idle = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            idle.push(Store::open(&path)?);
+        }
         Ok(Self {
-            path,
-            idle: Mutex::new(vec![first]),
+            idle: Mutex::new(idle),
+            returned: Condvar::new(),
         })
     }
 
+    /// An idle connection, waiting for one if all are in use.
     fn take(&self) -> Result<Store, ApiError> {
-        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
-        match idle {
-            Some(s) => Ok(s),
-            None => Ok(Store::open(&self.path)?),
+        let poisoned = || ApiError::internal(&"the connection pool's lock is poisoned");
+        let mut idle = self.idle.lock().map_err(|_| poisoned())?;
+        loop {
+            if let Some(store) = idle.pop() {
+                return Ok(store);
+            }
+            idle = self.returned.wait(idle).map_err(|_| poisoned())?;
         }
     }
 
     fn give_back(&self, store: Store) {
-        if let Ok(mut v) = self.idle.lock() {
-            if v.len() < CONNECTIONS {
-                v.push(store);
-            }
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(store);
+            self.returned.notify_one();
+        }
+    }
+}
+
+/// A connection out of the pool, back in it when dropped (a task that
+/// panics gives it back too: its transaction has rolled back by then).
+struct Lent<'a> {
+    db: &'a Db,
+    store: Option<Store>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            self.db.give_back(store);
         }
     }
 }
@@ -204,10 +227,14 @@ where
 {
     let state = state.clone();
     web::block(move || {
-        let mut store = state.db.take()?;
-        let out = f(&mut store, &state);
-        state.db.give_back(store);
-        out
+        let mut lent = Lent {
+            db: &state.db,
+            store: Some(state.db.take()?),
+        };
+        match lent.store.as_mut() {
+            Some(store) => f(store, &state),
+            None => Err(ApiError::internal(&"a lent connection went missing")),
+        }
     })
     .await?
 }

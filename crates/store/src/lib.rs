@@ -108,6 +108,16 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// The process's one writer's turn: see [`Store::write`].
+static WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits for the writer's turn; every write of this process takes it.
+pub(crate) fn writer_turn() -> std::sync::MutexGuard<'static, ()> {
+    WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Shorthand.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -134,7 +144,11 @@ impl Store {
         configure(&conn)?;
         // WAL is a property of the file; setting it again is harmless.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: each commit's WAL frames reach the disk before the commit
+        // returns, so a case whose receipt went out survives a power cut.
+        // (NORMAL only survives a crash of the process; a power cut can roll
+        // back the last commits.)
+        conn.pragma_update(None, "synchronous", "FULL")?;
         let store = Self { conn };
         store.migrate()?;
         Ok(store)
@@ -165,6 +179,8 @@ impl Store {
     /// waits (up to the busy timeout) for a moment when every reader is on
     /// the newest snapshot. Returns whether it had to give up, busy.
     pub fn checkpoint(&self) -> Result<bool> {
+        // Between two writes of this process, not in their way.
+        let _turn = writer_turn();
         let busy: i64 = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
@@ -205,8 +221,12 @@ impl Store {
     }
 
     fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        // IMMEDIATE takes the write lock up front, so two writers queue on the
-        // busy timeout instead of failing when a read upgrades to a write.
+        // One writer at a time in this process, in the order they came: they
+        // wait here, not in SQLite's busy loop, which sleeps and retries and
+        // under load gives up with "database is locked". IMMEDIATE still
+        // takes SQLite's write lock up front, for writers in other processes
+        // (`sotto admin`), which queue on the busy timeout.
+        let _turn = writer_turn();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

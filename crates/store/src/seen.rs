@@ -43,6 +43,7 @@ impl Store {
     /// either generation: the request was seen before. One statement, so
     /// two connections racing with the same tag cannot both get true.
     pub fn remember_request(&self, tag: &[u8; 32], generation: Generation) -> Result<bool> {
+        let _turn = crate::writer_turn();
         let added = self.conn.execute(
             "INSERT INTO seen_requests (tag, generation) VALUES (?1, ?2)
              ON CONFLICT (tag) DO NOTHING",
@@ -53,6 +54,7 @@ impl Store {
 
     /// Deletes every tag of `generation`; returns how many there were.
     pub fn forget_requests(&self, generation: Generation) -> Result<u64> {
+        let _turn = crate::writer_turn();
         let gone = self.conn.execute(
             "DELETE FROM seen_requests WHERE generation = ?1",
             [generation.stored()],
