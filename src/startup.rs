@@ -132,25 +132,32 @@ impl Application {
             public,
         });
         spawn_upkeep(&state);
-        let server = HttpServer::new(move || app(state.clone()))
-            // A client that closes its side has gone: its request is
-            // dropped with the work it waits for (see `crate::gate`),
-            // instead of running on for nobody.
-            .h1_allow_half_closed(false)
-            .client_request_timeout(read_timeout)
-            .max_connections(per_worker)
-            // actix's default, 512 blocking threads over the workers, lets a
-            // burst start a thread, a connection and a malloc arena per
-            // request: memory the process keeps. As many as the pool keeps
-            // connections is enough for SQLite (one writer at a time) and
-            // for the gated checks; more wait for a thread.
-            .worker_max_blocking_threads(CONNECTIONS.div_ceil(threads).max(2))
-            .listen(listener)
-            .map_err(|source| StartError::Listen {
-                addr: "listener".into(),
-                source,
-            })?
-            .workers(threads);
+        let server = HttpServer::new(move || {
+            // Runs on each worker's thread as it starts: its own connection
+            // for the reads that stay on the worker (`state::on_worker`).
+            if let Err(e) = state.db.open_for_worker() {
+                tracing::error!(error = %e, "a worker could not open the database");
+            }
+            app(state.clone())
+        })
+        // A client that closes its side has gone: its request is
+        // dropped with the work it waits for (see `crate::gate`),
+        // instead of running on for nobody.
+        .h1_allow_half_closed(false)
+        .client_request_timeout(read_timeout)
+        .max_connections(per_worker)
+        // actix's default, 512 blocking threads over the workers, lets a
+        // burst start a thread, a connection and a malloc arena per
+        // request: memory the process keeps. As many as the pool keeps
+        // connections is enough for SQLite (one writer at a time) and
+        // for the gated checks; more wait for a thread.
+        .worker_max_blocking_threads(CONNECTIONS.div_ceil(threads).max(2))
+        .listen(listener)
+        .map_err(|source| StartError::Listen {
+            addr: "listener".into(),
+            source,
+        })?
+        .workers(threads);
         Ok(Self {
             port,
             server: server.run(),

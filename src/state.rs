@@ -5,6 +5,7 @@
 //! SQLite work runs on actix's blocking pool (`web::block`) so the async
 //! workers never wait on the disk; WAL lets reads proceed beside a write.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 
@@ -166,8 +167,15 @@ pub const CONNECTIONS: usize = 16;
 /// The pool of SQLite connections.
 #[derive(Debug)]
 pub struct Db {
+    path: PathBuf,
     idle: Mutex<Vec<Store>>,
     returned: Condvar,
+}
+
+thread_local! {
+    /// Each HTTP worker's own connection, for the short indexed reads that
+    /// run on the worker itself ([`on_worker`]).
+    static WORKER_STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
 }
 
 impl Db {
@@ -179,8 +187,21 @@ impl Db {
             idle.push(Store::open(&path)?);
         }
         Ok(Self {
+            path,
             idle: Mutex::new(idle),
             returned: Condvar::new(),
+        })
+    }
+
+    /// Opens this thread's worker connection, if it has none: called as
+    /// each HTTP worker starts, so no request opens it.
+    pub fn open_for_worker(&self) -> Result<(), sotto_store::StoreError> {
+        WORKER_STORE.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.is_none() {
+                *w = Some(Store::open(&self.path)?);
+            }
+            Ok(())
         })
     }
 
@@ -217,6 +238,21 @@ impl Drop for Lent<'_> {
             self.db.give_back(store);
         }
     }
+}
+
+/// Runs `f` on this worker thread with its own connection, without a hop
+/// to the blocking pool: only for a few short indexed reads (microseconds),
+/// never a write or a scan. A thread without one (the no-JavaScript
+/// forms' in-process app) opens it on first use.
+pub fn on_worker<T>(
+    state: &AppState,
+    f: impl FnOnce(&Store, &AppState) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    state.db.open_for_worker()?;
+    WORKER_STORE.with(|w| match w.borrow().as_ref() {
+        Some(store) => f(store, state),
+        None => Err(ApiError::internal(&"the worker has no connection")),
+    })
 }
 
 /// Runs `f` with a connection on the blocking pool.

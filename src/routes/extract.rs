@@ -21,17 +21,21 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use sotto_envelope::sign::CaseId;
-use sotto_store::{CaseRow, RecipientRow, Store, StoreError};
+use sotto_store::{CaseRow, CaseVersion, RecipientRow, Store, StoreError};
 
 use super::checks::case_id;
 use crate::auth::{handle_from, handle_hash, SignedRequest};
 use crate::error::{parse_json, ApiError};
-use crate::state::{with_store, AppState};
+use crate::state::{on_worker, with_store, AppState};
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal(&"the application state is missing"))
+}
+
+fn unknown_handle() -> ApiError {
+    ApiError::not_found("unknown_case", "no case has this handle; check the token")
 }
 
 /// A reporter, known by the keyed hash of their handle. The handle itself
@@ -59,14 +63,30 @@ impl Reporter {
         let hash = self.hash;
         with_store(&self.state, move |store, st| {
             let row = store.case_by_handle(&hash).map_err(|e| match e {
-                StoreError::NotFound => {
-                    ApiError::not_found("unknown_case", "no case has this handle; check the token")
-                }
+                StoreError::NotFound => unknown_handle(),
                 other => other.into(),
             })?;
             f(store, st, row)
         })
         .await
+    }
+
+    /// Runs `f` on the version of the reporter's case, read on this worker
+    /// without a hop to the blocking pool ([`crate::state::on_worker`]): one
+    /// lean indexed lookup, for a poll that may need nothing more.
+    pub fn on_version<T>(
+        &self,
+        f: impl FnOnce(&Store, &AppState, CaseVersion) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        on_worker(&self.state, |store, st| {
+            let version = store
+                .case_version_by_handle(&self.hash)
+                .map_err(|e| match e {
+                    StoreError::NotFound => unknown_handle(),
+                    other => other.into(),
+                })?;
+            f(store, st, version)
+        })
     }
 
     /// [`Reporter::on_case`] for work that checks the reporter's

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
 use sotto_envelope::labels::CASE_TAG;
-use sotto_store::{CaseRow, Store};
+use sotto_store::{CaseRow, CaseVersion, Store};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -67,9 +67,14 @@ impl Conditional {
         })
     }
 
+    /// Whether the client sent a tag at all.
+    pub fn has_tag(&self) -> bool {
+        self.known.is_some()
+    }
+
     /// Whether the client already holds the case at `tag` (weak
     /// comparison, as RFC 9110 asks of `If-None-Match`).
-    fn holds(&self, tag: &EntityTag) -> bool {
+    pub fn holds(&self, tag: &EntityTag) -> bool {
         match &self.known {
             Some(IfNoneMatch::Any) => true,
             Some(IfNoneMatch::Items(items)) => items.iter().any(|t| t.weak_eq(tag)),
@@ -87,7 +92,7 @@ impl Conditional {
         asker: Asker<'_>,
         read: impl FnOnce() -> Result<T, ApiError>,
     ) -> Result<Fresh<T>, ApiError> {
-        let tag = case_tag(store, st, row, asker)?;
+        let tag = case_tag(store, st, &row.case_version(), asker)?;
         if self.holds(&tag) {
             return Ok(Fresh::NotModified(tag));
         }
@@ -137,7 +142,7 @@ impl<T: Serialize> Fresh<T> {
 pub fn case_tag(
     store: &Store,
     st: &AppState,
-    row: &CaseRow,
+    row: &CaseVersion,
     asker: Asker<'_>,
 ) -> Result<EntityTag, ApiError> {
     let deadlines = st.deadlines(store, row.desk_id)?;
@@ -156,8 +161,8 @@ pub fn case_tag(
     let published = |entry: u64| -> Result<u8, ApiError> {
         Ok(u8::from(Log::published_index(store, entry)?.is_some()))
     };
-    if let Some(e) = &row.erased {
-        m.push(published(e.entry)?);
+    if let Some(entry) = row.erased_entry {
+        m.push(published(entry)?);
     }
     match asker {
         Asker::Reporter => m.push(0),

@@ -9,7 +9,7 @@ use sotto_wire::CaseState;
 
 use super::checks::{desk_by_name, not_erased, signature_field};
 use super::extract::Reporter;
-use super::fresh::{Asker, Conditional};
+use super::fresh::{case_tag, Asker, Conditional, Fresh};
 use super::thread::{self, Author};
 use super::views::{case_receipt, reporter_status};
 use crate::error::{parse_json, ApiError};
@@ -19,6 +19,18 @@ use crate::error::{parse_json, ApiError};
 /// rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let ask = Conditional::of(&req)?;
+    // A poll that finds nothing new, and an unknown handle, end here: one
+    // lean lookup on this worker, no hop to the blocking pool, no row read.
+    let current = reporter.on_version(|store, st, version| {
+        if !ask.has_tag() {
+            return Ok(None);
+        }
+        let tag = case_tag(store, st, &version, Asker::Reporter)?;
+        Ok(ask.holds(&tag).then_some(tag))
+    })?;
+    if let Some(tag) = current {
+        return Ok(Fresh::<()>::NotModified(tag).respond());
+    }
     let status = reporter.on_case(move |store, st, row| {
         ask.read(store, st, &row, Asker::Reporter, || {
             reporter_status(store, st, &row, Asker::Reporter, ask.after)

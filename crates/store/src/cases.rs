@@ -46,6 +46,32 @@ pub struct CaseRow {
     pub version: u64,
 }
 
+/// What a case's entity tag is made of: enough to tell whether it changed,
+/// from one lean lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseVersion {
+    /// 16 random bytes.
+    pub id: [u8; 16],
+    /// The desk's row id.
+    pub desk_id: i64,
+    /// The log position of the case's latest event (see [`CaseRow::version`]).
+    pub version: u64,
+    /// Where in the log the case was erased, if it was.
+    pub erased_entry: Option<u64>,
+}
+
+impl CaseRow {
+    /// The row's version, as [`Store::case_version_by_handle`] reads it.
+    pub fn case_version(&self) -> CaseVersion {
+        CaseVersion {
+            id: self.id,
+            desk_id: self.desk_id,
+            version: self.version,
+            erased_entry: self.erased.as_ref().map(|e| e.entry),
+        }
+    }
+}
+
 /// A case's erasure under the retention policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Erasure {
@@ -161,6 +187,43 @@ impl Store {
     /// The case whose handle hashes to `handle_hash` (one indexed lookup).
     pub fn case_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseRow> {
         self.case_where("c.handle_hash = ?1", handle_hash)
+    }
+
+    /// The version of the case whose handle hashes to `handle_hash`: two
+    /// indexed lookups in the events, not the whole row. `NotFound` if no
+    /// case has it.
+    pub fn case_version_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseVersion> {
+        self.conn
+            .prepare_cached(
+                "SELECT c.id, c.desk_id,
+                        (SELECT max(seq) FROM events e WHERE e.case_id = c.id),
+                        (SELECT seq - 1 FROM events e WHERE e.case_id = c.id
+                           AND e.kind = 'case-erased')
+                 FROM cases c WHERE c.handle_hash = ?1",
+            )?
+            .query_row([&handle_hash[..]], |r| {
+                let id: Vec<u8> = r.get(0)?;
+                let erased: Option<i64> = r.get(3)?;
+                Ok(CaseVersion {
+                    id: id.as_slice().try_into().map_err(|_| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Blob,
+                            "case id length".into(),
+                        )
+                    })?,
+                    desk_id: r.get(1)?,
+                    version: get_u64(r, 2)?,
+                    erased_entry: erased
+                        .map(|e| {
+                            u64::try_from(e)
+                                .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(3, e))
+                        })
+                        .transpose()?,
+                })
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// The case with this id.

@@ -54,7 +54,7 @@ mod recipients;
 mod seen;
 mod shares;
 
-pub use cases::{CaseRow, Erasure, NewCase, StateRow};
+pub use cases::{CaseRow, CaseVersion, Erasure, NewCase, StateRow};
 pub use desks::{Desk, DeskDeadlines};
 pub use log::{CheckpointRow, EventRow};
 pub use messages::{MessageRow, NewMessage};
