@@ -1,9 +1,13 @@
 //! What every handler can reach: the settings, the keys, the replay guard,
-//! the log, and a small pool of SQLite connections with [`with_store`],
-//! the one way a request reaches the database.
+//! the log, and the SQLite connections: the pool behind [`with_store`],
+//! the way a request reaches the database, and each worker's own
+//! connection behind [`on_worker`].
 //!
 //! SQLite work runs on actix's blocking pool (`web::block`) so the async
 //! workers never wait on the disk; WAL lets reads proceed beside a write.
+//! The one exception is [`on_worker`]: a few indexed reads of
+//! microseconds, for which the hop to the pool would cost more than the
+//! read.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
