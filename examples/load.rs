@@ -271,6 +271,18 @@ end
     )
 }
 
+/// The answers that were not 2xx or 3xx, as a share: for the scenarios
+/// that expect a 404 every answer is one, and none is shown.
+fn shed(run: &Run, expected: u16) -> String {
+    if expected >= 400 || run.requests == 0 {
+        return "-".into();
+    }
+    format!(
+        "{:.1}%",
+        100.0 * run.non_2xx_3xx as f64 / run.requests as f64
+    )
+}
+
 fn main() {
     let smoke = std::env::var_os("SOTTO_BENCH_SMOKE").is_some();
     let cases: usize = env_or("SOTTO_BENCH_CASES", if smoke { 40 } else { 10_000 });
@@ -604,17 +616,17 @@ wrk.body = "{}"
                 c,
                 script,
             );
+            // A full queue's `503 busy` is the answer the server owes a
+            // flood (it is shown, as the share of answers shed); anything
+            // else but the expected answer is a failure. Statuses are
+            // counted in smoke runs only (counting slows wrk).
             let unexpected: u64 = run
                 .statuses
                 .iter()
-                .filter(|(s, _)| *s != expected)
+                .filter(|(s, _)| *s != expected && **s != 503)
                 .map(|(_, n)| n)
                 .sum();
-            let bad_class = match expected {
-                200..=399 => run.non_2xx_3xx,
-                _ => 0,
-            };
-            if unexpected > 0 || bad_class > 0 || run.socket_errors > 0 || run.requests == 0 {
+            if unexpected > 0 || run.socket_errors > 0 || run.requests == 0 {
                 failures.push(format!(
                     "{name} at {c}: {} requests, statuses {:?}, non-2xx/3xx {}, socket errors {}",
                     run.requests, run.statuses, run.non_2xx_3xx, run.socket_errors
@@ -626,7 +638,7 @@ wrk.body = "{}"
 
     let _ = writeln!(
         report,
-        "\n| scenario | connections | requests/s | p50 | p99 | of the bare ceiling | RSS after (peak) |\n|---|---:|---:|---:|---:|---:|---:|"
+        "\n| scenario | connections | requests/s | p50 | p99 | of the bare ceiling | not 2xx/3xx | RSS after (peak) |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (name, c, run, (rss, peak)) in &rows {
         let base = scenarios
@@ -636,10 +648,14 @@ wrk.body = "{}"
             .and_then(|b| rows.iter().find(|r| r.0 == b && r.1 == *c))
             .map(|r| r.2.rps);
         let ratio = base.map_or("".into(), |b| format!("{:.1}%", 100.0 * run.rps / b));
+        let expected = scenarios.iter().find(|s| s.0 == name).map_or(200, |s| s.3);
         let _ = writeln!(
             report,
-            "| {name} | {c} | {:.0} | {:.2} ms | {:.2} ms | {ratio} | {rss} MiB ({peak}) |",
-            run.rps, run.p50_ms, run.p99_ms
+            "| {name} | {c} | {:.0} | {:.2} ms | {:.2} ms | {ratio} | {} | {rss} MiB ({peak}) |",
+            run.rps,
+            run.p50_ms,
+            run.p99_ms,
+            shed(run, expected)
         );
     }
     println!("{report}");
