@@ -43,21 +43,19 @@ impl Store {
     /// either generation: the request was seen before. One statement, so
     /// two connections racing with the same tag cannot both get true.
     ///
-    /// Not synced to disk on its own: every signed request writes one, and
-    /// a sync each would cost a desk's read as much as a new case. The next
-    /// durable commit (any case event, seconds apart at most under load)
-    /// syncs it with it; a power cut can forget the tags since, which lets
-    /// a request captured in those seconds be replayed once after it.
+    /// It does not wait for a sync of its own: every signed request writes
+    /// one, and a sync each would cost a desk's read as much as a new case.
+    /// The next case event's sync (see `durable`) covers it; a power cut
+    /// can forget the tags since, which lets a request captured in those
+    /// moments be replayed once after it.
     pub fn remember_request(&self, tag: &[u8; 32], generation: Generation) -> Result<bool> {
         let _turn = crate::writer_turn();
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let added = self.conn.execute(
             "INSERT INTO seen_requests (tag, generation) VALUES (?1, ?2)
              ON CONFLICT (tag) DO NOTHING",
             params![&tag[..], generation.stored()],
-        );
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        Ok(added? == 1)
+        )?;
+        Ok(added == 1)
     }
 
     /// Deletes every tag of `generation`; returns how many there were.
