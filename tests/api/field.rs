@@ -77,7 +77,11 @@ impl Caddy {
                 .join(file),
         )
         .unwrap();
-        let http_port = free_port();
+        // Two picks of a free port can give the same one; Caddy would then
+        // serve the site over plain HTTP on it, and never answer over TLS.
+        let http_port = std::iter::repeat_with(free_port)
+            .find(|p| *p != port)
+            .unwrap_or(0);
         let test_globals = format!(
             "{{\n\tadmin off\n\tlocal_certs\n\tskip_install_trust\n\thttp_port {http_port}\n\thttps_port {port}\n"
         );
