@@ -10,7 +10,8 @@
 //!
 //! Environment: `SOTTO_BIN`, `SOTTO_CEILING_BIN` (the two binaries),
 //! `SOTTO_BENCH_CASES` (10000), `SOTTO_BENCH_SECONDS` (8),
-//! `SOTTO_BENCH_WORKERS` (2), `SOTTO_BENCH_CONNECTIONS` ("16,256").
+//! `SOTTO_BENCH_WORKERS` (2), `SOTTO_BENCH_CONNECTIONS` ("16,256"),
+//! `SOTTO_BENCH_ONLY` (run only the scenarios whose name holds it).
 //! `SOTTO_BENCH_SMOKE=1`: a few cases and one second a scenario, and a
 //! failure for any answer but the expected one; no speed is asserted.
 //!
@@ -600,10 +601,16 @@ wrk.body = "{}"
         ("no-JS submission", &sotto, nojs, 200, None),
     ];
 
+    // `SOTTO_BENCH_ONLY=opening`: the scenarios whose name holds it (and
+    // the ceiling), for a profiler attached to one of them.
+    let only = std::env::var("SOTTO_BENCH_ONLY").unwrap_or_default();
     let mut rows: Vec<(String, u32, Run, (u64, u64))> = Vec::new();
     let mut failures = Vec::new();
     for &c in &connections {
         for (name, server, script, expected, _) in &scenarios {
+            if !name.contains(only.as_str()) && !name.starts_with("ceiling") {
+                continue;
+            }
             // One-use requests are made once: a second connection count
             // would replay them.
             let one_use = name.starts_with("desk inbox") || name.starts_with("case opening");
