@@ -99,9 +99,11 @@ pub mod b64 {
     use base64::Engine;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    /// Serializes bytes as base64.
+    /// Serializes bytes as base64, written straight into the output: no
+    /// string of the whole encoding is made first (an envelope of 16 MiB
+    /// would make one of 22 MB per answer).
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
+        s.collect_str(&base64::display::Base64Display::new(bytes, &STANDARD))
     }
 
     /// Deserializes base64 into bytes, refusing anything else.
