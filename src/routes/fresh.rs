@@ -67,9 +67,14 @@ impl Conditional {
         })
     }
 
-    /// Whether the client sent a tag at all.
+    /// Whether the client sent a tag at all (actix reads an absent
+    /// `If-None-Match` as an empty list).
     pub fn has_tag(&self) -> bool {
-        self.known.is_some()
+        match &self.known {
+            Some(IfNoneMatch::Any) => true,
+            Some(IfNoneMatch::Items(items)) => !items.is_empty(),
+            None => false,
+        }
     }
 
     /// Whether the client already holds the case at `tag` (weak
