@@ -371,13 +371,15 @@ impl Store {
         after: Option<(Day, [u8; 16])>,
         limit: usize,
     ) -> Result<Vec<(CaseRow, String)>> {
-        let sql = "SELECT c.id, c.opened_on, c.desk_id FROM case_recipients cr
+        let sql = "SELECT c.id, c.opened_on, d.name FROM case_recipients cr
                    JOIN cases c ON c.id = cr.case_id
+                   JOIN desks d ON d.id = c.desk_id
                    WHERE cr.recipient_id = ?1
                      AND (?2 IS NULL OR c.opened_on < ?2 OR (c.opened_on = ?2 AND c.id > ?3))
                    UNION ALL
-                   SELECT c.id, c.opened_on, s.desk_id FROM case_shares s
+                   SELECT c.id, c.opened_on, d.name FROM case_shares s
                    JOIN cases c ON c.id = s.case_id
+                   JOIN desks d ON d.id = s.desk_id
                    WHERE s.recipient_id = ?1
                      AND (?2 IS NULL OR c.opened_on < ?2 OR (c.opened_on = ?2 AND c.id > ?3))
                    ORDER BY 2 DESC, 1
@@ -387,7 +389,7 @@ impl Store {
             None => (None, None),
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let page: Vec<(Vec<u8>, i64)> = self
+        let page: Vec<(Vec<u8>, String)> = self
             .conn
             .prepare_cached(sql)?
             .query_map(params![recipient_id, day, id, limit], |r| {
@@ -400,11 +402,7 @@ impl Store {
                 .as_slice()
                 .try_into()
                 .map_err(|_| StoreError::Invalid("a case id of the wrong length"))?;
-            let desk: String = self
-                .conn
-                .prepare_cached("SELECT name FROM desks WHERE id = ?1")?
-                .query_row([through], |r| r.get(0))?;
-            out.push((self.case_by_id(&id)?, desk));
+            out.push((self.case_by_id(&id)?, through));
         }
         Ok(out)
     }
