@@ -280,10 +280,7 @@ impl Store {
 
     /// A case's states in order.
     pub fn timeline(&self, id: &[u8; 16]) -> Result<Vec<StateRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT state, on_day, recipient_id FROM events
-             WHERE case_id = ?1 AND kind = 'state-changed' ORDER BY seq",
-        )?;
+        let mut stmt = self.conn.prepare_cached(TIMELINE)?;
         let rows = stmt.query_map([&id[..]], |r| {
             Ok(StateRow {
                 state: r.get(0)?,
@@ -408,6 +405,10 @@ impl Store {
     }
 }
 
+/// A case's states in order ([`Store::timeline`]).
+const TIMELINE: &str = "SELECT state, on_day, recipient_id FROM events
+                        WHERE case_id = ?1 AND kind = 'state-changed' ORDER BY seq";
+
 /// The columns [`case_row`] reads, over `cases c` joined with `desks d`:
 /// the state and dates are derived from the append-only event log.
 const CASE_COLUMNS: &str =
@@ -479,4 +480,71 @@ fn insert_state(
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::messages::NewMessage;
+    use rusqlite::StatementStatus;
+    use sotto_envelope::sign::Direction;
+
+    fn open_case(store: &mut Store, desk_id: i64, n: u8) {
+        let envelope = b"age-encryption.org/v1\n-> X25519 abc\n".to_vec();
+        store
+            .insert_case(
+                &NewCase {
+                    id: [n; 16],
+                    desk_id,
+                    handle_hash: [n; 32],
+                    reporter_x25519:
+                        "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
+                    reporter_ed25519: &[9; 32],
+                    recipients: &[],
+                    state: CaseState::Received,
+                    report: NewMessage {
+                        seq: 0,
+                        direction: Direction::FromReporter,
+                        author: None,
+                        envelope: &envelope,
+                        envelope_hash: [1; 32],
+                        signature: &[2; 64],
+                    },
+                },
+                Day::parse("2026-12-04").unwrap(),
+            )
+            .unwrap();
+    }
+
+    /// A cached statement is parsed once: reading other cases with it
+    /// binds other values, and must not make SQLite parse it again (see
+    /// `plan_once`).
+    #[test]
+    fn reading_case_after_case_does_not_parse_the_queries_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sotto.db")).unwrap();
+        let desk = store
+            .ensure_desk("default", "", Day::parse("2026-12-04").unwrap())
+            .unwrap();
+        for n in 1..=3 {
+            open_case(&mut store, desk.id, n);
+        }
+        for n in [1, 2, 3, 1, 2, 3] {
+            let row = store.case_by_handle(&[n; 32]).unwrap();
+            assert_eq!(store.timeline(&row.id).unwrap().len(), 1);
+            assert_eq!(
+                store.messages_page(&row.id, None, 1 << 20).unwrap().len(),
+                1
+            );
+        }
+        for sql in [
+            format!("{CASE_COLUMNS} FROM cases c JOIN desks d ON d.id = c.desk_id WHERE c.handle_hash = ?1"),
+            TIMELINE.to_owned(),
+        ] {
+            let stmt = store.conn.prepare_cached(&sql).unwrap();
+            assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
+        }
+    }
 }
