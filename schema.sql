@@ -13,7 +13,7 @@
 -- of the transparency log (docs/transparency.md): the triggers stop mistakes,
 -- the signed checkpoints make any other change show.
 --
--- Version: PRAGMA user_version = 4.
+-- Version: PRAGMA user_version = 5.
 
 -- A desk: one group of ombudspersons that reports can be addressed to
 -- (e.g. "default", "moderation team", "independent ombudsperson").
@@ -185,6 +185,34 @@ CREATE TABLE events (
                                         AND length(leaf) BETWEEN 61 AND 189)
 ) STRICT;
 
+-- What a case's events add up to: its latest state, its days, how many
+-- messages it holds and its version (the seq of its latest event). Derived,
+-- never written by the server: the triggers below keep each row in the
+-- same transaction as the event or message that changes it, so reading a
+-- case is one row instead of a walk over its events. The auditor
+-- recomputes every row from `events` and `messages` (`sotto audit db`).
+CREATE TABLE case_status (
+    -- The case.
+    case_id          BLOB PRIMARY KEY REFERENCES cases(id),
+    -- The latest state-changed event's state: an enum.
+    state            TEXT CHECK (state IN (
+                         'received', 'acknowledged', 'in-review', 'needs-info',
+                         'resolved', 'closed', 'record-only', 'bad-faith')),
+    -- UTC day of the latest event. Day granularity only.
+    updated_on       TEXT NOT NULL CHECK (updated_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    -- UTC days of the latest and the first reply or state change by a
+    -- reader, if any. Day granularity only.
+    desk_updated_on  TEXT CHECK (desk_updated_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    desk_first_on    TEXT CHECK (desk_first_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    -- Messages stored: 0 once the case is erased.
+    message_count    INTEGER NOT NULL CHECK (message_count >= 0),
+    -- UTC day of the case's erasure, and its leaf index, if it was erased.
+    erased_on        TEXT CHECK (erased_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    erased_entry     INTEGER CHECK (erased_entry >= 0),
+    -- The seq of the case's latest event: it changes whenever the case does.
+    version          INTEGER NOT NULL CHECK (version >= 1)
+) STRICT, WITHOUT ROWID;
+
 -- The transparency log's Merkle tree: the hash of every perfect subtree
 -- (2^level leaves from leaf idx * 2^level). Leaves are `events.leaf`; every
 -- other tree hash and every proof is computed from these rows.
@@ -263,3 +291,35 @@ CREATE TRIGGER case_recipients_are_fixed_update BEFORE UPDATE ON case_recipients
 BEGIN SELECT RAISE(ABORT, 'case recipients are fixed when a case opens'); END;
 CREATE TRIGGER case_recipients_are_fixed_delete BEFORE DELETE ON case_recipients
 BEGIN SELECT RAISE(ABORT, 'case recipients are fixed when a case opens'); END;
+CREATE TRIGGER case_status_follows_events AFTER INSERT ON events
+WHEN NEW.case_id IS NOT NULL
+BEGIN
+    INSERT INTO case_status (case_id, state, updated_on, desk_updated_on, desk_first_on,
+                             message_count, erased_on, erased_entry, version)
+    SELECT NEW.case_id,
+           CASE WHEN NEW.kind = 'state-changed' THEN NEW.state END,
+           NEW.on_day, desk_day, desk_day, 0,
+           CASE WHEN NEW.kind = 'case-erased' THEN NEW.on_day END,
+           CASE WHEN NEW.kind = 'case-erased' THEN NEW.seq - 1 END,
+           NEW.seq
+    FROM (SELECT CASE WHEN NEW.recipient_id IS NOT NULL
+                       AND NEW.kind IN ('message-posted', 'state-changed')
+                      THEN NEW.on_day END AS desk_day)
+    WHERE true
+    ON CONFLICT (case_id) DO UPDATE SET
+        state = coalesce(excluded.state, state),
+        updated_on = excluded.updated_on,
+        desk_updated_on = coalesce(excluded.desk_updated_on, desk_updated_on),
+        desk_first_on = coalesce(desk_first_on, excluded.desk_first_on),
+        erased_on = coalesce(erased_on, excluded.erased_on),
+        erased_entry = coalesce(erased_entry, excluded.erased_entry),
+        version = excluded.version;
+END;
+CREATE TRIGGER case_status_counts_messages AFTER INSERT ON messages
+BEGIN
+    UPDATE case_status SET message_count = message_count + 1 WHERE case_id = NEW.case_id;
+END;
+CREATE TRIGGER case_status_counts_erased_messages AFTER DELETE ON messages
+BEGIN
+    UPDATE case_status SET message_count = message_count - 1 WHERE case_id = OLD.case_id;
+END;

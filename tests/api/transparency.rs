@@ -854,7 +854,7 @@ fn a_report_dropped_from_the_log_before_its_batch_is_caught_by_the_reporters_pro
          DROP TRIGGER log_nodes_are_append_only_delete;",
     )
     .unwrap();
-    for table in ["messages", "case_recipients", "events"] {
+    for table in ["messages", "case_recipients", "case_status", "events"] {
         conn.execute(
             &format!("DELETE FROM {table} WHERE case_id = ?1"),
             [&id.0[..]],

@@ -77,7 +77,7 @@ pub const SQLITE_SIDE_FILES: [&str; 2] = ["-wal", "-shm"];
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
 /// The schema version this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -236,13 +236,19 @@ impl Store {
             1 => {
                 migrate::v1_to_v2(&self.conn)?;
                 migrate::v2_to_v3(&self.conn)?;
-                migrate::v3_to_v4(&self.conn)
+                migrate::v3_to_v4(&self.conn)?;
+                migrate::v4_to_v5(&self.conn)
             }
             2 => {
                 migrate::v2_to_v3(&self.conn)?;
-                migrate::v3_to_v4(&self.conn)
+                migrate::v3_to_v4(&self.conn)?;
+                migrate::v4_to_v5(&self.conn)
             }
-            3 => migrate::v3_to_v4(&self.conn),
+            3 => {
+                migrate::v3_to_v4(&self.conn)?;
+                migrate::v4_to_v5(&self.conn)
+            }
+            4 => migrate::v4_to_v5(&self.conn),
             SCHEMA_VERSION => Ok(()),
             found => Err(StoreError::SchemaVersion {
                 found,

@@ -17,6 +17,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use sotto_tlog::leaf::Kind;
 use sotto_wire::CaseState;
 
+use crate::cases::DERIVED_STATUS;
 use crate::{log, Result, StoreError, SCHEMA};
 
 /// Objects that version 2 creates or replaces, in creation order.
@@ -204,6 +205,33 @@ pub(crate) fn v3_to_v4(conn: &Connection) -> Result<()> {
     }
     create_objects(&tx, &["seen_requests"])?;
     tx.pragma_update(None, "user_version", 4)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Version 4 to 5: `case_status` and the triggers that keep it, filled
+/// from the events and messages already stored.
+pub(crate) fn v4_to_v5(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 4 {
+        return Ok(());
+    }
+    create_objects(
+        &tx,
+        &[
+            "case_status",
+            "case_status_follows_events",
+            "case_status_counts_messages",
+            "case_status_counts_erased_messages",
+        ],
+    )?;
+    tx.execute_batch(&format!(
+        "INSERT INTO case_status (case_id, state, updated_on, desk_updated_on, desk_first_on,
+                                  message_count, erased_on, erased_entry, version)
+         {DERIVED_STATUS}"
+    ))?;
+    tx.pragma_update(None, "user_version", 5)?;
     tx.commit()?;
     Ok(())
 }

@@ -761,3 +761,63 @@ fn a_new_case_records_whom_the_reporter_left_out_and_desks_keep_their_deadlines(
     };
     assert!(store.set_desk_deadlines(desk.id, &zero).is_err());
 }
+
+#[test]
+fn a_case_status_follows_its_events_and_a_planted_one_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    let mut store = Store::open(&path).unwrap();
+    let id = busy_store(&mut store);
+    let later = Day::parse("2026-11-25").unwrap();
+    let env = envelope(2);
+    store
+        .insert_message(
+            &id,
+            &NewMessage {
+                seq: 2,
+                direction: Direction::FromReporter,
+                author: None,
+                envelope: &env,
+                envelope_hash: [5; 32],
+                signature: &[6; 64],
+            },
+            later,
+        )
+        .unwrap();
+    let row = store.case_by_id(&id).unwrap();
+    assert_eq!(row.state, CaseState::Acknowledged);
+    assert_eq!(row.message_count, 3);
+    assert_eq!(row.updated_on, later);
+    assert_eq!(row.desk_first_on, Some(day()));
+    assert_eq!(row.desk_updated_on, Some(day()));
+    assert!(row.erased.is_none());
+
+    let erased_at = store.erase_case(&id, later).unwrap();
+    let row = store.case_by_id(&id).unwrap();
+    assert_eq!(row.message_count, 0);
+    let erasure = row.erased.unwrap();
+    assert_eq!((erasure.on_day, erasure.entry), (later, erased_at));
+    assert_eq!(row.version, erased_at + 1);
+    drop(store);
+    let clean = sotto_store::audit::audit(&path, None).unwrap();
+    assert!(
+        !clean.findings.iter().any(|f| f.found.contains("status")),
+        "{:#?}",
+        clean.findings
+    );
+
+    // An operator who rewrites a status (to show a case as resolved, say)
+    // is caught: the auditor works it out again from the events.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE case_status SET state = 'resolved'", [])
+        .unwrap();
+    let report = sotto_store::audit::audit(&path, None).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.found.contains("stored status differs")),
+        "{:#?}",
+        report.findings
+    );
+}

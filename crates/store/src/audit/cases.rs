@@ -3,7 +3,8 @@
 //! is the envelope the log recorded, sealed to the case's readers and
 //! signed by its author; every share is the one the log recorded, signed by
 //! its sharer, and never to a recipient the reporter left out; nothing the
-//! log recorded is gone unless its case was erased.
+//! log recorded is gone unless its case was erased; and each case's
+//! `case_status` row is what its events and messages add up to.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,9 +13,11 @@ use sotto_envelope::keys::RecipientCard;
 use sotto_envelope::sign::{CaseId, Direction, Signature, VerifyingKey};
 
 use super::{hex, Audit, WHY_READERS};
+use crate::cases::DERIVED_STATUS;
 use crate::StoreError;
 
 const WHY_CASE: &str = "a case whose row or events went missing was deleted or hidden; reporters and auditors can prove it from the log";
+const WHY_STATUS: &str = "a case's status is what its events add up to; a status that says otherwise shows reporters and readers a state, a deadline or a message count the log does not hold";
 const WHY_MESSAGE: &str = "a message must be exactly the envelope its author signed and the log recorded; anything else was altered, added or removed behind their back";
 
 pub(super) fn check_cases_and_messages(conn: &Connection, a: &mut Audit) -> Result<(), StoreError> {
@@ -287,6 +290,32 @@ fn check_shares(
                 WHY_SHARE,
             );
         }
+    }
+    Ok(())
+}
+
+/// Every `case_status` row against the one its case's events and messages
+/// give, both ways: a row that differs, is missing, or has no case.
+pub(super) fn check_statuses(conn: &Connection, a: &mut Audit) -> Result<(), StoreError> {
+    const STORED: &str = "SELECT case_id, state, updated_on, desk_updated_on, desk_first_on,
+                                 message_count, erased_on, erased_entry, version
+                          FROM case_status";
+    let ids = |sql: &str| -> rusqlite::Result<BTreeSet<Vec<u8>>> {
+        conn.prepare(sql)?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()
+    };
+    let derived_not_stored = ids(&format!("{DERIVED_STATUS} EXCEPT {STORED}"))?;
+    let stored_not_derived = ids(&format!("{STORED} EXCEPT {DERIVED_STATUS}"))?;
+    for id in derived_not_stored.union(&stored_not_derived) {
+        let finding = if !stored_not_derived.contains(id) {
+            "its events and messages give a status, but it has none stored"
+        } else if !derived_not_stored.contains(id) {
+            "a stored status for a case with no events, or none at all"
+        } else {
+            "its stored status differs from what its events and messages give"
+        };
+        a.add("cases", format!("case {}", hex(id)), finding, WHY_STATUS);
     }
     Ok(())
 }

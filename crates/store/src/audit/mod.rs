@@ -151,6 +151,7 @@ pub fn audit(path: &Path, log_key: Option<&NoteVerifier>) -> Result<Report, Stor
         report.log_size = size;
         report.checkpoint_size = checkpoint;
         cases::check_cases_and_messages(&conn, &mut a)?;
+        cases::check_statuses(&conn, &mut a)?;
     }
     conn.execute_batch("COMMIT")?;
     report.findings = a.findings;

@@ -108,6 +108,14 @@ fn shape(table: &str, column: &str) -> Option<(Shape, bool)> {
         ("checkpoints", "size") => (Int, false),
         ("checkpoints", "note") => (Note, false),
         ("checkpoints", "published_on") => (Day, false),
+        ("case_status", "case_id") => (Bytes(16), false),
+        ("case_status", "state") => (Enum(STATES), true),
+        ("case_status", "updated_on") => (Day, false),
+        ("case_status", "desk_updated_on")
+        | ("case_status", "desk_first_on")
+        | ("case_status", "erased_on") => (Day, true),
+        ("case_status", "message_count") | ("case_status", "version") => (Int, false),
+        ("case_status", "erased_entry") => (Int, true),
         ("seen_requests", "tag") => (Bytes(32), false),
         ("seen_requests", "generation") => (Generation, false),
         _ => return None,
