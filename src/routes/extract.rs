@@ -21,7 +21,7 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use sotto_envelope::sign::CaseId;
-use sotto_store::{CaseRow, CaseVersion, RecipientRow, Store, StoreError};
+use sotto_store::{CaseRow, RecipientRow, Store, StoreError};
 
 use super::checks::case_id;
 use crate::auth::{handle_from, handle_hash, SignedRequest};
@@ -71,21 +71,20 @@ impl Reporter {
         .await
     }
 
-    /// Runs `f` on the version of the reporter's case, read on this worker
-    /// without a hop to the blocking pool ([`crate::state::on_worker`]): one
-    /// lean indexed lookup, for a poll that may need nothing more.
-    pub fn on_version<T>(
+    /// Runs `f` on the reporter's case, read on this worker without a hop
+    /// to the blocking pool ([`crate::state::on_worker`]): three indexed
+    /// lookups (the case, its desk, its status). Only for reads that stay
+    /// short: a poll, an unknown handle, a small page.
+    pub fn on_row<T>(
         &self,
-        f: impl FnOnce(&Store, &AppState, CaseVersion) -> Result<T, ApiError>,
+        f: impl FnOnce(&Store, &AppState, CaseRow) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         on_worker(&self.state, |store, st| {
-            let version = store
-                .case_version_by_handle(&self.hash)
-                .map_err(|e| match e {
-                    StoreError::NotFound => unknown_handle(),
-                    other => other.into(),
-                })?;
-            f(store, st, version)
+            let row = store.case_by_handle(&self.hash).map_err(|e| match e {
+                StoreError::NotFound => unknown_handle(),
+                other => other.into(),
+            })?;
+            f(store, st, row)
         })
     }
 

@@ -67,16 +67,6 @@ impl Conditional {
         })
     }
 
-    /// Whether the client sent a tag at all (actix reads an absent
-    /// `If-None-Match` as an empty list).
-    pub fn has_tag(&self) -> bool {
-        match &self.known {
-            Some(IfNoneMatch::Any) => true,
-            Some(IfNoneMatch::Items(items)) => !items.is_empty(),
-            None => false,
-        }
-    }
-
     /// Whether the client already holds the case at `tag` (weak
     /// comparison, as RFC 9110 asks of `If-None-Match`).
     pub fn holds(&self, tag: &EntityTag) -> bool {
@@ -123,6 +113,17 @@ pub enum Fresh<T> {
     NotModified(EntityTag),
     /// The case, under its new tag.
     Changed(EntityTag, T),
+}
+
+impl<T> Fresh<Option<T>> {
+    /// The answer, or `None` if it is a changed case whose body was left
+    /// for another to read ([`super::views::reporter_status`]'s `most`).
+    pub fn made(self) -> Option<Fresh<T>> {
+        match self {
+            Self::NotModified(tag) => Some(Fresh::NotModified(tag)),
+            Self::Changed(tag, body) => body.map(|b| Fresh::Changed(tag, b)),
+        }
+    }
 }
 
 impl<T: Serialize> Fresh<T> {

@@ -9,31 +9,37 @@ use sotto_wire::CaseState;
 
 use super::checks::{desk_by_name, not_erased, signature_field};
 use super::extract::Reporter;
-use super::fresh::{case_tag, Asker, Conditional, Fresh};
+use super::fresh::{Asker, Conditional};
 use super::thread::{self, Author};
 use super::views::{case_receipt, reporter_status};
 use crate::error::{parse_json, ApiError};
+
+/// How many bytes of envelopes a status may read on the HTTP worker
+/// itself: a page larger than this is read on the blocking pool instead.
+/// About 40 messages of the smallest padding bucket: a first visit or a
+/// new message, not a long thread read in one go.
+const ON_WORKER_BYTES: usize = 64 << 10;
 
 /// `GET /v1/reporter/case[?after=SEQ]`: one keyed hash, one indexed
 /// lookup; then `304` if the client holds the case already, or the case's
 /// rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let ask = Conditional::of(&req)?;
-    // A poll that finds nothing new, and an unknown handle, end here: one
-    // lean lookup on this worker, no hop to the blocking pool, no row read.
-    let current = reporter.on_version(|store, st, version| {
-        if !ask.has_tag() {
-            return Ok(None);
-        }
-        let tag = case_tag(store, st, &version, Asker::Reporter)?;
-        Ok(ask.holds(&tag).then_some(tag))
+    // An unknown handle, a poll that finds nothing new and a status with a
+    // small page end here: a few indexed reads on this worker, no hop to
+    // the blocking pool (docs/benchmarks.md measured both).
+    let here = reporter.on_row(|store, st, row| {
+        ask.read(store, st, &row, Asker::Reporter, || {
+            reporter_status(store, st, &row, Asker::Reporter, ask.after, ON_WORKER_BYTES)
+        })
     })?;
-    if let Some(tag) = current {
-        return Ok(Fresh::<()>::NotModified(tag).respond());
+    if let Some(answer) = here.made() {
+        return Ok(answer.respond());
     }
     let status = reporter.on_case(move |store, st, row| {
         ask.read(store, st, &row, Asker::Reporter, || {
-            reporter_status(store, st, &row, Asker::Reporter, ask.after)
+            reporter_status(store, st, &row, Asker::Reporter, ask.after, usize::MAX)?
+                .ok_or_else(|| ApiError::internal(&"a page without a bound was refused"))
         })
     });
     Ok(status.await?.respond())

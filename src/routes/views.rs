@@ -67,19 +67,20 @@ pub fn message_json(m: MessageRow) -> Message {
 }
 
 /// One page of a case's thread as sent to clients: the messages after
-/// `after`, at most `--page-bytes` of envelopes (or one envelope).
+/// `after`, at most `--page-bytes` of envelopes (or one envelope). `None`
+/// if the page holds more than `most` bytes of envelopes (see
+/// [`Store::messages_page_within`]).
 pub fn thread_page(
     store: &Store,
     st: &AppState,
     id: &[u8; 16],
     after: Option<u64>,
-) -> Result<Vec<Message>, ApiError> {
+    most: usize,
+) -> Result<Option<Vec<Message>>, ApiError> {
     let budget = usize::try_from(st.settings.page_bytes).unwrap_or(usize::MAX);
     Ok(store
-        .messages_page(id, after, budget)?
-        .into_iter()
-        .map(message_json)
-        .collect())
+        .messages_page_within(id, after, budget, most)?
+        .map(|page| page.into_iter().map(message_json).collect()))
 }
 
 /// The readers a case was shared with, as sent to `asker`: with the
@@ -140,16 +141,21 @@ pub fn case_receipt(store: &Store, st: &AppState, row: &CaseRow) -> Result<CaseR
     })
 }
 
-/// A case as `asker` sees it, with one page of its thread.
+/// A case as `asker` sees it, with one page of its thread; `None` if that
+/// page holds more than `most` bytes of envelopes.
 pub fn reporter_status(
     store: &Store,
     st: &AppState,
     row: &CaseRow,
     asker: Asker<'_>,
     after: Option<u64>,
-) -> Result<ReporterStatus, ApiError> {
+    most: usize,
+) -> Result<Option<ReporterStatus>, ApiError> {
+    let Some(messages) = thread_page(store, st, &row.id, after, most)? else {
+        return Ok(None);
+    };
     let e = inbox_entry(store, st, row)?;
-    Ok(ReporterStatus {
+    Ok(Some(ReporterStatus {
         case: e.case,
         desk: e.desk,
         state: e.state,
@@ -160,9 +166,9 @@ pub fn reporter_status(
         timeline: timeline(store, &row.id)?,
         shares: shares(store, &row.id, asker)?,
         message_count: row.message_count,
-        messages: thread_page(store, st, &row.id, after)?,
+        messages,
         erased: e.erased,
-    })
+    }))
 }
 
 /// A case as a line of a desk's inbox.
@@ -191,7 +197,8 @@ pub fn desk_case(
     who: &str,
     after: Option<u64>,
 ) -> Result<DeskCase, ApiError> {
-    let status = reporter_status(store, st, row, Asker::Reader(who), after)?;
+    let status = reporter_status(store, st, row, Asker::Reader(who), after, usize::MAX)?
+        .ok_or_else(|| ApiError::internal(&"a page without a bound was refused as too large"))?;
     Ok(DeskCase {
         case: status.case,
         desk: status.desk,

@@ -280,3 +280,53 @@ fn the_inbox_comes_in_pages_and_the_desk_reads_them_all() {
         );
     }
 }
+
+#[test]
+fn a_page_too_large_for_the_worker_is_read_on_the_pool_with_the_same_tag() {
+    // A status whose page holds more than 64 KiB of envelopes is read on
+    // the blocking pool, a smaller one on the HTTP worker: the reporter
+    // cannot tell which, the answers and the tag are the same.
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    let done = submit(&app, "first");
+    let token = done.token;
+    let photo = sotto_wire::content::Attachment {
+        name: "photo.jpg".into(),
+        data: vec![0x5a; 100 << 10],
+    };
+    reporter::reply(&app.api, &token, "with a photo", vec![photo]).unwrap();
+    reporter::reply(&app.api, &token, "and a last word", vec![]).unwrap();
+
+    let (status, whole_tag, body) = poll(&app, &token, "", &[]);
+    assert_eq!(status, 200);
+    let whole = json(&body);
+    let seqs = |v: &serde_json::Value| -> Vec<u64> {
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(&whole), [0, 1, 2]);
+    assert!(whole["messages"][1]["envelope"].as_str().unwrap().len() > 100 << 10);
+    let (status, last_tag, body) = poll(&app, &token, "?after=1", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(seqs(&json(&body)), [2]);
+    assert_eq!(whole_tag, last_tag);
+    // Both answer a current tag with a 304.
+    let tag = whole_tag.unwrap();
+    for query in ["", "?after=1"] {
+        let (status, _, _) = poll(&app, &token, query, &[("if-none-match", &tag)]);
+        assert_eq!(status, 304, "{query}");
+    }
+    // And the client reads the thread whole, checked.
+    let view = reporter::status(&app.api, &token).unwrap();
+    assert_eq!(view.messages.len(), 3);
+    assert_eq!(
+        view.messages[1].content.as_ref().unwrap().attachments()[0]
+            .data
+            .len(),
+        100 << 10
+    );
+}

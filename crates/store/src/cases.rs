@@ -46,8 +46,7 @@ pub struct CaseRow {
     pub version: u64,
 }
 
-/// What a case's entity tag is made of: enough to tell whether it changed,
-/// from one lean lookup.
+/// What a case's entity tag is made of: enough to tell whether it changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseVersion {
     /// 16 random bytes.
@@ -61,7 +60,7 @@ pub struct CaseVersion {
 }
 
 impl CaseRow {
-    /// The row's version, as [`Store::case_version_by_handle`] reads it.
+    /// What the row's entity tag is made of.
     pub fn case_version(&self) -> CaseVersion {
         CaseVersion {
             id: self.id,
@@ -186,41 +185,6 @@ impl Store {
     /// The case whose handle hashes to `handle_hash` (one indexed lookup).
     pub fn case_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseRow> {
         self.case_where("c.handle_hash = ?1", handle_hash)
-    }
-
-    /// The version of the case whose handle hashes to `handle_hash`: two
-    /// indexed lookups (the case, its status), not the whole row.
-    /// `NotFound` if no case has it.
-    pub fn case_version_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseVersion> {
-        self.conn
-            .prepare_cached(
-                "SELECT c.id, c.desk_id, s.version, s.erased_entry
-                 FROM cases c JOIN case_status s ON s.case_id = c.id
-                 WHERE c.handle_hash = ?1",
-            )?
-            .query_row([&handle_hash[..]], |r| {
-                let id: Vec<u8> = r.get(0)?;
-                let erased: Option<i64> = r.get(3)?;
-                Ok(CaseVersion {
-                    id: id.as_slice().try_into().map_err(|_| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            0,
-                            rusqlite::types::Type::Blob,
-                            "case id length".into(),
-                        )
-                    })?,
-                    desk_id: r.get(1)?,
-                    version: get_u64(r, 2)?,
-                    erased_entry: erased
-                        .map(|e| {
-                            u64::try_from(e)
-                                .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(3, e))
-                        })
-                        .transpose()?,
-                })
-            })
-            .optional()?
-            .ok_or(StoreError::NotFound)
     }
 
     /// The case with this id.

@@ -74,6 +74,21 @@ impl Store {
         after: Option<u64>,
         budget: usize,
     ) -> Result<Vec<MessageRow>> {
+        Ok(self
+            .messages_page_within(id, after, budget, usize::MAX)?
+            .unwrap_or_default())
+    }
+
+    /// [`Store::messages_page`], or `None` as soon as the page turns out to
+    /// hold more than `most` bytes of envelopes: a caller that must stay
+    /// quick reads at most `most` bytes, then leaves the page to others.
+    pub fn messages_page_within(
+        &self,
+        id: &[u8; 16],
+        after: Option<u64>,
+        budget: usize,
+        most: usize,
+    ) -> Result<Option<Vec<MessageRow>>> {
         let from = match after {
             None => 0,
             Some(seq) => i64::try_from(seq).map_or(i64::MAX, |s| s.saturating_add(1)),
@@ -91,6 +106,9 @@ impl Store {
                 break;
             }
             used = used.saturating_add(size);
+            if used > most {
+                return Ok(None);
+            }
             page.push(MessageRow {
                 seq: get_u64(r, 0)?,
                 direction: r.get::<_, StoredDirection>(1)?.0,
@@ -100,7 +118,7 @@ impl Store {
                 posted_on: r.get(6)?,
             });
         }
-        Ok(page)
+        Ok(Some(page))
     }
 
     /// How many messages `direction` posted to a case on `day`, and their
