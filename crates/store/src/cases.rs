@@ -126,10 +126,8 @@ impl Store {
             if taken {
                 return Err(StoreError::Conflict("that case or token is already in use"));
             }
-            tx.execute(
-                "INSERT INTO cases (id, desk_id, handle_hash, reporter_x25519, reporter_ed25519, opened_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+            tx.prepare_cached("INSERT INTO cases (id, desk_id, handle_hash, reporter_x25519, reporter_ed25519, opened_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
                     &c.id[..],
                     c.desk_id,
                     &c.handle_hash[..],
@@ -139,20 +137,16 @@ impl Store {
                 ],
             )?;
             for r in c.recipients {
-                tx.execute(
-                    "INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)",
-                    params![&c.id[..], r],
+                tx.prepare_cached("INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)")?.execute(params![&c.id[..], r],
                 )?;
             }
             // Whoever the desk offered and the reporter did not choose can
             // never be added later.
-            tx.execute(
-                "INSERT INTO case_excluded (case_id, recipient_id)
+            tx.prepare_cached("INSERT INTO case_excluded (case_id, recipient_id)
                  SELECT ?1, r.id FROM recipients r
                  WHERE r.desk_id = ?2 AND r.removed_on IS NULL
                    AND NOT EXISTS (SELECT 1 FROM case_recipients cr
-                                   WHERE cr.case_id = ?1 AND cr.recipient_id = r.id)",
-                params![&c.id[..], c.desk_id],
+                                   WHERE cr.case_id = ?1 AND cr.recipient_id = r.id)")?.execute(params![&c.id[..], c.desk_id],
             )?;
             let index = log::append(
                 tx,
@@ -290,8 +284,10 @@ impl Store {
                     envelope_hash: None,
                 },
             )?;
-            tx.execute("DELETE FROM messages WHERE case_id = ?1", [&case[..]])?;
-            tx.execute("DELETE FROM case_shares WHERE case_id = ?1", [&case[..]])?;
+            tx.prepare_cached("DELETE FROM messages WHERE case_id = ?1")?
+                .execute([&case[..]])?;
+            tx.prepare_cached("DELETE FROM case_shares WHERE case_id = ?1")?
+                .execute([&case[..]])?;
             Ok(index)
         })
     }

@@ -154,8 +154,14 @@ fn configure(conn: &Connection) -> Result<()> {
 /// fits whatever the values.
 fn plan_once(conn: &Connection) -> Result<()> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    // Room for every statement the store prepares (about 40), so that none
+    // is pushed out and parsed again (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(STATEMENTS);
     Ok(())
 }
+
+/// How many prepared statements each connection keeps.
+const STATEMENTS: usize = 128;
 
 impl Store {
     /// Opens (creating if needed) the database at `path`. A new database

@@ -283,23 +283,23 @@ pub(crate) fn append(tx: &Transaction<'_>, e: &NewEvent<'_>) -> Result<u64> {
         e.envelope_hash.map(|h| &h[..]),
     )?
     .encode();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO events (seq, kind, on_day, desk_id, case_id, recipient_id, state,
                              message_seq, envelope_hash, leaf)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            seq,
-            e.kind.as_str(),
-            e.day,
-            e.desk_id,
-            e.case_id.map(|c| &c[..]),
-            e.recipient_id,
-            e.state,
-            message_seq,
-            e.envelope_hash.map(|h| &h[..]),
-            leaf
-        ],
-    )?;
+    )?
+    .execute(params![
+        seq,
+        e.kind.as_str(),
+        e.day,
+        e.desk_id,
+        e.case_id.map(|c| &c[..]),
+        e.recipient_id,
+        e.state,
+        message_seq,
+        e.envelope_hash.map(|h| &h[..]),
+        leaf
+    ])?;
     append_leaf(tx, index, &leaf)?;
     Ok(index)
 }
@@ -477,9 +477,7 @@ impl Store {
                 return Err(StoreError::Conflict("the log is not that size"));
             }
             let size = i64::try_from(size).map_err(|_| invalid("size out of range"))?;
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO checkpoints (size, note, published_on) VALUES (?1, ?2, ?3)",
-                params![size, note, day],
+            let n = tx.prepare_cached("INSERT OR IGNORE INTO checkpoints (size, note, published_on) VALUES (?1, ?2, ?3)")?.execute(params![size, note, day],
             )?;
             if n == 0 {
                 return Err(StoreError::Conflict("a checkpoint of that size exists"));

@@ -164,19 +164,19 @@ pub(crate) fn insert_message(
     }
     let seq =
         i64::try_from(m.seq).map_err(|_| StoreError::Conflict("sequence number out of range"))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO messages (case_id, seq, direction, author, envelope, signature, posted_on)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            &case[..],
-            seq,
-            StoredDirection(m.direction),
-            m.author,
-            m.envelope,
-            m.signature,
-            day
-        ],
-    )?;
+    )?
+    .execute(params![
+        &case[..],
+        seq,
+        StoredDirection(m.direction),
+        m.author,
+        m.envelope,
+        m.signature,
+        day
+    ])?;
     log::append(
         tx,
         &log::NewEvent {

@@ -50,21 +50,23 @@ impl Store {
     /// moments be replayed once after it.
     pub fn remember_request(&self, tag: &[u8; 32], generation: Generation) -> Result<bool> {
         let _turn = crate::writer_turn();
-        let added = self.conn.execute(
-            "INSERT INTO seen_requests (tag, generation) VALUES (?1, ?2)
+        let added = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO seen_requests (tag, generation) VALUES (?1, ?2)
              ON CONFLICT (tag) DO NOTHING",
-            params![&tag[..], generation.stored()],
-        )?;
+            )?
+            .execute(params![&tag[..], generation.stored()])?;
         Ok(added == 1)
     }
 
     /// Deletes every tag of `generation`; returns how many there were.
     pub fn forget_requests(&self, generation: Generation) -> Result<u64> {
         let _turn = crate::writer_turn();
-        let gone = self.conn.execute(
-            "DELETE FROM seen_requests WHERE generation = ?1",
-            [generation.stored()],
-        )?;
+        let gone = self
+            .conn
+            .prepare_cached("DELETE FROM seen_requests WHERE generation = ?1")?
+            .execute([generation.stored()])?;
         Ok(gone as u64)
     }
 

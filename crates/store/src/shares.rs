@@ -68,10 +68,10 @@ impl Store {
     ) -> Result<Vec<u64>> {
         self.write(|tx| {
             for r in left_out {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO case_excluded (case_id, recipient_id) VALUES (?1, ?2)",
-                    params![&case[..], r],
-                )?;
+                )?
+                .execute(params![&case[..], r])?;
             }
             shares
                 .iter()
@@ -156,21 +156,21 @@ fn insert_share(
     }
     let upto =
         i64::try_from(s.upto).map_err(|_| StoreError::Conflict("sequence number out of range"))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO case_shares (case_id, recipient_id, desk_id, shared_by, upto, envelope,
                                   signature, shared_on)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            &case[..],
-            s.reader,
-            s.desk_id,
-            s.shared_by,
-            upto,
-            s.envelope,
-            s.signature,
-            day
-        ],
-    )?;
+    )?
+    .execute(params![
+        &case[..],
+        s.reader,
+        s.desk_id,
+        s.shared_by,
+        upto,
+        s.envelope,
+        s.signature,
+        day
+    ])?;
     log::append(
         tx,
         &log::NewEvent {
