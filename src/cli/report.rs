@@ -333,8 +333,14 @@ fn status(a: StatusArgs) -> CliResult {
     let api = connect(&a.server.reach, a.server.log_key.as_deref())?;
     let receipt = a.receipt.as_deref().map(load_receipt).transpose()?;
     let token = token()?;
-    let raw = match api.reporter_status(&token.handle()) {
-        Ok(s) => Some(s),
+    let handle = token.handle();
+    let mut watch = a.watch.map(|_| reporter::Watch::default());
+    let first = match &mut watch {
+        Some(w) => w.look(&api, &handle).map(|l| l.map(|l| l.status)),
+        None => api.reporter_status(&handle).map(Some),
+    };
+    let raw = match first {
+        Ok(s) => s,
         // With a receipt, a vanished case is a finding, not the end.
         Err(e) if e.code() == Some("unknown_case") && receipt.is_some() => None,
         Err(e) => return Err(e.into()),
@@ -405,6 +411,9 @@ fn status(a: StatusArgs) -> CliResult {
             }),
             warnings: &warnings,
         })?;
+        if let (Some(w), Some(seconds)) = (watch, a.watch) {
+            return keep_watching(&api, &token, w, seconds, true, a.save_attachments.as_ref());
+        }
         return warnings_fail(&warnings);
     }
     if let Some(l) = &log_line {
@@ -419,7 +428,80 @@ fn status(a: StatusArgs) -> CliResult {
     for w in &warnings {
         eprintln!("WARNING: {w}");
     }
+    if let (Some(w), Some(seconds)) = (watch, a.watch) {
+        return keep_watching(&api, &token, w, seconds, false, a.save_attachments.as_ref());
+    }
     warnings_fail(&warnings)
+}
+
+/// `--watch`: looks at the case every `seconds`, and prints what changed
+/// (the state, and the new messages only), until interrupted. A look that
+/// fails (the network, the server) is a warning; the next one tries again.
+fn keep_watching(
+    api: &crate::client::Api,
+    token: &sotto_envelope::token::Token,
+    mut watch: reporter::Watch,
+    seconds: u64,
+    json: bool,
+    save: Option<&PathBuf>,
+) -> CliResult {
+    let handle = token.handle();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
+        let looked = match watch.look(api, &handle) {
+            Ok(Some(looked)) => looked,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("WARNING: {e}");
+                continue;
+            }
+        };
+        let view = match watch.read(token, looked) {
+            Ok(view) => view,
+            Err(e) => {
+                eprintln!("WARNING: {e}");
+                continue;
+            }
+        };
+        let s = &view.status;
+        if json {
+            #[derive(Serialize)]
+            struct ChangeJson<M: Serialize> {
+                state: CaseState,
+                updated: Day,
+                next_update_due: Option<Day>,
+                erased: Option<sotto_wire::api::Erasure>,
+                messages: Vec<M>,
+            }
+            print_json(&ChangeJson {
+                state: s.state,
+                updated: s.updated,
+                next_update_due: s.next_update_due,
+                erased: s.erased,
+                messages: view.messages.iter().map(message_json).collect(),
+            })?;
+            continue;
+        }
+        outln!();
+        outln!(
+            "Changed: {}, last activity {}",
+            s.state.describe(),
+            s.updated
+        );
+        if let Some(e) = s.erased {
+            outln!(
+                "This case was erased on {} under the server's retention policy.",
+                e.on
+            );
+            continue;
+        }
+        let refused = print_thread(&view.messages, true, save)?;
+        if refused > 0 {
+            eprintln!(
+                "WARNING: {refused} message(s) failed their checks and are not shown. Someone may have tampered with this case."
+            );
+        }
+    }
 }
 
 fn print_log_line(l: &LogLine) {

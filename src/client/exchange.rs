@@ -56,6 +56,8 @@ pub struct Response {
     pub status: u16,
     /// The `Location` header of a redirect, which is never followed.
     pub location: Option<String>,
+    /// The `ETag` header, for a conditional read ([`super::Api::reporter_page_if`]).
+    pub etag: Option<String>,
     /// The body (empty for a redirect), at most the request's limit.
     pub body: Vec<u8>,
 }

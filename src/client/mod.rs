@@ -50,7 +50,7 @@ pub mod thread;
 pub mod transport;
 
 pub use exchange::Exchange;
-use exchange::{Method, Request};
+use exchange::{Method, Request, Response};
 pub use transport::Transport;
 
 /// Largest response body read (a case with big attachments).
@@ -199,6 +199,20 @@ impl Api {
         body: Vec<u8>,
         limit: u64,
     ) -> Result<Vec<u8>, ClientError> {
+        Ok(self.answer(method, path, headers, body, limit)?.body)
+    }
+
+    /// [`Api::call`], with the whole answer: a `304 Not Modified` comes
+    /// back as it is, for the caller that asked with `If-None-Match`.
+    fn answer(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+        limit: u64,
+    ) -> Result<Response, ClientError> {
+        let conditional = headers.iter().any(|(k, _)| *k == "if-none-match");
         let res = self.exchange.exchange(Request {
             method,
             path: path.to_owned(),
@@ -207,6 +221,9 @@ impl Api {
             limit,
         })?;
         let status = res.status;
+        if status == 304 && conditional {
+            return Ok(res);
+        }
         if (300..400).contains(&status) {
             // Never followed: it would carry the handle wherever it points.
             let to = res.location.as_deref().unwrap_or("elsewhere");
@@ -233,7 +250,7 @@ impl Api {
                 },
             });
         }
-        Ok(res.body)
+        Ok(res)
     }
 
     fn finish<T: DeserializeOwned>(body: &[u8]) -> Result<T, ClientError> {
@@ -404,6 +421,27 @@ impl Api {
     ) -> Result<ReporterStatus, ClientError> {
         let path = paged_path("/v1/reporter/case", after);
         self.get(&path, vec![Self::handle_header(handle)])
+    }
+
+    /// [`Api::reporter_page`], unless the case is still as the entity tag
+    /// `known` saw it: then `None` (a `304`, no body). Otherwise the page
+    /// and the case's new tag.
+    pub fn reporter_page_if(
+        &self,
+        handle: &Handle,
+        after: Option<u64>,
+        known: Option<&str>,
+    ) -> Result<Option<(ReporterStatus, Option<String>)>, ClientError> {
+        let mut headers = vec![Self::handle_header(handle)];
+        if let Some(tag) = known {
+            headers.push(("if-none-match", tag.to_owned()));
+        }
+        let path = paged_path("/v1/reporter/case", after);
+        let res = self.answer(Method::Get, &path, headers, Vec::new(), MAX_RESPONSE)?;
+        if res.status == 304 {
+            return Ok(None);
+        }
+        Ok(Some((Self::finish(&res.body)?, res.etag)))
     }
 
     /// `GET /v1/reporter/case/receipt`: the promise, and the receipt once

@@ -36,12 +36,21 @@ impl Paged for DeskCase {
 /// when `after` is `None`. The answer is the latest page's case with every
 /// message so far; a message posted while paging is read too.
 pub fn whole<T: Paged>(
+    fetch: impl FnMut(Option<u64>) -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    whole_from(0, fetch)
+}
+
+/// The case with every message from seq `from` on: [`whole`] for a reader
+/// who holds the messages before `from` already.
+pub fn whole_from<T: Paged>(
+    from: u64,
     mut fetch: impl FnMut(Option<u64>) -> Result<T, ClientError>,
 ) -> Result<T, ClientError> {
-    let mut case = fetch(None)?;
+    let mut case = fetch(from.checked_sub(1))?;
     let mut messages = std::mem::take(case.messages_mut());
-    check_page(&messages, 0)?;
-    while (messages.len() as u64) < case.message_count() {
+    check_page(&messages, from)?;
+    while from.saturating_add(messages.len() as u64) < case.message_count() {
         let after = messages.last().map(|m| m.seq);
         let mut next = fetch(after)?;
         let page = std::mem::take(next.messages_mut());
@@ -50,7 +59,7 @@ pub fn whole<T: Paged>(
                 "the server counts more messages than it sends".into(),
             ));
         }
-        check_page(&page, messages.len() as u64)?;
+        check_page(&page, from.saturating_add(messages.len() as u64))?;
         messages.extend(page);
         case = next;
     }

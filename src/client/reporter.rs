@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use sotto_envelope::keys::RecipientCard;
 use sotto_envelope::pow;
 use sotto_envelope::sign::{CaseId, Direction};
-use sotto_envelope::token::Token;
+use sotto_envelope::token::{Handle, Token};
 use sotto_envelope::{encrypt, sha256, Recipient};
 use sotto_wire::api::{
     CaseOpened, CaseReceipt, MessagePosted, OpenCase, PostMessage, RecipientInfo, ReporterStatus,
@@ -20,7 +20,7 @@ use super::readers::{self, ReaderCheck};
 use super::receipt::{check_own_receipt, receipt_file};
 use super::receipt_file::published_size;
 use super::thread::{self, ReadMessage};
-use super::{padded_note, retry_on_stale_seq, Api, ClientError};
+use super::{padded_note, paged, retry_on_stale_seq, Api, ClientError};
 
 // The receipt operations live in their own module; these paths stay for
 // the callers that name them here (the no-JS pages, the tests).
@@ -438,6 +438,62 @@ pub fn read_page(
         shared,
         warnings,
     })
+}
+
+/// A reporter's case followed over time, fetching only what is new (`sotto
+/// report status --watch`). What was read stays in this process's memory,
+/// never on disk: the report (to check the readers' messages against) and
+/// the case's entity tag. Each look after the first asks for the messages
+/// after the last one read, with `If-None-Match`: a case that did not
+/// change costs a `304` and no envelope is downloaded twice.
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// Message 0, once read.
+    report: Option<sotto_wire::api::Message>,
+    /// The case's entity tag at the last look.
+    tag: Option<String>,
+    /// The seq of the next message to read.
+    next: u64,
+}
+
+/// What one look at a watched case brought: the case as it is now, with
+/// the messages from seq `from` on.
+#[derive(Debug)]
+pub struct Looked {
+    /// The case, with the new messages only.
+    pub status: ReporterStatus,
+    /// The seq of the first of them.
+    pub from: u64,
+}
+
+impl Watch {
+    /// Fetches what changed since the last look: `None` if nothing did.
+    /// The first look fetches the whole case.
+    pub fn look(&mut self, api: &Api, handle: &Handle) -> Result<Option<Looked>, ClientError> {
+        let from = self.next;
+        let Some((page, tag)) =
+            api.reporter_page_if(handle, from.checked_sub(1), self.tag.as_deref())?
+        else {
+            return Ok(None);
+        };
+        let mut first = Some(page);
+        let status = paged::whole_from(from, |after| match first.take() {
+            Some(page) => Ok(page),
+            None => api.reporter_page(handle, after),
+        })?;
+        if from == 0 {
+            self.report = status.messages.first().cloned();
+        }
+        self.next = from.saturating_add(status.messages.len() as u64);
+        self.tag = tag;
+        Ok(Some(Looked { status, from }))
+    }
+
+    /// Checks and decrypts what a look brought, against the report read
+    /// at the first look.
+    pub fn read(&self, token: &Token, looked: Looked) -> Result<ReporterView, ClientError> {
+        read_page(token, looked.status, self.report.as_ref(), looked.from)
+    }
 }
 
 /// Sends a follow-up, encrypted to the recipients the reporter chose, the

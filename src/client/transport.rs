@@ -207,6 +207,11 @@ impl Exchange for Network {
         };
         let mut res = sent.map_err(|e| network_error(e, self.via_proxy))?;
         let status = res.status().as_u16();
+        let etag = res
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         if (300..400).contains(&status) {
             // Not read: a redirect is refused whatever it says.
             let location = res
@@ -217,6 +222,7 @@ impl Exchange for Network {
             return Ok(Response {
                 status,
                 location,
+                etag,
                 body: Vec::new(),
             });
         }
@@ -229,6 +235,7 @@ impl Exchange for Network {
         Ok(Response {
             status,
             location: None,
+            etag,
             body,
         })
     }

@@ -330,3 +330,94 @@ fn a_page_too_large_for_the_worker_is_read_on_the_pool_with_the_same_tag() {
         100 << 10
     );
 }
+
+#[test]
+fn the_cli_watches_a_case_and_shows_only_what_is_new() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "the first report");
+    let shown = done.token.to_display().to_string();
+    let mut child = Command::new(crate::helpers::sotto_bin())
+        .args(["report", "status", "--watch", "1"])
+        .current_dir(app.work.path())
+        .env("SOTTO_SERVER", &app.url)
+        .env("SOTTO_TOKEN", &shown)
+        .env_remove("SOTTO_IDENTITY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, seen) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |out: &mut Vec<String>, text: &str| {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !out.iter().any(|l| l.contains(text)) {
+            let left = until.saturating_duration_since(Instant::now());
+            match seen.recv_timeout(left) {
+                Ok(line) => out.push(line),
+                Err(_) => panic!("no {text:?} in {out:#?}"),
+            }
+        }
+    };
+    let mut out = Vec::new();
+    wait_for(&mut out, "the first report");
+    let before = out.len();
+    desk::reply(
+        &app.api,
+        &alice,
+        &done.opened.case,
+        "an answer while you watch",
+        vec![],
+    )
+    .unwrap();
+    wait_for(&mut out, "an answer while you watch");
+    let _ = child.kill();
+    let _ = child.wait();
+    // The change shows the new message, and not the thread again.
+    let change = out[before..].join("\n");
+    assert!(change.contains("Changed:"), "{change}");
+    assert!(!change.contains("the first report"), "{change}");
+}
+
+#[test]
+fn a_watch_downloads_nothing_when_nothing_changed_and_only_what_is_new_after() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "first");
+    let (token, case) = (done.token, done.opened.case);
+    let handle = token.handle();
+    let mut watch = reporter::Watch::default();
+    let looked = watch
+        .look(&app.api, &handle)
+        .unwrap()
+        .expect("the whole case");
+    assert_eq!((looked.from, looked.status.messages.len()), (0, 1));
+    watch.read(&token, looked).unwrap();
+    // Nothing changed: the server answers 304, nothing is downloaded.
+    assert!(watch.look(&app.api, &handle).unwrap().is_none());
+
+    desk::reply(&app.api, &alice, &case, "answer", vec![]).unwrap();
+    let looked = watch.look(&app.api, &handle).unwrap().expect("a change");
+    assert_eq!(looked.from, 1);
+    let view = watch.read(&token, looked).unwrap();
+    let texts: Vec<&str> = view
+        .messages
+        .iter()
+        .map(|m| m.content.as_ref().unwrap().text())
+        .collect();
+    assert_eq!(texts, ["answer"]);
+    assert!(watch.look(&app.api, &handle).unwrap().is_none());
+}

@@ -161,6 +161,13 @@ pub struct StatusArgs {
     /// directory is downloaded and filtered here.
     #[arg(long, value_name = "CODE")]
     pub region: Option<String>,
+    /// After showing the case, look again every SECONDS and show what
+    /// changed, until interrupted. Each look asks only for what is new (a
+    /// case that did not change costs the server almost nothing), and what
+    /// was read stays in memory only. Regular looks show the server when
+    /// this machine is online.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub watch: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -160,6 +160,11 @@ where
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let etag = res
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
     let body = match body::to_bytes_limited(res.into_body(), limit).await {
         Ok(Ok(bytes)) => bytes.to_vec(),
@@ -173,6 +178,7 @@ where
     Ok(Response {
         status,
         location,
+        etag,
         body,
     })
 }
