@@ -246,8 +246,9 @@ impl Drop for Lent<'_> {
 
 /// Runs `f` on this worker thread with its own connection, without a hop
 /// to the blocking pool: only for a few short indexed reads and a bounded
-/// read of envelopes (tens of microseconds), never a write or a scan. A thread without one (the no-JavaScript
-/// forms' in-process app) opens it on first use.
+/// read of envelopes (tens of microseconds), never a write or a scan. A
+/// thread without one (the no-JavaScript forms' in-process app) opens it
+/// on first use.
 pub fn on_worker<T>(
     state: &AppState,
     f: impl FnOnce(&Store, &AppState) -> Result<T, ApiError>,

@@ -411,7 +411,8 @@ fn status(a: StatusArgs) -> CliResult {
             }),
             warnings: &warnings,
         })?;
-        if let (Some(w), Some(seconds)) = (watch, a.watch) {
+        // A case that is gone (with a receipt, a finding above) is not watched.
+        if let (Some(w), Some(seconds), true) = (watch, a.watch, view.is_some()) {
             return keep_watching(&api, &token, w, seconds, true, a.save_attachments.as_ref());
         }
         return warnings_fail(&warnings);
@@ -428,7 +429,7 @@ fn status(a: StatusArgs) -> CliResult {
     for w in &warnings {
         eprintln!("WARNING: {w}");
     }
-    if let (Some(w), Some(seconds)) = (watch, a.watch) {
+    if let (Some(w), Some(seconds), true) = (watch, a.watch, view.is_some()) {
         return keep_watching(&api, &token, w, seconds, false, a.save_attachments.as_ref());
     }
     warnings_fail(&warnings)

@@ -20,9 +20,9 @@ use crate::error::{parse_json, ApiError};
 /// new message, not a long thread read in one go.
 const ON_WORKER_BYTES: usize = 64 << 10;
 
-/// `GET /v1/reporter/case[?after=SEQ]`: one keyed hash, one indexed
-/// lookup; then `304` if the client holds the case already, or the case's
-/// rows with one page of its thread.
+/// `GET /v1/reporter/case[?after=SEQ]`: one keyed hash, the case's row
+/// (three indexed lookups); then `304` if the client holds the case
+/// already, or the case's rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let ask = Conditional::of(&req)?;
     // An unknown handle, a poll that finds nothing new and a status with a
