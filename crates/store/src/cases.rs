@@ -118,36 +118,43 @@ impl Store {
     /// hash is taken. Returns the log index of the case-opened leaf.
     pub fn insert_case(&mut self, c: &NewCase<'_>, day: Day) -> Result<u64> {
         self.write(|tx| {
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1 OR handle_hash = ?2)",
-                params![&c.id[..], &c.handle_hash[..]],
-                |r| r.get(0),
-            )?;
+            let taken: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1 OR handle_hash = ?2)",
+                )?
+                .query_row(params![&c.id[..], &c.handle_hash[..]], |r| r.get(0))?;
             if taken {
                 return Err(StoreError::Conflict("that case or token is already in use"));
             }
-            tx.prepare_cached("INSERT INTO cases (id, desk_id, handle_hash, reporter_x25519, reporter_ed25519, opened_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
-                    &c.id[..],
-                    c.desk_id,
-                    &c.handle_hash[..],
-                    c.reporter_x25519,
-                    c.reporter_ed25519,
-                    day
-                ],
-            )?;
+            tx.prepare_cached(
+                "INSERT INTO cases (id, desk_id, handle_hash, reporter_x25519, reporter_ed25519,
+                                    opened_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                &c.id[..],
+                c.desk_id,
+                &c.handle_hash[..],
+                c.reporter_x25519,
+                c.reporter_ed25519,
+                day
+            ])?;
             for r in c.recipients {
-                tx.prepare_cached("INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)")?.execute(params![&c.id[..], r],
-                )?;
+                tx.prepare_cached(
+                    "INSERT INTO case_recipients (case_id, recipient_id) VALUES (?1, ?2)",
+                )?
+                .execute(params![&c.id[..], r])?;
             }
             // Whoever the desk offered and the reporter did not choose can
             // never be added later.
-            tx.prepare_cached("INSERT INTO case_excluded (case_id, recipient_id)
+            tx.prepare_cached(
+                "INSERT INTO case_excluded (case_id, recipient_id)
                  SELECT ?1, r.id FROM recipients r
                  WHERE r.desk_id = ?2 AND r.removed_on IS NULL
                    AND NOT EXISTS (SELECT 1 FROM case_recipients cr
-                                   WHERE cr.case_id = ?1 AND cr.recipient_id = r.id)")?.execute(params![&c.id[..], c.desk_id],
-            )?;
+                                   WHERE cr.case_id = ?1 AND cr.recipient_id = r.id)",
+            )?
+            .execute(params![&c.id[..], c.desk_id])?;
             let index = log::append(
                 tx,
                 &log::NewEvent {

@@ -154,7 +154,7 @@ fn configure(conn: &Connection) -> Result<()> {
 /// fits whatever the values.
 fn plan_once(conn: &Connection) -> Result<()> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    // Room for every statement the store prepares (about 40), so that none
+    // Room for every statement the store prepares (about 50), so that none
     // is pushed out and parsed again (rusqlite keeps 16 by default).
     conn.set_prepared_statement_cache_capacity(STATEMENTS);
     Ok(())
@@ -309,13 +309,12 @@ pub(crate) fn get_u64(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<u64
 /// refuses them all alike.
 pub(crate) fn case_desk(tx: &rusqlite::Transaction<'_>, case: &[u8; 16]) -> Result<i64> {
     let (desk, erased): (i64, bool) = tx
-        .query_row(
+        .prepare_cached(
             "SELECT desk_id, EXISTS (SELECT 1 FROM events
                                      WHERE case_id = ?1 AND kind = 'case-erased')
              FROM cases WHERE id = ?1",
-            [&case[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        )?
+        .query_row([&case[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or(StoreError::NotFound)?;
     if erased {

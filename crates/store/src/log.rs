@@ -86,11 +86,10 @@ fn invalid(what: &'static str) -> StoreError {
 }
 
 fn desk_name(conn: &Connection, desk_id: i64) -> Result<String> {
-    conn.query_row("SELECT name FROM desks WHERE id = ?1", [desk_id], |r| {
-        r.get(0)
-    })
-    .optional()?
-    .ok_or(invalid("event names a desk that does not exist"))
+    conn.prepare_cached("SELECT name FROM desks WHERE id = ?1")?
+        .query_row([desk_id], |r| r.get(0))
+        .optional()?
+        .ok_or(invalid("event names a desk that does not exist"))
 }
 
 fn case16(v: &[u8]) -> Result<[u8; 16]> {
@@ -139,11 +138,10 @@ pub(crate) fn leaf_for(
         Kind::CaseOpened => {
             let id = case()?;
             let (x25519, ed25519): (String, Vec<u8>) = conn
-                .query_row(
+                .prepare_cached(
                     "SELECT reporter_x25519, reporter_ed25519 FROM cases WHERE id = ?1",
-                    [&id[..]],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                )?
+                .query_row([&id[..]], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
                 .ok_or(invalid(
                     "a case-opened event names a case that does not exist",
@@ -253,11 +251,9 @@ fn node(conn: &Connection, level: u32, idx: u64) -> rusqlite::Result<Hash> {
 
 /// Number of events, which is the tree size.
 pub(crate) fn size(conn: &Connection) -> Result<u64> {
-    Ok(
-        conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| {
-            get_u64(r, 0)
-        })?,
-    )
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
+        .query_row([], |r| get_u64(r, 0))?)
 }
 
 /// Appends an event and its leaf and tree nodes; returns its leaf index.
@@ -332,7 +328,8 @@ impl Store {
     pub fn event_count(&self) -> Result<u64> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM events", [], |r| get_u64(r, 0))?)
+            .prepare_cached("SELECT count(*) FROM events")?
+            .query_row([], |r| get_u64(r, 0))?)
     }
 
     /// The root hash of the first `size` leaves. `NotFound` past the end.
@@ -407,11 +404,10 @@ impl Store {
     /// first `size` leaves.
     pub fn case_events_after(&self, size: u64) -> Result<u64> {
         let size = i64::try_from(size).map_err(|_| StoreError::NotFound)?;
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM events WHERE seq > ?1 AND case_id IS NOT NULL",
-            [size],
-            |r| get_u64(r, 0),
-        )?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM events WHERE seq > ?1 AND case_id IS NOT NULL")?
+            .query_row([size], |r| get_u64(r, 0))?)
     }
 
     /// Leaf indexes of a case's events, in order.

@@ -152,11 +152,9 @@ pub(crate) fn insert_message(
     m: &NewMessage<'_>,
     day: Day,
 ) -> Result<()> {
-    let next: u64 = tx.query_row(
-        "SELECT count(*) FROM messages WHERE case_id = ?1",
-        [&case[..]],
-        |r| get_u64(r, 0),
-    )?;
+    let next: u64 = tx
+        .prepare_cached("SELECT count(*) FROM messages WHERE case_id = ?1")?
+        .query_row([&case[..]], |r| get_u64(r, 0))?;
     if m.seq != next {
         return Err(StoreError::Conflict(
             "the thread has moved on: fetch it and sign again",

@@ -126,16 +126,18 @@ fn insert_share(
     day: Day,
 ) -> Result<u64> {
     let case_desk_id = case_desk(tx, case)?;
-    let (excluded, reading, active, messages): (bool, bool, bool, u64) = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM case_excluded WHERE case_id = ?1 AND recipient_id = ?2),
+    let (excluded, reading, active, messages): (bool, bool, bool, u64) = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM case_excluded WHERE case_id = ?1 AND recipient_id = ?2),
                 EXISTS (SELECT 1 FROM case_recipients WHERE case_id = ?1 AND recipient_id = ?2)
                 OR EXISTS (SELECT 1 FROM case_shares WHERE case_id = ?1 AND recipient_id = ?2),
                 EXISTS (SELECT 1 FROM recipients WHERE desk_id = ?3 AND id = ?2
                         AND removed_on IS NULL),
                 (SELECT count(*) FROM messages WHERE case_id = ?1)",
-        params![&case[..], s.reader, s.desk_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, get_u64(r, 3)?)),
-    )?;
+        )?
+        .query_row(params![&case[..], s.reader, s.desk_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, get_u64(r, 3)?))
+        })?;
     if excluded {
         return Err(StoreError::Invalid("the reporter left this recipient out"));
     }
