@@ -304,12 +304,8 @@ impl Store {
     /// before, and not erased yet.
     pub fn cases_to_erase(&self, cutoff: Day) -> Result<Vec<[u8; 16]>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id FROM cases c
-             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'case-erased')
-               AND (SELECT state FROM events e WHERE e.case_id = c.id AND e.kind = 'state-changed'
-                    ORDER BY e.seq DESC LIMIT 1) IN ('resolved', 'closed')
-               AND (SELECT on_day FROM events e WHERE e.case_id = c.id
-                    ORDER BY e.seq DESC LIMIT 1) <= ?1",
+            "SELECT case_id FROM case_status
+             WHERE erased_entry IS NULL AND state IN ('resolved', 'closed') AND updated_on <= ?1",
         )?;
         let rows = stmt.query_map([cutoff], |r| r.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
