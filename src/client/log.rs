@@ -36,7 +36,8 @@ pub struct LogState {
     /// The frontier of that tree.
     #[serde(with = "sotto_wire::hashes")]
     pub frontier: Vec<Hash>,
-    /// What the leaves up to there say.
+    /// What the leaves up to there say (on a reporter's device, the
+    /// rosters only).
     pub replay: Replay,
 }
 
@@ -47,8 +48,6 @@ pub struct Followed {
     pub state: LogState,
     /// The checkpoint it is at.
     pub checkpoint: Checkpoint,
-    /// The leaves read, with their indexes.
-    pub leaves: Vec<(u64, Leaf)>,
     /// Leaves that are well-formed but should not happen.
     pub problems: Vec<String>,
 }
@@ -113,7 +112,6 @@ pub fn follow(
         None => (Frontier::new(), fresh),
     };
     let start = frontier.size();
-    let mut leaves = Vec::new();
     let mut problems = Vec::new();
     for bundle in tile::bundles(start, checkpoint.size, checkpoint.size) {
         let data = api.tile(&bundle)?;
@@ -129,10 +127,7 @@ pub fn follow(
                 .push(merkle::leaf_hash(e))
                 .ok_or_else(|| crypto("the log is too large"))?;
             match Leaf::decode(e) {
-                Some(l) => {
-                    problems.extend(replay.apply(&l));
-                    leaves.push((index, l));
-                }
+                Some(l) => problems.extend(replay.apply(&l)),
                 None => {
                     // Counted in the tree, so the root still checks; the
                     // replay cannot use it.
@@ -156,7 +151,6 @@ pub fn follow(
             replay,
         },
         checkpoint,
-        leaves,
         problems,
     })
 }

@@ -10,9 +10,10 @@
 //!
 //! What this device remembers, in the file given by `--known` (by default
 //! under `$XDG_STATE_HOME/sotto/`): per server, the log's key, the last
-//! checkpoint verified with its frontier and replay, and the readers seen
-//! per desk. It holds no token, case id or text; it does show that this
-//! device used that server.
+//! checkpoint verified with its frontier and the desks' rosters there, and
+//! the readers seen per desk. It grows with the desks and their readers,
+//! never with the cases. It holds no token, case id or text; it does show
+//! that this device used that server.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -51,14 +52,22 @@ pub struct KnownServer {
 
 impl Known {
     /// Reads the file; a missing file is an empty memory.
+    /// A file saved before replays kept only the rosters keeps only them
+    /// from now on, and shrinks when it is saved again.
     pub fn load(path: &Path) -> Result<Self, ClientError> {
         match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                ClientError::Usage(format!(
-                    "{}: not a Sotto known-servers file ({e}); move it away to start over",
-                    path.display()
-                ))
-            }),
+            Ok(bytes) => {
+                let mut known: Self = serde_json::from_slice(&bytes).map_err(|e| {
+                    ClientError::Usage(format!(
+                        "{}: not a Sotto known-servers file ({e}); move it away to start over",
+                        path.display()
+                    ))
+                })?;
+                for server in known.servers.values_mut() {
+                    server.log.replay.keep_rosters_only();
+                }
+                Ok(known)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
                 version: 1,
                 servers: BTreeMap::new(),
@@ -193,9 +202,9 @@ pub struct Checked {
 /// from where the one before verified it, as a device with a memory file
 /// does, instead of reading it all again. Only the log is shared, never the
 /// readers a desk had: "added since your last report" is a reporter's own
-/// memory, and these reporters have none. What still grows with the log is
-/// a copy, in memory, of the replayed state (the rosters and the cases the
-/// figures count); the entries read and hashed are only the new ones.
+/// memory, and these reporters have none. The state held is the frontier
+/// and the rosters, so a check costs the entries new since the last one,
+/// whatever the size of the log.
 #[derive(Debug, Clone, Default)]
 pub struct SharedLog(Arc<Mutex<Option<LogState>>>);
 
@@ -211,12 +220,11 @@ pub fn check(
     shared: Option<&SharedLog>,
 ) -> Result<Checked, ClientError> {
     let (server, desk, offered) = (api.base(), info.name.as_str(), &info.recipients);
-    let acknowledge_days = info.deadlines.acknowledge_days;
     let known = known_path.map(Known::load).transpose()?;
     let remembered_server = known.as_ref().and_then(|k| k.servers.get(server));
     let from = remembered_server.map(|s| &s.log);
     let v = log::verifier(api, from)?;
-    let fresh = sotto_tlog::Replay::new(acknowledge_days);
+    let fresh = sotto_tlog::Replay::rosters();
     let followed = match shared.filter(|_| known_path.is_none()) {
         Some(shared) => {
             // One check at a time: each reads only what the last one did

@@ -5,7 +5,9 @@
 //! `sotto audit log` re-derives them from the log alone; the reporter's
 //! client uses the desk rosters. A replay is incremental and serializable,
 //! so a client keeps it beside the checkpoint it has verified and later
-//! applies only the leaves that follow.
+//! applies only the leaves that follow. A reporter's client keeps only the
+//! rosters ([`Scope::Rosters`]): its state grows with the desks and their
+//! readers, never with the cases.
 //!
 //! The statistics, per month (`YYYY-MM`):
 //! - `received`: cases opened that month;
@@ -61,11 +63,31 @@ struct CaseTrack {
     counted: Vec<CaseState>,
 }
 
+/// What a replay keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Rosters, cases and figures: the server's figures and the auditor's
+    /// replay. Its state grows with the cases.
+    #[default]
+    Everything,
+    /// The desks' rosters only: what a reporter's device checks before it
+    /// encrypts. The events of cases are counted in `size` and checked for
+    /// their day, but not followed, so the problems only a case's history
+    /// shows (an event for a case never opened, a case opened twice) are
+    /// left to the auditor.
+    Rosters,
+}
+
 /// The state of a replay.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replay {
     /// Leaves replayed so far.
     pub size: u64,
+    /// What this replay keeps (states saved before scopes existed kept
+    /// everything).
+    #[serde(default)]
+    pub scope: Scope,
     /// Days handlers have to acknowledge a case.
     pub acknowledge_days: i64,
     /// Desks with an acknowledgement deadline of their own: name → days.
@@ -99,6 +121,26 @@ impl Replay {
             acknowledge_days,
             ..Self::default()
         }
+    }
+
+    /// An empty replay that keeps only the desks' rosters.
+    pub fn rosters() -> Self {
+        Self {
+            scope: Scope::Rosters,
+            ..Self::default()
+        }
+    }
+
+    /// Keeps from now on only the rosters, and forgets the cases, the
+    /// figures and the deadlines they are measured by (a state saved before
+    /// with everything shrinks to this).
+    pub fn keep_rosters_only(&mut self) {
+        self.scope = Scope::Rosters;
+        self.acknowledge_days = 0;
+        self.desk_acknowledge_days = BTreeMap::new();
+        self.cases = BTreeMap::new();
+        self.months = BTreeMap::new();
+        self.kinds = BTreeMap::new();
     }
 
     /// An empty replay, for a default deadline of `acknowledge_days` and
@@ -166,6 +208,12 @@ impl Replay {
             ));
         }
         self.last_day = Some(self.last_day.map_or(day, |l| l.max(day)));
+        if self.scope == Scope::Rosters {
+            if let Some(p) = self.apply_to_rosters(&leaf.event, day) {
+                problem(p.into());
+            }
+            return problems;
+        }
         *self
             .kinds
             .entry(leaf.event.kind().as_str().to_owned())
@@ -173,31 +221,16 @@ impl Replay {
             .entry(month(day))
             .or_default() += 1;
         match &leaf.event {
-            Event::DeskCreated { desk } => {
-                if self.rosters.insert(key(desk), BTreeMap::new()).is_some() {
-                    problem("a desk is created twice".into());
-                }
-            }
-            Event::RecipientAdded { desk, recipient } => match self.rosters.get_mut(&key(desk)) {
-                None => problem("a recipient is added to a desk that was never created".into()),
-                Some(r) => {
-                    if r.insert(key(recipient), day).is_some() {
-                        problem("a recipient is added to a desk they are already on".into());
-                    }
-                }
-            },
-            Event::RecipientRemoved { desk, recipient } => {
-                let removed = self
-                    .rosters
-                    .get_mut(&key(desk))
-                    .and_then(|r| r.remove(&key(recipient)));
-                if removed.is_none() {
-                    problem("a recipient is removed from a desk they are not on".into());
+            Event::DeskCreated { .. }
+            | Event::RecipientAdded { .. }
+            | Event::RecipientRemoved { .. } => {
+                if let Some(p) = self.apply_to_rosters(&leaf.event, day) {
+                    problem(p.into());
                 }
             }
             Event::CaseOpened { desk, case, .. } => {
-                if !self.rosters.contains_key(&key(desk)) {
-                    problem("a case is opened at a desk that was never created".into());
+                if let Some(p) = self.apply_to_rosters(&leaf.event, day) {
+                    problem(p.into());
                 }
                 let deadline = self.deadline_of(desk);
                 match self.cases.entry(key(case)) {
@@ -285,6 +318,36 @@ impl Replay {
             }
         }
         problems
+    }
+
+    /// What `event`, dated `day`, changes in the rosters, and what is wrong
+    /// with it there. Events of cases change nothing; an opening is checked for
+    /// its desk.
+    fn apply_to_rosters(&mut self, event: &Event, day: Day) -> Option<&'static str> {
+        match event {
+            Event::DeskCreated { desk } => self
+                .rosters
+                .insert(key(desk), BTreeMap::new())
+                .map(|_| "a desk is created twice"),
+            Event::RecipientAdded { desk, recipient } => match self.rosters.get_mut(&key(desk)) {
+                None => Some("a recipient is added to a desk that was never created"),
+                Some(r) => r
+                    .insert(key(recipient), day)
+                    .map(|_| "a recipient is added to a desk they are already on"),
+            },
+            Event::RecipientRemoved { desk, recipient } => self
+                .rosters
+                .get_mut(&key(desk))
+                .and_then(|r| r.remove(&key(recipient)))
+                .is_none()
+                .then_some("a recipient is removed from a desk they are not on"),
+            Event::CaseOpened { desk, .. } => (!self.rosters.contains_key(&key(desk)))
+                .then_some("a case is opened at a desk that was never created"),
+            Event::MessagePosted { .. }
+            | Event::CaseShared { .. }
+            | Event::CaseErased { .. }
+            | Event::StateChanged { .. } => None,
+        }
     }
 }
 
@@ -483,5 +546,77 @@ mod tests {
         back.apply(&leaves[2]);
         back.apply(&leaves[3]);
         assert_eq!(back, whole);
+    }
+
+    #[test]
+    fn a_rosters_replay_has_the_same_rosters_in_a_state_that_does_not_grow_with_cases() {
+        let desk = desk_commitment("default");
+        let (a, b) = (recipient_commitment("1"), recipient_commitment("2"));
+        let mut leaves = vec![
+            leaf("2026-01-01", Event::DeskCreated { desk }),
+            leaf("2026-01-02", Event::RecipientAdded { desk, recipient: a }),
+        ];
+        let size_with = |cases: u8| {
+            let mut all = leaves.clone();
+            for c in 0..cases {
+                all.push(opened("2026-01-05", c));
+                all.push(state("2026-01-05", c, CaseState::Received));
+            }
+            all.push(leaf(
+                "2026-01-06",
+                Event::RecipientAdded { desk, recipient: b },
+            ));
+            all.push(leaf(
+                "2026-01-07",
+                Event::RecipientRemoved { desk, recipient: a },
+            ));
+            let (mut whole, mut rosters) = (Replay::new(7), Replay::rosters());
+            for l in &all {
+                assert!(whole.apply(l).is_empty());
+                assert!(rosters.apply(l).is_empty());
+            }
+            assert_eq!(rosters.roster(&desk), whole.roster(&desk));
+            assert_eq!(rosters.size, whole.size);
+            // The count of leaves aside, which grows by its digits.
+            (whole.size, rosters.size) = (0, 0);
+            (
+                serde_json::to_vec(&whole).unwrap().len(),
+                serde_json::to_vec(&rosters).unwrap().len(),
+            )
+        };
+        let (whole_few, rosters_few) = size_with(2);
+        let (whole_many, rosters_many) = size_with(200);
+        assert!(
+            whole_many > whole_few + 200 * 100,
+            "{whole_few} {whole_many}"
+        );
+        assert_eq!(rosters_few, rosters_many);
+        // Roster problems are still found; a case's are left to the auditor.
+        let mut r = Replay::rosters();
+        leaves.push(leaf(
+            "2026-01-03",
+            Event::RecipientAdded { desk, recipient: a },
+        ));
+        let problems: Vec<String> = leaves.iter().flat_map(|l| r.apply(l)).collect();
+        assert_eq!(
+            problems,
+            ["leaf 2: a recipient is added to a desk they are already on"]
+        );
+        assert!(r
+            .apply(&state("2026-01-04", 9, CaseState::Resolved))
+            .is_empty());
+        // A state saved with everything shrinks to the rosters.
+        let mut old = Replay::new(7);
+        for l in &leaves[..2] {
+            old.apply(l);
+        }
+        old.apply(&opened("2026-01-05", 1));
+        old.keep_rosters_only();
+        let mut fresh = Replay::rosters();
+        for l in &leaves[..2] {
+            fresh.apply(l);
+        }
+        fresh.apply(&opened("2026-01-05", 1));
+        assert_eq!(old, fresh);
     }
 }
