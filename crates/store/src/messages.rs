@@ -143,6 +143,27 @@ impl Store {
             insert_message(tx, case, desk_id, m, day)
         })
     }
+
+    /// Appends many messages, each to its case as [`Store::insert_message`]
+    /// appends one, in order, in one transaction. All or none: if one is
+    /// refused, none of the batch is stored.
+    ///
+    /// For filling a large database quickly (the load benchmark's follow-ups,
+    /// `examples/load.rs`): one commit, and one wait for the disk, for the
+    /// whole batch. The server stores each message in its own transaction.
+    pub fn insert_messages(
+        &mut self,
+        messages: &[([u8; 16], NewMessage<'_>)],
+        day: Day,
+    ) -> Result<()> {
+        self.write(|tx| {
+            for (case, m) in messages {
+                let desk_id = case_desk(tx, case)?;
+                insert_message(tx, case, desk_id, m, day)?;
+            }
+            Ok(())
+        })
+    }
 }
 
 pub(crate) fn insert_message(
