@@ -256,6 +256,9 @@ CREATE TABLE seen_requests (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX events_by_case ON events (case_id, seq) WHERE case_id IS NOT NULL;
+-- The desks' own events (created, reader added, reader removed): the roster
+-- summary a first contact reads is these, however many cases there are.
+CREATE INDEX events_of_desks ON events (seq) WHERE case_id IS NULL;
 CREATE INDEX case_recipients_by_recipient ON case_recipients (recipient_id, case_id);
 CREATE INDEX case_shares_by_recipient ON case_shares (recipient_id, case_id);
 

@@ -24,7 +24,7 @@ use sotto_envelope::sign::SigningKey;
 use sotto_store::{Store, StoreError};
 use sotto_tlog::note::NoteVerifier;
 use sotto_tlog::Checkpoint;
-use sotto_wire::api::{LogPromise, Receipt};
+use sotto_wire::api::{LogPromise, LogRosterDesk, LogRosterReader, LogRosters, Receipt};
 
 /// The log's signing key and identity.
 pub struct Log {
@@ -86,6 +86,46 @@ impl Log {
         };
         c.sign(&self.key)
             .map_err(|_| StoreError::Invalid("checkpoint could not be signed"))
+    }
+
+    /// Who reads for each desk at the latest published checkpoint, with
+    /// each reader's addition proven and the whole signed
+    /// (`sotto_tlog::rosters`). Reads the desks' own events only, so its
+    /// cost follows the roster changes, not the cases. `None` before the
+    /// first checkpoint.
+    pub fn rosters(&self, store: &Store) -> Result<Option<LogRosters>, StoreError> {
+        let Some(latest) = store.latest_checkpoint()? else {
+            return Ok(None);
+        };
+        let size = latest.size;
+        let mut r =
+            sotto_tlog::Rosters::replay(size, store.log_root(size)?, store.desk_events(size)?);
+        for readers in r.desks.values_mut() {
+            for m in readers.values_mut() {
+                m.proof = store.inclusion_proof(m.index, size)?;
+            }
+        }
+        let signature = r.sign(&self.key, self.origin()).to_string();
+        let desks = r
+            .desks
+            .into_iter()
+            .map(|(desk, readers)| LogRosterDesk {
+                desk: desk.to_vec(),
+                readers: readers
+                    .into_values()
+                    .map(|m| LogRosterReader {
+                        index: m.index,
+                        leaf: m.leaf,
+                        proof: m.proof,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Some(LogRosters {
+            checkpoint: latest.note,
+            desks,
+            signature,
+        }))
     }
 
     /// Refuses to go on where the stored checkpoints were made under another

@@ -124,6 +124,10 @@ struct LogReport<'a> {
     new_entries: u64,
     kinds: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
     months: &'a std::collections::BTreeMap<String, sotto_tlog::replay::Month>,
+    /// Whether the log's signed roster summary (what first-time reporters
+    /// start from) was compared with the replay: not when the log published
+    /// a batch between the two reads.
+    rosters_compared: bool,
     findings: &'a [String],
 }
 
@@ -174,6 +178,25 @@ fn audit_log(a: LogArgs) -> CliResult {
             ));
         }
     }
+    // The signed rosters first-time reporters start from must be the log's.
+    let rosters_compared = match log::first_contact(&api, &v) {
+        Ok(Some(summary)) if summary.replay.size == followed.checkpoint.size => {
+            if summary.replay.desks() != replay.desks() {
+                findings.push(format!(
+                    "the log's signed roster summary at {} entries differs from the rosters the log \
+                     gives: first-time reporters are shown other readers (the summary is signed \
+                     evidence; keep it: GET /v1/log/rosters)",
+                    followed.checkpoint.size
+                ));
+            }
+            true
+        }
+        Ok(_) => false,
+        Err(e) => {
+            findings.push(format!("the log's roster summary does not check: {e}"));
+            true
+        }
+    };
     // The published figures must be the log's.
     let published = api.transparency()?;
     // (Compared only when both count the same entries with the same deadline.)
@@ -200,6 +223,7 @@ fn audit_log(a: LogArgs) -> CliResult {
         new_entries: size - previous.unwrap_or(0),
         kinds: &replay.kinds,
         months: &replay.months,
+        rosters_compared,
         findings: &findings,
     };
     save_state(
@@ -268,6 +292,10 @@ fn print_log_report(r: &LogReport<'_>) {
         );
     }
     outln!();
+    match r.rosters_compared {
+        true => outln!("The log's signed roster summary (where first-time reporters start) was compared with the replay."),
+        false => outln!("The log's signed roster summary was not compared: the log published a batch meanwhile; run again."),
+    }
     if r.findings.is_empty() {
         outln!("No findings.");
     } else {

@@ -12,8 +12,12 @@
 
 use super::{Api, ClientError};
 use serde::{Deserialize, Serialize};
-use sotto_tlog::leaf::Leaf;
+use std::collections::BTreeMap;
+
+use sotto_envelope::sign::Signature;
+use sotto_tlog::leaf::{Event, Leaf};
 use sotto_tlog::merkle::{self, Frontier, Hash};
+use sotto_tlog::rosters::{Member, Rosters};
 use sotto_tlog::tile;
 use sotto_tlog::{Checkpoint, NoteVerifier, Replay};
 
@@ -73,6 +77,73 @@ pub fn latest(api: &Api, v: &NoteVerifier) -> Result<(String, Checkpoint), Clien
         ))
     })?;
     Ok((note, c))
+}
+
+/// Where a device that has never followed the log starts: the desks'
+/// rosters at the latest checkpoint, from the log's signed summary
+/// (`sotto_tlog::rosters`), instead of every entry since the first. The
+/// checkpoint is verified with `v`, then the summary's signature, each
+/// reader's addition (their leaf and its inclusion proof), and the tree's
+/// frontier at that size against the checkpoint's root, so that the log
+/// can be followed from there entry by entry. Its cost follows the desks
+/// and readers, not the cases. `None` from a server that does not offer the
+/// summary: follow from the start.
+pub fn first_contact(api: &Api, v: &NoteVerifier) -> Result<Option<LogState>, ClientError> {
+    let got = match api.log_rosters() {
+        Ok(got) => got,
+        Err(ClientError::Server { status: 404, .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let checkpoint = Checkpoint::open(&got.checkpoint, v).map_err(|e| {
+        crypto(format!(
+            "the checkpoint of the log's roster summary does not verify with the log key {v} ({e})"
+        ))
+    })?;
+    let malformed = |what: &str| crypto(format!("the log's roster summary is malformed: {what}"));
+    let mut desks = BTreeMap::new();
+    for d in &got.desks {
+        let desk = Hash::try_from(d.desk.as_slice()).map_err(|_| malformed("a desk"))?;
+        let mut readers = BTreeMap::new();
+        for r in &d.readers {
+            let Some(Leaf {
+                event: Event::RecipientAdded { recipient, .. },
+                ..
+            }) = Leaf::decode(&r.leaf)
+            else {
+                return Err(malformed("a reader's leaf is no addition"));
+            };
+            let member = Member {
+                index: r.index,
+                leaf: r.leaf.clone(),
+                proof: r.proof.clone(),
+            };
+            if readers.insert(recipient, member).is_some() {
+                return Err(malformed("a reader is listed twice"));
+            }
+        }
+        if desks.insert(desk, readers).is_some() {
+            return Err(malformed("a desk is listed twice"));
+        }
+    }
+    let rosters = Rosters {
+        size: checkpoint.size,
+        root: checkpoint.root,
+        desks,
+    };
+    let signature = Signature::parse(&got.signature).ok_or_else(|| malformed("the signature"))?;
+    let days = rosters
+        .verify(v, &signature)
+        .map_err(|e| crypto(format!("{e}: the server shows readers the log does not")))?;
+    let frontier = api.log_frontier(checkpoint.size)?;
+    let frontier = Frontier::from_parts(checkpoint.size, frontier.hashes)
+        .filter(|f| f.root() == checkpoint.root)
+        .ok_or_else(|| crypto("the log's frontier does not add up to its signed checkpoint"))?;
+    Ok(Some(LogState {
+        key: v.to_string(),
+        checkpoint: got.checkpoint,
+        frontier: frontier.hashes().to_vec(),
+        replay: Replay::from_rosters(checkpoint.size, &days),
+    }))
 }
 
 /// Follows the log from `from` (or from its start) to its latest published

@@ -3,8 +3,9 @@
 //!
 //! The server says who reads for a desk; the log says who was added to and
 //! removed from it, publicly and for everyone alike. The reporter's client
-//! replays the log (from its start, or from where this device last checked)
-//! and compares: a reader the server offers but the log does not show, or a
+//! follows the log (from where this device last checked, or, the first
+//! time, from the log's signed rosters at its latest checkpoint: see
+//! [`log::first_contact`]) and compares: a reader the server offers but the log does not show, or a
 //! reader added since this device last reported to the desk, is named, and
 //! the report waits for the reporter to accept them.
 //!
@@ -210,7 +211,7 @@ pub struct SharedLog(Arc<Mutex<Option<LogState>>>);
 
 /// Follows the log and compares the desk's readers with it: from the
 /// position in `known_path`, else from the one `shared` holds (and leaves
-/// there the new one), else from the start.
+/// there the new one), else from the log's signed rosters.
 pub fn check(
     api: &Api,
     info: &DeskInfo,
@@ -224,6 +225,9 @@ pub fn check(
     let remembered_server = known.as_ref().and_then(|k| k.servers.get(server));
     let from = remembered_server.map(|s| &s.log);
     let v = log::verifier(api, from)?;
+    // A device that never followed this log starts from the log's signed
+    // rosters at its latest checkpoint, not from its first entry.
+    let begin = || log::first_contact(api, &v);
     let fresh = sotto_tlog::Replay::rosters();
     let followed = match shared.filter(|_| known_path.is_none()) {
         Some(shared) => {
@@ -231,11 +235,17 @@ pub fn check(
             // not. A check that failed left the position as it was, so a
             // poisoned lock holds a verified position still.
             let mut held = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+            if held.is_none() {
+                *held = begin()?;
+            }
             let followed = log::follow(api, &v, held.as_ref(), fresh)?;
             *held = Some(followed.state.clone());
             followed
         }
-        None => log::follow(api, &v, from, fresh)?,
+        None => match from {
+            Some(from) => log::follow(api, &v, Some(from), fresh)?,
+            None => log::follow(api, &v, begin()?.as_ref(), fresh)?,
+        },
     };
     let roster = Roster::compare(&followed.state.replay, desk, offered);
     let unlogged: Vec<RecipientInfo> = readers

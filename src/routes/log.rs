@@ -88,6 +88,13 @@ pub async fn tile(
         .body(body))
 }
 
+/// `GET /v1/log/rosters`: who reads for each desk at the latest published
+/// checkpoint, proven and signed, for a client's first contact.
+pub async fn rosters(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rosters = with_store(&state, |store, st| Ok(st.log.rosters(store)?)).await?;
+    Ok(HttpResponse::Ok().json(rosters.ok_or_else(beyond)?))
+}
+
 /// `GET /v1/log`.
 pub async fn info(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (size, (acknowledge_days, desk_acknowledge_days)) = with_store(&state, |store, st| {

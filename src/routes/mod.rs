@@ -55,6 +55,7 @@ pub fn table() -> Vec<(Method, &'static str, Route)> {
         (GET, "/v1/log/inclusion", to(log::inclusion)),
         (GET, "/v1/log/consistency", to(log::consistency)),
         (GET, "/v1/log/frontier", to(log::frontier)),
+        (GET, "/v1/log/rosters", to(log::rosters)),
         (GET, "/v1/desks", to(desks::list)),
         (GET, "/v1/desks/{desk}", to(desks::info)),
         (POST, "/v1/desks/{desk}/challenge", to(desks::challenge)),

@@ -155,6 +155,7 @@ fn an_honest_server_passes_both_audits_and_its_figures_are_the_logs() {
     assert_eq!(first["key_source"], "trusted-on-first-use");
     assert_eq!(first["findings"], serde_json::json!([]));
     assert_eq!(first["size"], first["new_entries"]);
+    assert_eq!(first["rosters_compared"], true, "the signed rosters agree");
 
     // The published figures are exactly those the log gives.
     let published = app.api.transparency().unwrap();
@@ -553,6 +554,64 @@ fn a_recipient_added_behind_the_logs_back_is_caught_and_a_logged_one_is_named() 
     let out = send(false);
     caught(&out, "the public log does not show them");
     caught(&out, "Mallory");
+    // So does a device that never reported here: it starts from the log's
+    // signed rosters, which come from the log, not from that table.
+    let fresh = app.work.path().join("fresh-known.json");
+    let out = app.sotto_with(
+        &["report", "submit", "--json"],
+        Some("A report."),
+        &[("SOTTO_KNOWN", fresh.to_str().unwrap())],
+    );
+    caught(&out, "the public log does not show them");
+    caught(&out, "Mallory");
+}
+
+#[test]
+fn a_first_contact_starts_from_the_signed_rosters_and_remembers_kilobytes() {
+    let (app, alice, _main) = busy_app(&[]);
+    for i in 0..30 {
+        submit(&app, &format!("Report {i}."));
+    }
+    app.wait_for_checkpoint();
+    let v = sotto_tlog::NoteVerifier::parse(&log_key(&app)).unwrap();
+    let from_start = sotto::client::log::follow(&app.api, &v, None, sotto_tlog::Replay::rosters())
+        .unwrap()
+        .state;
+    let summary = sotto::client::log::first_contact(&app.api, &v)
+        .unwrap()
+        .expect("the server offers its rosters");
+    // The same rosters as the whole log gives: Alice, and not Bob, who was
+    // removed; at the same checkpoint, with the same tree.
+    assert_eq!(summary.replay.desks(), from_start.replay.desks());
+    assert_eq!(summary.checkpoint, from_start.checkpoint);
+    assert_eq!(summary.frontier, from_start.frontier);
+    let default = sotto_tlog::leaf::desk_commitment("default");
+    let roster = summary.replay.roster(&default);
+    let alice_id = sotto_tlog::leaf::recipient_commitment(&alice.card().fingerprint().id());
+    assert_eq!(roster.keys().collect::<Vec<_>>(), [&alice_id]);
+
+    // A device that never reported here reports, then reports again after
+    // more cases: what it remembers does not grow with them.
+    let known = app.work.path().join("known-servers.json");
+    let send = || {
+        let out = app.sotto_with(
+            &["report", "submit", "--json"],
+            Some("A report."),
+            &[("SOTTO_KNOWN", known.to_str().unwrap())],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        std::fs::metadata(&known).unwrap().len()
+    };
+    let first = send();
+    for i in 0..30 {
+        submit(&app, &format!("More {i}."));
+    }
+    app.wait_for_checkpoint();
+    let second = send();
+    assert!(first < 4096, "{first} bytes remembered");
+    // The leaf count and checkpoint grow by a few digits, the frontier by at
+    // most a hash or two; the cases add nothing.
+    assert!(second < first + 200, "{first} then {second} bytes");
 }
 
 #[test]

@@ -28,6 +28,10 @@ pub const SIG_REQUEST: &[u8] = b"sotto/v1/sig/request";
 /// Signature context: the log's promise that a leaf will be in its next
 /// published checkpoint (signed by the log key; never a signed note).
 pub const SIG_LOG_PROMISE: &[u8] = b"sotto/v1/sig/log-promise";
+/// Signature context: the log's summary of its desks' rosters at one of its
+/// checkpoints, for a client's first contact (signed by the log key; never
+/// a signed note).
+pub const SIG_LOG_ROSTERS: &[u8] = b"sotto/v1/sig/log-rosters";
 
 /// HMAC-SHA256 message prefix: the keyed hash of a handle the server stores.
 pub const HANDLE_HASH: &[u8] = b"sotto/v1/server/handle-hash";
@@ -43,8 +47,9 @@ pub const SERVER_CHALLENGE_KEY: &[u8] = b"sotto/v1/server/challenge-key";
 pub const POW: &[u8] = b"sotto/v1/pow";
 /// HKDF info: the Ed25519 seed of the key that signs the transparency log's
 /// checkpoints (C2SP signed notes), derived from the server's secret. It
-/// also signs promises ([`SIG_LOG_PROMISE`]), whose messages can never be
-/// the text of a signed note.
+/// also signs promises ([`SIG_LOG_PROMISE`]) and roster summaries
+/// ([`SIG_LOG_ROSTERS`]), whose messages can never be the text of a signed
+/// note.
 pub const SERVER_LOG_KEY: &[u8] = b"sotto/v1/server/log-ed25519";
 
 /// Prefix of every transparency-log leaf (followed by `0x00`).

@@ -38,7 +38,9 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
-use crate::labels::{SERVER_LOG_KEY, SIG_ENVELOPE, SIG_LOG_PROMISE, SIG_REQUEST, SIG_SHARE};
+use crate::labels::{
+    SERVER_LOG_KEY, SIG_ENVELOPE, SIG_LOG_PROMISE, SIG_LOG_ROSTERS, SIG_REQUEST, SIG_SHARE,
+};
 use crate::primitives::{hkdf_sha256, sha256};
 
 /// A signature that does not verify. Deliberately says nothing more.
@@ -252,6 +254,17 @@ impl VerifyingKey {
         self.verify(&log_promise_message(origin, leaf_hash), signature)
     }
 
+    /// Checks a roster summary of the log `origin`: `body` is its encoding
+    /// (`sotto_tlog::rosters`), which begins with the tree size and root.
+    pub fn verify_log_rosters(
+        &self,
+        origin: &str,
+        body: &[u8],
+        signature: &Signature,
+    ) -> Result<(), BadSignature> {
+        self.verify(&log_message(SIG_LOG_ROSTERS, origin, body), signature)
+    }
+
     /// Checks a request signature (see the module docs for what it covers).
     pub fn verify_request(
         &self,
@@ -355,6 +368,13 @@ impl SigningKey {
         self.sign(&log_promise_message(origin, leaf_hash))
     }
 
+    /// Signs the log's summary of its desks' rosters at one of its
+    /// checkpoints: `body` is its encoding (`sotto_tlog::rosters`). Only the
+    /// log key signs these.
+    pub fn sign_log_rosters(&self, origin: &str, body: &[u8]) -> Signature {
+        self.sign(&log_message(SIG_LOG_ROSTERS, origin, body))
+    }
+
     /// Signs an HTTP request: method, path with query, Unix time, a fresh
     /// random nonce, body.
     pub fn sign_request(
@@ -411,14 +431,21 @@ fn share_digest_message(case: &CaseId, reader: &str, upto: u64, digest: &[u8; 32
 }
 
 fn log_promise_message(origin: &str, leaf_hash: &[u8; 32]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(SIG_LOG_PROMISE.len() + 3 + origin.len() + 32);
-    m.extend_from_slice(SIG_LOG_PROMISE);
-    m.push(0);
     // The hash is always the last 32 bytes, so the message stays
     // unambiguous even for an origin longer than the prefix counts.
+    log_message(SIG_LOG_PROMISE, origin, leaf_hash)
+}
+
+/// What the log key signs besides notes: `label ‖ 0x00 ‖ len(origin) (u16
+/// BE) ‖ origin ‖ body`. The NUL byte keeps it from ever being a note's
+/// text.
+fn log_message(label: &[u8], origin: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(label.len() + 3 + origin.len() + body.len());
+    m.extend_from_slice(label);
+    m.push(0);
     m.extend_from_slice(&(origin.len().min(u16::MAX as usize) as u16).to_be_bytes());
     m.extend_from_slice(origin.as_bytes());
-    m.extend_from_slice(leaf_hash);
+    m.extend_from_slice(body);
     m
 }
 
@@ -507,6 +534,32 @@ mod tests {
         let note = k.sign_note(b"example.org/sotto\n3\nAAAA\n");
         assert!(v
             .verify_log_promise("example.org/sotto", &leaf, &note)
+            .is_err());
+    }
+
+    #[test]
+    fn a_roster_summary_is_bound_to_its_origin_and_body_and_is_no_promise() {
+        let k = key(8);
+        let v = k.verifying_key();
+        let body = [7u8; 32];
+        let sig = k.sign_log_rosters("example.org/sotto", &body);
+        assert!(v
+            .verify_log_rosters("example.org/sotto", &body, &sig)
+            .is_ok());
+        assert!(v
+            .verify_log_rosters("example.org/sotta", &body, &sig)
+            .is_err());
+        assert!(v
+            .verify_log_rosters("example.org/sotto", &[6; 32], &sig)
+            .is_err());
+        // The same 32 bytes signed as a promise are not a summary, nor the
+        // reverse.
+        assert!(v
+            .verify_log_promise("example.org/sotto", &body, &sig)
+            .is_err());
+        let promise = k.sign_log_promise("example.org/sotto", &body);
+        assert!(v
+            .verify_log_rosters("example.org/sotto", &body, &promise)
             .is_err());
     }
 

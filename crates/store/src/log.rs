@@ -383,6 +383,20 @@ impl Store {
         Ok(out)
     }
 
+    /// The desks' own leaves (created, reader added, reader removed) among
+    /// the first `size`, with their 0-based indexes, in order. Through the
+    /// index `events_of_desks`: as many rows as roster changes, whatever the
+    /// number of cases.
+    pub fn desk_events(&self, size: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        let size = i64::try_from(size).map_err(|_| StoreError::NotFound)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq - 1, leaf FROM events INDEXED BY events_of_desks
+             WHERE case_id IS NULL AND seq <= ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![size], |r| Ok((get_u64(r, 0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Leaves `from..to` (0-based), in order.
     pub fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
         let (from, to) = (

@@ -9,7 +9,9 @@
 //! the recipients each case's reporter left out, and shared cases; the
 //! left-out recipients of older cases are worked out from the desk's roster
 //! on the day each opened (see [`v2_to_v3`]). Version 4 adds the replay
-//! guard's `seen_requests`, empty. Every new object is created from its
+//! guard's `seen_requests`, empty. Version 5 adds `case_status`, filled
+//! from the events; version 6 the index of the desks' own events. Every
+//! new object is created from its
 //! own statement in `schema.sql`, so a migrated database has exactly the
 //! schema of a new one (`sotto audit db` checks that).
 
@@ -232,6 +234,20 @@ pub(crate) fn v4_to_v5(conn: &Connection) -> Result<()> {
          {DERIVED_STATUS}"
     ))?;
     tx.pragma_update(None, "user_version", 5)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Version 5 to 6: the index of the desks' own events, which the roster
+/// summary reads (`Store::desk_events`).
+pub(crate) fn v5_to_v6(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 5 {
+        return Ok(());
+    }
+    create_objects(&tx, &["events_of_desks"])?;
+    tx.pragma_update(None, "user_version", 6)?;
     tx.commit()?;
     Ok(())
 }

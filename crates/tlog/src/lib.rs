@@ -24,6 +24,7 @@ pub mod merkle;
 pub mod note;
 pub mod promise;
 pub mod replay;
+pub mod rosters;
 pub mod tile;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
@@ -31,3 +32,4 @@ pub use leaf::{Event, Kind, Leaf};
 pub use merkle::{Frontier, Hash};
 pub use note::{NoteError, NoteVerifier};
 pub use replay::Replay;
+pub use rosters::Rosters;

@@ -131,6 +131,24 @@ impl Replay {
         }
     }
 
+    /// A replay that keeps only the rosters, at `size` leaves, with these
+    /// readers per desk (from a verified summary, [`crate::rosters`]). The
+    /// day of the last leaf is not known, so the next leaf's day is not
+    /// compared with it.
+    pub fn from_rosters(size: u64, rosters: &BTreeMap<Hash, BTreeMap<Hash, Day>>) -> Self {
+        Self {
+            size,
+            rosters: rosters
+                .iter()
+                .map(|(desk, readers)| {
+                    let readers = readers.iter().map(|(r, d)| (key(r), *d)).collect();
+                    (key(desk), readers)
+                })
+                .collect(),
+            ..Self::rosters()
+        }
+    }
+
     /// Keeps from now on only the rosters, and forgets the cases, the
     /// figures and the deadlines they are measured by (a state saved before
     /// with everything shrinks to this).
@@ -175,6 +193,18 @@ impl Replay {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every desk created, with its readers and the day each was added.
+    pub fn desks(&self) -> BTreeMap<Hash, BTreeMap<Hash, Day>> {
+        self.rosters
+            .keys()
+            .filter_map(|k| {
+                let raw = STANDARD.decode(k).ok()?;
+                let desk = Hash::try_from(raw.as_slice()).ok()?;
+                Some((desk, self.roster(&desk)))
+            })
+            .collect()
     }
 
     /// The figures by month, oldest first, as `/v1/transparency` publishes

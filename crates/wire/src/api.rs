@@ -10,7 +10,8 @@ use crate::{CaseState, Day};
 
 mod log;
 pub use log::{
-    CaseReceipt, ConsistencyProof, InclusionProof, LogFrontier, LogInfo, LogPromise, Receipt,
+    CaseReceipt, ConsistencyProof, InclusionProof, LogFrontier, LogInfo, LogPromise, LogRosterDesk,
+    LogRosterReader, LogRosters, Receipt,
 };
 
 /// Header carrying the reporter's handle (base64url). Never in a URL.

@@ -107,3 +107,44 @@ pub struct LogFrontier {
     #[serde(with = "crate::hashes")]
     pub hashes: Vec<[u8; 32]>,
 }
+
+/// `GET /v1/log/rosters`: who reads for each desk at the latest published
+/// checkpoint, signed by the log key, so that a client's first contact
+/// need not replay the whole log (docs/transparency.md, section 7).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogRosters {
+    /// The checkpoint the rosters are at (a signed note).
+    pub checkpoint: String,
+    /// Every desk the log created, in byte order of its commitment.
+    pub desks: Vec<LogRosterDesk>,
+    /// The log key's Ed25519 signature (base64url) over
+    /// `"sotto/v1/sig/log-rosters" ‖ 0x00 ‖ len(origin) (u16 BE) ‖ origin ‖ body`
+    /// (the body: docs/transparency.md).
+    pub signature: String,
+}
+
+/// One desk of [`LogRosters`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogRosterDesk {
+    /// The desk's commitment (docs/transparency.md, section 2).
+    #[serde(with = "crate::b64")]
+    pub desk: Vec<u8>,
+    /// Its readers at the checkpoint, in byte order of their commitment.
+    pub readers: Vec<LogRosterReader>,
+}
+
+/// One reader of a [`LogRosterDesk`]: where the log added them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogRosterReader {
+    /// The index of their `recipient-added` leaf.
+    pub index: u64,
+    /// That leaf.
+    #[serde(with = "crate::b64")]
+    pub leaf: Vec<u8>,
+    /// Its inclusion proof in the checkpoint's tree, leaf side first.
+    #[serde(with = "crate::hashes")]
+    pub proof: Vec<[u8; 32]>,
+}
