@@ -15,6 +15,24 @@
 //! `SOTTO_BENCH_SMOKE=1`: a few cases and one second a scenario, and a
 //! failure for any answer but the expected one; no speed is asserted.
 //!
+//! The no-JS submission is also measured on two more databases, one small
+//! and one large, to show that its cost does not grow with the log:
+//! `SOTTO_BENCH_SMALL_CASES` (1000; 40 in smoke runs) and
+//! `SOTTO_BENCH_BIG_CASES` (100000; 400 in smoke runs). Those are filled
+//! at the store level, not through the API (100,000 cases through the API
+//! take about six minutes): with no server running, `sotto_store` opens
+//! cases in batches of one transaction each ([`fill_store`]), each case as
+//! a real client would have opened it (its own token, keys and handle hash
+//! under the data directory's pepper, a report and a follow-up sealed with
+//! age to the reader and the reporter, padded to 1 KiB, and signed), with
+//! its leaves and tree nodes, so `sotto audit db` finds the database
+//! consistent. The server started on it publishes a checkpoint of the
+//! whole log at once. The first no-JS submission after a start follows
+//! the whole log (the server's form client then remembers where it is), so
+//! one submission is sent and timed before the run, and shown apart.
+//! Each run adds the cases it submits: the table's notes say how many
+//! cases each database held before and after.
+//!
 //! Traffic goes to loopback only, to servers this program started; every
 //! run is bounded in time and the servers are killed at the end.
 
@@ -29,11 +47,14 @@ use std::time::{Duration, Instant};
 
 use sotto::client::readers::SharedLog;
 use sotto::client::{reporter, Api};
-use sotto_envelope::keys::{DeskIdentity, DisplayName};
+use sotto::datadir::DataDir;
+use sotto_envelope::keys::{DeskIdentity, DisplayName, RecipientCard};
 use sotto_envelope::sign::{CaseId, Direction};
 use sotto_envelope::token::Token;
-use sotto_envelope::{encrypt, pow, sha256};
+use sotto_envelope::{encrypt, pad, pow, sha256, Recipient};
+use sotto_store::{NewCase, NewMessage, Store};
 use sotto_wire::api::OpenCase;
+use sotto_wire::{CaseState, Day};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -286,9 +307,162 @@ fn shed(run: &Run, expected: u16) -> String {
     )
 }
 
+/// One case as a real client would have opened it, made ahead of the
+/// write: the CPU-heavy part of the fill (keys, age, signatures).
+struct FillCase {
+    id: [u8; 16],
+    handle_hash: [u8; 32],
+    reporter_x25519: String,
+    reporter_ed25519: [u8; 32],
+    /// The report (seq 0) and a follow-up (seq 1): envelope, its hash, its
+    /// signature.
+    messages: [(Vec<u8>, [u8; 32], [u8; 64]); 2],
+}
+
+fn fill_case(pepper: &ring::hmac::Key, reader: Recipient, n: usize) -> FillCase {
+    let token = Token::generate();
+    let case = CaseId::generate();
+    let reporter = token.identity().recipient();
+    let key = token.signing_key();
+    let message = |seq: u64, text: String| {
+        // A short text pads to 1 KiB, as a short report's content does.
+        let padded = pad::pad(text.as_bytes()).unwrap();
+        let envelope = encrypt(&[reader, reporter], &padded).unwrap();
+        let signature = key.sign_envelope(&case, seq, Direction::FromReporter, &envelope);
+        let hash = sha256(&envelope);
+        (envelope, hash, signature.0)
+    };
+    FillCase {
+        id: case.0,
+        handle_hash: sotto::auth::handle_hash(pepper, &token.handle()),
+        reporter_x25519: reporter.to_string(),
+        reporter_ed25519: key.verifying_key().0,
+        messages: [
+            message(0, format!("{{\"report\": \"filled {n}\"}}")),
+            message(1, "{\"follow-up\": \"a follow-up\"}".to_owned()),
+        ],
+    }
+}
+
+/// Fills the data directory `data` (made by `sotto admin add-recipient`,
+/// with no server running on it) with `cases` cases to `reader`, each with
+/// a report and a follow-up, at the store level: two threads seal and sign
+/// while this one writes batches of a thousand cases, each batch one
+/// transaction ([`Store::insert_cases`], [`Store::insert_messages`]).
+/// Returns the time taken, the database's size in bytes (its write-ahead
+/// log folded in) and the log's size in leaves.
+fn fill_store(data: &Path, cases: usize, reader: &RecipientCard) -> (Duration, u64, u64) {
+    const BATCH: usize = 1000;
+    let begun = Instant::now();
+    let dir = DataDir::existing(data).unwrap();
+    let pepper = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, dir.pepper().unwrap().as_ref());
+    let mut store = Store::open(&dir.db_path()).unwrap();
+    let desk = store.desk_by_name("default").unwrap();
+    let readers = [reader.fingerprint().id()];
+    let day = Day::today(0);
+    let batches = cases.div_ceil(BATCH);
+    std::thread::scope(|s| {
+        let (send, made) = std::sync::mpsc::sync_channel::<Vec<FillCase>>(4);
+        for t in 0..2 {
+            let (send, pepper) = (send.clone(), &pepper);
+            let reader = reader.recipient;
+            s.spawn(move || {
+                for b in (t..batches).step_by(2) {
+                    let batch = (b * BATCH..((b + 1) * BATCH).min(cases))
+                        .map(|n| fill_case(pepper, reader, n))
+                        .collect();
+                    if send.send(batch).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(send);
+        for batch in made {
+            let new_cases: Vec<NewCase<'_>> = batch
+                .iter()
+                .map(|c| NewCase {
+                    id: c.id,
+                    desk_id: desk.id,
+                    handle_hash: c.handle_hash,
+                    reporter_x25519: &c.reporter_x25519,
+                    reporter_ed25519: &c.reporter_ed25519,
+                    recipients: &readers,
+                    state: CaseState::Received,
+                    report: NewMessage {
+                        seq: 0,
+                        direction: Direction::FromReporter,
+                        author: None,
+                        envelope: &c.messages[0].0,
+                        envelope_hash: c.messages[0].1,
+                        signature: &c.messages[0].2,
+                    },
+                })
+                .collect();
+            store.insert_cases(&new_cases, day).unwrap();
+            let follow_ups: Vec<([u8; 16], NewMessage<'_>)> = batch
+                .iter()
+                .map(|c| {
+                    let (envelope, hash, signature) = &c.messages[1];
+                    (
+                        c.id,
+                        NewMessage {
+                            seq: 1,
+                            direction: Direction::FromReporter,
+                            author: None,
+                            envelope,
+                            envelope_hash: *hash,
+                            signature,
+                        },
+                    )
+                })
+                .collect();
+            store.insert_messages(&follow_ups, day).unwrap();
+        }
+    });
+    // The write-ahead log into the database, so its size is the file's.
+    store.checkpoint().unwrap();
+    let leaves = store.log_size().unwrap();
+    let bytes = std::fs::metadata(dir.db_path()).unwrap().len();
+    (begun.elapsed(), bytes, leaves)
+}
+
+/// How many cases the database in `data` holds now (read-only, beside a
+/// running server).
+fn case_count(data: &Path) -> u64 {
+    let conn = rusqlite::Connection::open_with_flags(
+        data.join(sotto_store::DB_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .unwrap();
+    n.unsigned_abs()
+}
+
+/// `1000` as `1k`, `100000` as `100k`; other numbers as they are.
+fn short_count(n: usize) -> String {
+    if n >= 1000 && n % 1000 == 0 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// A no-JS form post, as a browser sends it: `text`, and one reader chosen.
+fn nojs_form(reader_id: &str) -> String {
+    format!(
+        "------sotto\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nwhat happened\r\n\
+         ------sotto\r\nContent-Disposition: form-data; name=\"reader\"\r\n\r\n{reader_id}\r\n------sotto--\r\n"
+    )
+}
+
 fn main() {
     let smoke = std::env::var_os("SOTTO_BENCH_SMOKE").is_some();
     let cases: usize = env_or("SOTTO_BENCH_CASES", if smoke { 40 } else { 10_000 });
+    let small_cases: usize = env_or("SOTTO_BENCH_SMALL_CASES", if smoke { 40 } else { 1_000 });
+    let big_cases: usize = env_or("SOTTO_BENCH_BIG_CASES", if smoke { 400 } else { 100_000 });
     let seconds: u64 = env_or("SOTTO_BENCH_SECONDS", if smoke { 1 } else { 8 });
     let workers: u32 = env_or("SOTTO_BENCH_WORKERS", 2);
     let connections: Vec<u32> = std::env::var("SOTTO_BENCH_CONNECTIONS")
@@ -525,11 +699,7 @@ end
             }),
         );
     }
-    let nojs_body = format!(
-        "------sotto\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nwhat happened\r\n\
-         ------sotto\r\nContent-Disposition: form-data; name=\"reader\"\r\n\r\n{}\r\n------sotto--\r\n",
-        card.fingerprint().id()
-    );
+    let nojs_body = nojs_form(&card.fingerprint().id());
     let nojs = format!(
         r#"
 wrk.method = "POST"
@@ -539,6 +709,52 @@ wrk.body = "{}"
 "#,
         nojs_body.replace("\r\n", "\\r\\n").replace('"', "\\\"")
     );
+
+    // The no-JS submission on a small and a large database, filled at the
+    // store level (see `fill_store`), each with its own server, warmed up
+    // by one submission (the first follows the whole log).
+    let only = std::env::var("SOTTO_BENCH_ONLY").unwrap_or_default();
+    let mut sized: Vec<(String, PathBuf, Server)> = Vec::new();
+    for n in [small_cases, big_cases] {
+        let name = format!("no-JS submission, {} cases", short_count(n));
+        if !name.contains(only.as_str()) || sized.iter().any(|s| s.0 == name) {
+            continue;
+        }
+        let data = tmp.path().join(format!("data-{n}"));
+        let added = Command::new(&sotto_bin)
+            .args(["admin", "add-recipient", "--data"])
+            .arg(&data)
+            .args(["--card", &card.to_string()])
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{added:?}");
+        let (took, bytes, leaves) = fill_store(&data, n, &card);
+        let server = serve(&data);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .into();
+        let warm = Instant::now();
+        let res = agent
+            .post(format!("{}/desk/default/report", server.url))
+            .header("content-type", "multipart/form-data; boundary=----sotto")
+            .send(nojs_body.as_str())
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "the warm-up submission");
+        let warm = warm.elapsed();
+        let _ = writeln!(
+            report,
+            "filled {n} cases (a report and a follow-up each) at the store level in {:.1} s: \
+             database {:.0} MiB, log {leaves} leaves; sotto cold start {:.0} ms; \
+             the first no-JS submission (following the whole log) {:.0} ms",
+            took.as_secs_f64(),
+            bytes as f64 / f64::from(1 << 20),
+            server.started.as_secs_f64() * 1000.0,
+            warm.as_secs_f64() * 1000.0,
+        );
+        sized.push((name, data, server));
+    }
 
     // (name, server, script, the answer expected, compared with)
     type Scenario<'a> = (&'a str, &'a Server, String, u16, Option<&'a str>);
@@ -602,14 +818,18 @@ wrk.body = "{}"
             201,
             None,
         ),
-        ("no-JS submission", &sotto, nojs, 200, None),
+        ("no-JS submission", &sotto, nojs.clone(), 200, None),
     ];
+    let mut scenarios = scenarios;
+    for (name, _, server) in &sized {
+        scenarios.push((name, server, nojs.clone(), 200, None));
+    }
 
     // `SOTTO_BENCH_ONLY=opening`: the scenarios whose name holds it (and
     // the ceiling), for a profiler attached to one of them.
-    let only = std::env::var("SOTTO_BENCH_ONLY").unwrap_or_default();
     let mut rows: Vec<(String, u32, Run, (u64, u64))> = Vec::new();
     let mut failures = Vec::new();
+    let mut notes = Vec::new();
     for &c in &connections {
         for (name, server, script, expected, _) in &scenarios {
             if !name.contains(only.as_str()) && !name.starts_with("ceiling") {
@@ -621,12 +841,20 @@ wrk.body = "{}"
             if one_use && c != connections[0] {
                 continue;
             }
+            let data = sized.iter().find(|s| s.0 == *name).map(|s| &s.1);
+            let before = data.map(|d| case_count(d));
             let run = bench.wrk(
                 &name.replace([' ', ':', '(', ')', ','], "_"),
                 &server.url,
                 c,
                 script,
             );
+            if let (Some(d), Some(before)) = (data, before) {
+                notes.push(format!(
+                    "{name} at {c} connections: {before} cases before the run, {} after",
+                    case_count(d)
+                ));
+            }
             // A full queue's `503 busy` is the answer the server owes a
             // flood (it is shown, as the share of answers shed); anything
             // else but the expected answer is a failure. Statuses are
@@ -669,9 +897,16 @@ wrk.body = "{}"
             shed(run, expected)
         );
     }
+    if !notes.is_empty() {
+        let _ = writeln!(report);
+    }
+    for n in &notes {
+        let _ = writeln!(report, "- {n}");
+    }
     println!("{report}");
     // Stopped here, before any exit: `exit` runs no destructor.
     drop(scenarios);
+    drop(sized);
     drop(sotto);
     drop(ceiling);
     if !failures.is_empty() {

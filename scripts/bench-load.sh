@@ -6,8 +6,16 @@
 # p50, p99 and the ratio to the ceiling measured in the same run, with
 # each process's resident memory. docs/benchmarks.md quotes one run.
 #
+# The no-JS submission is measured again on a small and a large database
+# (SOTTO_BENCH_SMALL_CASES, 1000, and SOTTO_BENCH_BIG_CASES, 100000; 40 and
+# 400 with --smoke), filled at the store level with no server running
+# (about 45 s for 100,000 cases), each warmed up by one submission, since
+# the first after a start follows the whole log: the two figures should be
+# close. SOTTO_BENCH_ONLY=no-JS runs only the no-JS rows (and the ceiling).
+#
 #   scripts/bench-load.sh                  # the full run, some minutes
 #   SOTTO_BENCH_CASES=1000 SOTTO_BENCH_SECONDS=4 scripts/bench-load.sh
+#   SOTTO_BENCH_ONLY=no-JS SOTTO_BENCH_BIG_CASES=20000 scripts/bench-load.sh
 #   scripts/bench-load.sh --smoke          # seconds, debug builds: no
 #                                          # error, and no speed asserted
 set -euo pipefail
