@@ -168,8 +168,13 @@ fn server() {
     });
     // Let the last batch of case events be published.
     std::thread::sleep(Duration::from_millis(2100));
+    time("first contact: the signed rosters, then follow", 20, || {
+        let v = sotto::client::log::verifier(&api, None).unwrap();
+        let begun = sotto::client::log::first_contact(&api, &v).unwrap();
+        sotto::client::log::follow(&api, &v, begun.as_ref(), sotto_tlog::Replay::rosters()).unwrap()
+    });
     time(
-        "first contact: fetch and check the whole log (600+ entries)",
+        "the whole log (600+ entries), as an auditor's first run",
         20,
         || {
             let v = sotto::client::log::verifier(&api, None).unwrap();
@@ -278,9 +283,10 @@ fn tlog() {
         },
     );
     let _ = replayed;
-    let mut r = Replay::new(7);
+    let (mut r, mut rosters) = (Replay::new(7), Replay::rosters());
     for l in &leaves {
         r.apply(&Leaf::decode(l).unwrap());
+        rosters.apply(&Leaf::decode(l).unwrap());
     }
     println!(
         "| {:<48} | {:>9} KiB |",
@@ -289,9 +295,32 @@ fn tlog() {
     );
     println!(
         "| {:<48} | {:>9} KiB |",
-        "replay state a client keeps (JSON)",
+        "replay state an auditor keeps (JSON)",
         serde_json::to_vec(&r).unwrap().len() / 1024
     );
+    println!(
+        "| {:<48} | {:>9} B   |",
+        "replay state a reporter's device keeps (JSON)",
+        serde_json::to_vec(&rosters).unwrap().len()
+    );
+    let summary = time(
+        "roster summary, from SQLite (desk events, proofs)",
+        100,
+        || {
+            let mut s = sotto_tlog::Rosters::replay(
+                size,
+                store.log_root(size).unwrap(),
+                store.desk_events(size).unwrap(),
+            );
+            for readers in s.desks.values_mut() {
+                for m in readers.values_mut() {
+                    m.proof = store.inclusion_proof(m.index, size).unwrap();
+                }
+            }
+            s
+        },
+    );
+    let _ = summary;
     let key = SigningKey::log_key(&[9; 32]);
     let note = Checkpoint {
         origin: "bench/log".into(),
