@@ -27,11 +27,14 @@
 //! age to the reader and the reporter, padded to 1 KiB, and signed), with
 //! its leaves and tree nodes, so `sotto audit db` finds the database
 //! consistent. The server started on it publishes a checkpoint of the
-//! whole log at once. The first no-JS submission after a start follows
-//! the whole log (the server's form client then remembers where it is), so
-//! one submission is sent and timed before the run, and shown apart.
-//! Each run adds the cases it submits: the table's notes say how many
-//! cases each database held before and after.
+//! whole log at once. The first no-JS submission after a start sets up
+//! the position in the log that the server's form client then keeps in
+//! memory (it followed the whole log from its first entry before the
+//! signed rosters; now it starts from them), so one submission is sent and
+//! timed before the run, and shown apart. Each run adds the cases it
+//! submits: the notes under the table say how many cases each database
+//! held before and after, and so how many submissions a second were taken
+//! in (at 256 connections most answers are the form's `503 busy`).
 //!
 //! Traffic goes to loopback only, to servers this program started; every
 //! run is bounded in time and the servers are killed at the end.
@@ -747,7 +750,7 @@ wrk.body = "{}"
             report,
             "filled {n} cases (a report and a follow-up each) at the store level in {:.1} s: \
              database {:.0} MiB, log {leaves} leaves; sotto cold start {:.0} ms; \
-             the first no-JS submission (following the whole log) {:.0} ms",
+             the first no-JS submission after it (the warm-up) {:.0} ms",
             took.as_secs_f64(),
             bytes as f64 / f64::from(1 << 20),
             server.started.as_secs_f64() * 1000.0,
@@ -850,9 +853,11 @@ wrk.body = "{}"
                 script,
             );
             if let (Some(d), Some(before)) = (data, before) {
+                let after = case_count(d);
                 notes.push(format!(
-                    "{name} at {c} connections: {before} cases before the run, {} after",
-                    case_count(d)
+                    "{name} at {c} connections: {before} cases before the run, {after} after \
+                     ({:.0} submissions a second taken in)",
+                    (after - before) as f64 / seconds as f64
                 ));
             }
             // A full queue's `503 busy` is the answer the server owes a

@@ -9,9 +9,10 @@
 # The no-JS submission is measured again on a small and a large database
 # (SOTTO_BENCH_SMALL_CASES, 1000, and SOTTO_BENCH_BIG_CASES, 100000; 40 and
 # 400 with --smoke), filled at the store level with no server running
-# (about 45 s for 100,000 cases), each warmed up by one submission, since
-# the first after a start follows the whole log: the two figures should be
-# close. SOTTO_BENCH_ONLY=no-JS runs only the no-JS rows (and the ceiling).
+# (about 50 s for 100,000 cases), each warmed up by one timed submission
+# (the first after a start sets up the form client's place in the log):
+# the two figures should be close. SOTTO_BENCH_ONLY=no-JS runs only the
+# no-JS rows (and the ceiling); SOTTO_BENCH_ONLY="k cases" only the sized.
 #
 #   scripts/bench-load.sh                  # the full run, some minutes
 #   SOTTO_BENCH_CASES=1000 SOTTO_BENCH_SECONDS=4 scripts/bench-load.sh
