@@ -10,16 +10,17 @@
 //! match, the old tree is a prefix of the new one (nothing was removed or
 //! rewritten) and every new leaf is where the log says: no proof is needed.
 
-use super::{Api, ClientError};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use sotto_envelope::sign::Signature;
 use sotto_tlog::leaf::{Event, Leaf};
 use sotto_tlog::merkle::{self, Frontier, Hash};
 use sotto_tlog::rosters::{Member, Rosters};
 use sotto_tlog::tile;
 use sotto_tlog::{Checkpoint, NoteVerifier, Replay};
+
+use super::{Api, ClientError};
 
 pub use super::receipt_file::{
     standing, verify_receipt, Included, Opening, ReceiptFile, ReceiptStanding, VerifiedReceipt,

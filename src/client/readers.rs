@@ -5,9 +5,10 @@
 //! removed from it, publicly and for everyone alike. The reporter's client
 //! follows the log (from where this device last checked, or, the first
 //! time, from the log's signed rosters at its latest checkpoint: see
-//! [`log::first_contact`]) and compares: a reader the server offers but the log does not show, or a
-//! reader added since this device last reported to the desk, is named, and
-//! the report waits for the reporter to accept them.
+//! [`log::first_contact`]) and compares: a reader the server offers but the
+//! log does not show, or a reader added since this device last reported to
+//! the desk, is named, and the report waits for the reporter to accept
+//! them.
 //!
 //! What this device remembers, in the file given by `--known` (by default
 //! under `$XDG_STATE_HOME/sotto/`): per server, the log's key, the last
@@ -52,9 +53,9 @@ pub struct KnownServer {
 }
 
 impl Known {
-    /// Reads the file; a missing file is an empty memory.
-    /// A file saved before replays kept only the rosters keeps only them
-    /// from now on, and shrinks when it is saved again.
+    /// Reads the file; a missing file is an empty memory. A file saved
+    /// before replays kept only the rosters keeps only them from now on,
+    /// and shrinks when it is saved again.
     pub fn load(path: &Path) -> Result<Self, ClientError> {
         match fs::read(path) {
             Ok(bytes) => {
