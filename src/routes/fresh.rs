@@ -51,7 +51,7 @@ impl Conditional {
         for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
                 Some(("after", v)) if after.is_none() => {
-                    after = Some(seq_value(v)?);
+                    after = Some(super::query::u64_value("after", v)?);
                 }
                 _ => {
                     return Err(ApiError::bad_request(
@@ -93,17 +93,6 @@ impl Conditional {
         }
         Ok(Fresh::Changed(tag, read()?))
     }
-}
-
-fn seq_value(v: &str) -> Result<u64, ApiError> {
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            "after must be a message's seq, a non-negative integer",
-        ));
-    }
-    v.parse()
-        .map_err(|_| ApiError::bad_request("bad_query", "after is too large"))
 }
 
 /// A conditional read's answer.

@@ -10,6 +10,7 @@ use sotto_store::Store;
 use sotto_tlog::tile::{self, TileKind, TilePath};
 use sotto_wire::api::{ConsistencyProof, InclusionProof, LogFrontier, LogInfo};
 
+use super::query;
 use crate::error::ApiError;
 use crate::state::{with_store, AppState};
 use crate::tlog::Log;
@@ -27,24 +28,11 @@ fn beyond() -> ApiError {
     )
 }
 
-/// A `u64` query parameter.
+/// A `u64` query parameter, which the route needs.
 fn query_u64(req: &HttpRequest, name: &'static str) -> Result<u64, ApiError> {
-    let found = req
-        .query_string()
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v);
-    let v = found
+    let v = query::value(req.query_string(), name)
         .ok_or_else(|| ApiError::bad_request("bad_query", format!("the query needs {name}=N")))?;
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            format!("{name} must be a non-negative integer"),
-        ));
-    }
-    v.parse()
-        .map_err(|_| ApiError::bad_request("bad_query", format!("{name} is too large")))
+    query::u64_value(name, v)
 }
 
 /// `GET /log/checkpoint`: the latest published checkpoint, a signed note.

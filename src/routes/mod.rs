@@ -29,6 +29,7 @@ pub mod inbox;
 pub mod log;
 pub mod openapi;
 pub mod opening;
+pub mod query;
 pub mod reporter;
 pub mod thread;
 pub mod transparency;
