@@ -126,7 +126,8 @@ struct LogReport<'a> {
     months: &'a std::collections::BTreeMap<String, sotto_tlog::replay::Month>,
     /// Whether the log's signed roster summary (what first-time reporters
     /// start from) was compared with the replay: not when the log published
-    /// a batch between the two reads.
+    /// a batch between the two reads, nor when the server offers none (an
+    /// older version; its reporters then read the whole log).
     rosters_compared: bool,
     findings: &'a [String],
 }
@@ -294,7 +295,7 @@ fn print_log_report(r: &LogReport<'_>) {
     outln!();
     match r.rosters_compared {
         true => outln!("The log's signed roster summary (where first-time reporters start) was compared with the replay."),
-        false => outln!("The log's signed roster summary was not compared: the log published a batch meanwhile; run again."),
+        false => outln!("The log's signed roster summary was not compared: the log published a batch meanwhile (run again), or the server offers none."),
     }
     if r.findings.is_empty() {
         outln!("No findings.");
