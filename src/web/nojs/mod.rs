@@ -99,7 +99,6 @@ pub async fn report(
 ) -> HttpResponse {
     let ctx = ctx(&req);
     if state.gates.nojs.is_full() {
-        crate::gate::refuse().await;
         return busy(&ctx, Nav::Report);
     }
     let limit = state.settings.max_envelope_bytes;
@@ -299,7 +298,6 @@ fn case_answer(
 pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart) -> HttpResponse {
     let ctx = ctx(&req);
     if state.gates.nojs.is_full() {
-        crate::gate::refuse().await;
         return busy(&ctx, Nav::Status);
     }
     let posted = match read_form(form, state.settings.max_envelope_bytes).await {
