@@ -3,8 +3,9 @@
 //! A flood must not make the server queue work without end: each kind of
 //! expensive work passes a [`Gate`] that lets a few run at once and a
 //! bounded number wait their turn, in order. Past that, the request is
-//! refused at once with `503` and `Retry-After` ([`Busy`]), costing the
-//! server nothing more.
+//! refused with `503` and `Retry-After` ([`Busy`]), after [`SHED_DELAY`]:
+//! a flood that asks again at once then costs the server one answer per
+//! connection per delay, and leaves its cores to the work admitted.
 //!
 //! Waiting is async: a request in the queue holds no thread. A request
 //! whose client has gone is dropped by actix, and with it its place in the
@@ -22,12 +23,21 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::web;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Settings;
 use crate::error::ApiError;
+
+/// How long a refused request is held before its `503`. Without it, a
+/// client that asks again at once (a flood does) is answered as fast as it
+/// can ask, and those answers take the cores the admitted work needs: at
+/// 256 connections the no-JS form let 35 to 38 reports a second in,
+/// against about 500 at 16 (docs/benchmarks.md). Held, a request costs a
+/// timer, not a thread.
+pub const SHED_DELAY: Duration = Duration::from_millis(250);
 
 /// The queue was full: come back later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,16 +82,19 @@ impl Gate {
     }
 
     /// A pass now, or once those ahead are done; [`Busy`] if the queue is
-    /// full. Dropping the future leaves the queue.
+    /// full, after [`SHED_DELAY`]. Dropping the future leaves the queue.
     pub async fn enter(&self) -> Result<Pass, Busy> {
         if let Ok(pass) = Arc::clone(&self.passes).try_acquire_owned() {
             return Ok(pass);
         }
         let ahead = self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _in_queue = InQueue(&self.waiting);
+        let in_queue = InQueue(&self.waiting);
         if ahead >= self.queue {
-            return Err(Busy);
+            // Not counted as waiting while held: it will not be admitted.
+            drop(in_queue);
+            return Err(refuse().await);
         }
+        let _in_queue = in_queue;
         Arc::clone(&self.passes)
             .acquire_owned()
             .await
@@ -98,6 +111,12 @@ impl Gate {
         let _pass = self.enter().await?;
         web::block(f).await?
     }
+}
+
+/// Holds a refused request for [`SHED_DELAY`], then refuses it.
+pub async fn refuse() -> Busy {
+    actix_web::rt::time::sleep(SHED_DELAY).await;
+    Busy
 }
 
 /// The gates of one server.
@@ -139,7 +158,7 @@ mod tests {
     use super::*;
 
     #[actix_web::test]
-    async fn a_full_queue_refuses_at_once_and_a_pass_given_back_admits_the_next() {
+    async fn a_full_queue_refuses_after_the_delay_and_a_pass_given_back_admits_the_next() {
         let gate = Gate::new(1, 1);
         let first = gate.enter().await.expect("the free pass");
         assert!(!gate.is_full());
@@ -147,8 +166,12 @@ mod tests {
         // The second waits in the queue...
         assert!((&mut second).now_or_never().is_none());
         assert!(gate.is_full());
-        // ...so a third is refused without waiting.
+        // ...so a third is refused, held for the delay but not queued:
+        // the one waiting keeps its place, and the queue stays full.
+        let third = std::time::Instant::now();
         assert_eq!(gate.enter().await.map(|_| ()), Err(Busy));
+        assert!(third.elapsed() >= SHED_DELAY);
+        assert!(gate.is_full());
         drop(first);
         assert!(second.await.is_ok());
     }

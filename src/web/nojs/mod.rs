@@ -99,6 +99,7 @@ pub async fn report(
 ) -> HttpResponse {
     let ctx = ctx(&req);
     if state.gates.nojs.is_full() {
+        crate::gate::refuse().await;
         return busy(&ctx, Nav::Report);
     }
     let limit = state.settings.max_envelope_bytes;
@@ -298,6 +299,7 @@ fn case_answer(
 pub async fn reply(req: HttpRequest, state: web::Data<AppState>, form: Multipart) -> HttpResponse {
     let ctx = ctx(&req);
     if state.gates.nojs.is_full() {
+        crate::gate::refuse().await;
         return busy(&ctx, Nav::Status);
     }
     let posted = match read_form(form, state.settings.max_envelope_bytes).await {
