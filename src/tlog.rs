@@ -106,6 +106,7 @@ impl Log {
             }
         }
         let signature = r.sign(&self.key, self.origin()).to_string();
+        let frontier = store.frontier(size)?.hashes().to_vec();
         let desks = r
             .desks
             .into_iter()
@@ -123,6 +124,7 @@ impl Log {
             .collect();
         Ok(Some(LogRosters {
             checkpoint: latest.note,
+            frontier,
             desks,
             signature,
         }))

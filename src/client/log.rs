@@ -85,8 +85,9 @@ pub fn latest(api: &Api, v: &NoteVerifier) -> Result<(String, Checkpoint), Clien
 /// (`sotto_tlog::rosters`), instead of every entry since the first. The
 /// checkpoint is verified with `v`, then the summary's signature, each
 /// reader's addition (their leaf and its inclusion proof), and the tree's
-/// frontier at that size against the checkpoint's root, so that the log
-/// can be followed from there entry by entry. Its cost follows the desks
+/// frontier at that size, which comes with the summary, against the
+/// checkpoint's root, so that the log can be followed from there entry by
+/// entry: one request in all. Its cost follows the desks
 /// and readers, not the cases. `None` from a server that does not offer the
 /// summary: follow from the start.
 pub fn first_contact(api: &Api, v: &NoteVerifier) -> Result<Option<LogState>, ClientError> {
@@ -135,8 +136,7 @@ pub fn first_contact(api: &Api, v: &NoteVerifier) -> Result<Option<LogState>, Cl
     let days = rosters
         .verify(v, &signature)
         .map_err(|e| crypto(format!("{e}: the server shows readers the log does not")))?;
-    let frontier = api.log_frontier(checkpoint.size)?;
-    let frontier = Frontier::from_parts(checkpoint.size, frontier.hashes)
+    let frontier = Frontier::from_parts(checkpoint.size, got.frontier)
         .filter(|f| f.root() == checkpoint.root)
         .ok_or_else(|| crypto("the log's frontier does not add up to its signed checkpoint"))?;
     Ok(Some(LogState {

@@ -357,11 +357,6 @@ impl Api {
         self.get("/v1/log/rosters", Vec::new())
     }
 
-    /// `GET /v1/log/frontier`: the perfect subtrees of the tree of `size`.
-    pub fn log_frontier(&self, size: u64) -> Result<sotto_wire::api::LogFrontier, ClientError> {
-        self.get(&format!("/v1/log/frontier?size={size}"), Vec::new())
-    }
-
     /// `GET /v1/log/inclusion`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, ClientError> {
         self.get(

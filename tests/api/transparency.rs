@@ -615,6 +615,44 @@ fn a_first_contact_starts_from_the_signed_rosters_and_remembers_kilobytes() {
 }
 
 #[test]
+fn a_roster_summary_whose_frontier_does_not_add_up_is_refused() {
+    use std::io::{Read, Write};
+    let (app, _alice, _main) = busy_app(&[]);
+    submit(&app, "A report.");
+    app.wait_for_checkpoint();
+    let v = sotto_tlog::NoteVerifier::parse(&log_key(&app)).unwrap();
+    let (status, mut summary) = crate::helpers::raw(&app, "GET", "/v1/log/rosters", &[], b"");
+    assert_eq!(status, 200, "{summary}");
+    // A server that signs its rosters honestly but hands out another tree
+    // to follow from: the checkpoint's root does not come out of it.
+    let first = summary["frontier"][0].as_str().unwrap().to_owned();
+    let other = if first.starts_with('A') { "B" } else { "A" };
+    summary["frontier"][0] = format!("{other}{}", &first[1..]).into();
+    let body = summary.to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let mut head = [0u8; 4096];
+            let _ = client.read(&mut head);
+            let _ = write!(
+                client,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let lying = sotto::client::Api::new(&url).unwrap();
+    let e = sotto::client::log::first_contact(&lying, &v).unwrap_err();
+    assert!(e.to_string().contains("frontier does not add up"), "{e}");
+    // The honest summary passes the same check.
+    assert!(sotto::client::log::first_contact(&app.api, &v)
+        .unwrap()
+        .is_some());
+}
+
+#[test]
 fn a_receipt_is_kept_and_checked_even_before_the_next_checkpoint() {
     let app = spawn_app_with(&[("SOTTO_CHECKPOINT_INTERVAL", "3600")]);
     app.add_recipient("Alice Ombud");

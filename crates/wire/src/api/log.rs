@@ -116,6 +116,11 @@ pub struct LogFrontier {
 pub struct LogRosters {
     /// The checkpoint the rosters are at (a signed note).
     pub checkpoint: String,
+    /// The frontier at the checkpoint's size, as `GET /v1/log/frontier`
+    /// answers it: where a client follows the log from. Not signed: it
+    /// must add up to the checkpoint's root.
+    #[serde(with = "crate::hashes")]
+    pub frontier: Vec<[u8; 32]>,
     /// Every desk the log created, in byte order of its commitment.
     pub desks: Vec<LogRosterDesk>,
     /// The log key's Ed25519 signature (base64url) over
