@@ -26,7 +26,9 @@
 //! Beside them: [`audit`] proves what a database holds; [`backup`] copies a
 //! live one and checks a restored one; [`detect`] recognises values that
 //! must never be stored; `migrate` brings an older schema up to date;
-//! `direction` stores a message's direction.
+//! `direction` stores a message's direction; `writer` is the one
+//! connection every write of the process goes through, and `durable` the
+//! group commit that makes each write durable before it returns.
 //!
 //! Every connection runs with WAL (reads never wait for writes), foreign
 //! keys, `secure_delete` (freed pages are zeroed) and a busy timeout, so the
@@ -55,6 +57,7 @@ mod migrate;
 mod recipients;
 mod seen;
 mod shares;
+mod writer;
 
 pub use cases::{CaseRow, CaseVersion, Erasure, NewCase, StateRow};
 pub use desks::{Desk, DeskDeadlines};
@@ -114,16 +117,6 @@ pub enum StoreError {
     Sync(std::io::Error),
 }
 
-/// The process's one writer's turn: see [`Store::write`].
-static WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Waits for the writer's turn; every write of this process takes it.
-pub(crate) fn writer_turn() -> std::sync::MutexGuard<'static, ()> {
-    WRITER
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Shorthand.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -133,6 +126,9 @@ pub struct Store {
     conn: Connection,
     /// The group commit of this database's writes (see [`durable`]).
     syncs: std::sync::Arc<durable::Syncs>,
+    /// The connection every write of this process goes through (see
+    /// [`writer`]); none when opened read-only.
+    writer: Option<std::sync::Arc<writer::Writer>>,
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -173,17 +169,23 @@ impl Store {
         configure(&conn)?;
         // WAL is a property of the file; setting it again is harmless.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        // NORMAL: a commit writes the WAL without syncing it; the writer
-        // then waits for a sync that covers it before it returns, one sync
-        // for every commit made meanwhile (see `durable`). So a case whose
-        // receipt went out survives a power cut, at far fewer syncs than
-        // FULL's one a commit.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let store = Self {
+        let mut store = Self {
             conn,
             syncs: durable::Syncs::of(path),
+            writer: None,
         };
         store.migrate()?;
+        store.writer = Some(writer::Writer::of(path, || {
+            let conn = Connection::open(path)?;
+            configure(&conn)?;
+            // NORMAL: a commit writes the WAL without syncing it; the
+            // writer then waits for a sync that covers it before it
+            // returns, one sync for every commit made meanwhile (see
+            // `durable`). So a case whose receipt went out survives a power
+            // cut, at far fewer syncs than FULL's one a commit.
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            Ok(conn)
+        })?);
         Ok(store)
     }
 
@@ -198,6 +200,7 @@ impl Store {
         let store = Self {
             conn,
             syncs: durable::Syncs::of(path),
+            writer: None,
         };
         let found = store.version()?;
         if found != SCHEMA_VERSION {
@@ -217,11 +220,18 @@ impl Store {
     /// the newest snapshot. Returns whether it had to give up, busy.
     pub fn checkpoint(&self) -> Result<bool> {
         // Between two writes of this process, not in their way.
-        let _turn = writer_turn();
-        let busy: i64 = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        let busy: i64 =
+            self.writer()?
+                .turn()
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
         Ok(busy != 0)
+    }
+
+    /// The connection every write goes through.
+    fn writer(&self) -> Result<&writer::Writer> {
+        self.writer
+            .as_deref()
+            .ok_or(StoreError::Invalid("the database was opened read-only"))
     }
 
     fn version(&self) -> Result<i64> {
@@ -261,20 +271,17 @@ impl Store {
     }
 
     fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        // One writer at a time in this process, in the order they came: they
-        // wait here, not in SQLite's busy loop, which sleeps and retries and
-        // under load gives up with "database is locked". IMMEDIATE still
-        // takes SQLite's write lock up front, for writers in other processes
-        // (`sotto admin`), which queue on the busy timeout.
-        let turn = writer_turn();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // One writer at a time in this process, on its one connection, in
+        // the order they came (see `writer`). IMMEDIATE still takes SQLite's
+        // write lock up front, for writers in other processes (`sotto
+        // admin`), which queue on the busy timeout.
+        let mut conn = self.writer()?.turn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         let commit = self.syncs.committed();
         // The next writer goes on while this one waits for the disk.
-        drop(turn);
+        drop(conn);
         self.syncs.wait(commit)?;
         Ok(out)
     }

@@ -49,9 +49,9 @@ impl Store {
     /// can forget the tags since, which lets a request captured in those
     /// moments be replayed once after it.
     pub fn remember_request(&self, tag: &[u8; 32], generation: Generation) -> Result<bool> {
-        let _turn = crate::writer_turn();
         let added = self
-            .conn
+            .writer()?
+            .turn()
             .prepare_cached(
                 "INSERT INTO seen_requests (tag, generation) VALUES (?1, ?2)
              ON CONFLICT (tag) DO NOTHING",
@@ -62,9 +62,9 @@ impl Store {
 
     /// Deletes every tag of `generation`; returns how many there were.
     pub fn forget_requests(&self, generation: Generation) -> Result<u64> {
-        let _turn = crate::writer_turn();
         let gone = self
-            .conn
+            .writer()?
+            .turn()
             .prepare_cached("DELETE FROM seen_requests WHERE generation = ?1")?
             .execute([generation.stored()])?;
         Ok(gone as u64)

@@ -74,6 +74,35 @@ fn a_new_database_has_the_current_schema_version_and_reopens() {
     Store::open_read_only(&path).unwrap();
 }
 
+#[test]
+fn writes_from_many_connections_reach_every_reader_and_a_read_only_store_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    let mut stores: Vec<Store> = (0..4).map(|_| Store::open(&path).unwrap()).collect();
+    let recipients = with_recipients(&mut stores[0]);
+    // Two threads write, each through a store of its own (one writing
+    // connection underneath), and read each case back at once through
+    // another store.
+    std::thread::scope(|s| {
+        for (t, pair) in stores.chunks_mut(2).enumerate() {
+            let recipients = &recipients;
+            s.spawn(move || {
+                let [mine, other] = pair else { unreachable!() };
+                for i in 0..10u8 {
+                    let case = open_case(mine, 1 + t as u8 * 10 + i, recipients);
+                    assert_eq!(other.case_by_id(&case).unwrap().id, case);
+                }
+            });
+        }
+    });
+    let read_only = Store::open_read_only(&path).unwrap();
+    assert_eq!(read_only.case_by_id(&[20; 16]).unwrap().id, [20; 16]);
+    assert!(matches!(
+        read_only.checkpoint(),
+        Err(StoreError::Invalid(why)) if why.contains("read-only")
+    ));
+}
+
 fn rusqlite_version(path: &std::path::Path) -> i64 {
     // Read the header directly: user_version is the big-endian i32 at offset 60.
     let bytes = std::fs::read(path).unwrap();
