@@ -429,6 +429,16 @@ impl Api {
         self.get(&path, vec![Self::handle_header(handle)])
     }
 
+    /// `GET /v1/reporter/case?limit=1`: the case with its report alone,
+    /// for a client that needs the readers the report names and the
+    /// case's figures, not the thread (a follow-up, a later page).
+    pub fn reporter_report(&self, handle: &Handle) -> Result<ReporterStatus, ClientError> {
+        self.get(
+            "/v1/reporter/case?limit=1",
+            vec![Self::handle_header(handle)],
+        )
+    }
+
     /// [`Api::reporter_page`], unless the case is still as the entity tag
     /// `known` saw it: then `None` (a `304`, no body). Otherwise the page
     /// and the case's new tag.

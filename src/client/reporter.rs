@@ -367,20 +367,26 @@ pub fn read_status(token: &Token, status: ReporterStatus) -> Result<ReporterView
 /// One page of the thread, from message `from` on: for a reader who holds
 /// only part of a long thread (the no-JavaScript page). Desk messages are
 /// checked against the recipients sealed in the report, message 0, which
-/// is `report` when the page does not start with it.
+/// is fetched alone (`limit=1`) when the page does not start with it.
 pub fn status_page(
     api: &Api,
     token: &Token,
     after: Option<u64>,
 ) -> Result<ReporterView, ClientError> {
     let handle = token.handle();
-    let first = api.reporter_page(&handle, None)?;
     let Some(after) = after else {
-        return read_page(token, first, None, 0);
+        return read_page(token, api.reporter_page(&handle, None)?, None, 0);
     };
-    let report = first.messages.into_iter().next();
+    let report = api.reporter_report(&handle)?.messages.into_iter().next();
     let page = api.reporter_page(&handle, Some(after))?;
     read_page(token, page, report.as_ref(), after.saturating_add(1))
+}
+
+/// The case with its report alone, checked and decrypted: the readers the
+/// reporter chose, those it was shared with, and the case's figures
+/// (`message_count`), without downloading the thread.
+pub fn report_only(api: &Api, token: &Token) -> Result<ReporterView, ClientError> {
+    read_page(token, api.reporter_report(&token.handle())?, None, 0)
 }
 
 /// Checks and decrypts a status whose messages run from `from` on.
@@ -506,9 +512,9 @@ pub fn reply(
 ) -> Result<MessagePosted, ClientError> {
     let padded = padded_note(text, attachments)?;
     retry_on_stale_seq(|| {
-        // The first page names the readers; the rest of the thread is not
+        // The report names the readers; the rest of the thread is not
         // needed to add to it.
-        let view = status_page(api, token, None)?;
+        let view = report_only(api, token)?;
         if let Some(e) = view.status.erased {
             return Err(ClientError::Usage(format!(
                 "this case was erased on {} under the server's retention policy; nothing can be added to it",

@@ -22,14 +22,14 @@ fn message_signature(row: &CaseRow, msg: &PostMessage) -> Result<Signature, ApiE
     signature_field(&msg.signature)
 }
 
-/// `GET /v1/cases/{case}[?after=SEQ]`: `304` if the reader holds the case
+/// `GET /v1/cases/{case}[?after=SEQ][&limit=N]`: `304` if the reader holds the case
 /// already, or the case with one page of its thread.
 pub async fn case(http: HttpRequest, req: SignedCase) -> Result<HttpResponse, ApiError> {
     let ask = Conditional::of(&http)?;
     let case = req.on_case(move |store, st, call| {
         let asker = Asker::Reader(&call.who.id);
         ask.read(store, st, &call.row, asker, || {
-            desk_case(store, st, &call.row, &call.who.id, ask.after)
+            desk_case(store, st, &call.row, &call.who.id, ask.page)
         })
     });
     Ok(case.await?.respond())

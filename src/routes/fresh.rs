@@ -1,8 +1,8 @@
 //! Reading a case in pages, and not at all when nothing changed.
 //!
 //! A thread is served in pages (`?after=SEQ`, at most `--page-bytes` of
-//! envelopes each), so no answer needs memory in proportion to a case's
-//! whole history. Each answer carries an entity tag over the case's
+//! envelopes each, and at most `limit=N` messages if asked), so no answer
+//! needs memory in proportion to a case's whole history. Each answer carries an entity tag over the case's
 //! version: a client that holds everything sends it back in
 //! `If-None-Match` and, while nothing changed, gets `304 Not Modified`
 //! from one indexed lookup.
@@ -34,35 +34,55 @@ pub enum Asker<'a> {
     Reader(&'a str),
 }
 
+/// Which page of a thread a read asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    /// Only messages after this `seq`.
+    pub after: Option<u64>,
+    /// At most this many messages (at least one): a client that needs only
+    /// the report asks for `limit=1`, and reads no more of a long thread.
+    pub limit: Option<u64>,
+}
+
 /// What a conditional read asks for: the page, and the tag the client
 /// already holds.
 #[derive(Debug, Clone)]
 pub struct Conditional {
-    /// Only messages after this `seq`.
-    pub after: Option<u64>,
+    /// The page.
+    pub page: Page,
     known: Option<IfNoneMatch>,
 }
 
 impl Conditional {
-    /// Reads `?after=SEQ` (the only parameter these routes take) and
-    /// `If-None-Match`.
+    /// Reads `?after=SEQ&limit=N` (the only parameters these routes take,
+    /// each at most once, both optional) and `If-None-Match`.
     pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
-        let mut after = None;
+        let mut page = Page::default();
         for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
-                Some(("after", v)) if after.is_none() => {
-                    after = Some(super::query::u64_value("after", v)?);
+                Some(("after", v)) if page.after.is_none() => {
+                    page.after = Some(super::query::u64_value("after", v)?);
+                }
+                Some(("limit", v)) if page.limit.is_none() => {
+                    let limit = super::query::u64_value("limit", v)?;
+                    if limit == 0 {
+                        return Err(ApiError::bad_request(
+                            "bad_query",
+                            "limit must be at least 1",
+                        ));
+                    }
+                    page.limit = Some(limit);
                 }
                 _ => {
                     return Err(ApiError::bad_request(
                         "bad_query",
-                        "this route takes one query parameter, after=SEQ",
+                        "this route takes the query parameters after=SEQ and limit=N, each at most once",
                     ))
                 }
             }
         }
         Ok(Self {
-            after,
+            page,
             known: IfNoneMatch::parse(req).ok(),
         })
     }

@@ -20,7 +20,7 @@ use crate::error::{parse_json, ApiError};
 /// new message, not a long thread read in one go.
 const ON_WORKER_BYTES: usize = 64 << 10;
 
-/// `GET /v1/reporter/case[?after=SEQ]`: one keyed hash, the case's row
+/// `GET /v1/reporter/case[?after=SEQ][&limit=N]`: one keyed hash, the case's row
 /// (three indexed lookups); then `304` if the client holds the case
 /// already, or the case's rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
@@ -30,7 +30,7 @@ pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse
     // the blocking pool (docs/benchmarks.md measured both).
     let here = reporter.on_row(|store, st, row| {
         ask.read(store, st, &row, Asker::Reporter, || {
-            reporter_status(store, st, &row, Asker::Reporter, ask.after, ON_WORKER_BYTES)
+            reporter_status(store, st, &row, Asker::Reporter, ask.page, ON_WORKER_BYTES)
         })
     })?;
     if let Some(answer) = here.made() {
@@ -38,7 +38,7 @@ pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse
     }
     let status = reporter.on_case(move |store, st, row| {
         ask.read(store, st, &row, Asker::Reporter, || {
-            reporter_status(store, st, &row, Asker::Reporter, ask.after, usize::MAX)?
+            reporter_status(store, st, &row, Asker::Reporter, ask.page, usize::MAX)?
                 .ok_or_else(|| ApiError::internal(&"a page without a bound was refused"))
         })
     });

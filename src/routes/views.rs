@@ -4,7 +4,7 @@
 //! only choose and rename fields.
 
 use super::checks::stored_card;
-use super::fresh::Asker;
+use super::fresh::{Asker, Page};
 use crate::error::ApiError;
 use crate::state::{AppState, Due};
 use crate::tlog::Log;
@@ -67,19 +67,23 @@ pub fn message_json(m: MessageRow) -> Message {
 }
 
 /// One page of a case's thread as sent to clients: the messages after
-/// `after`, at most `--page-bytes` of envelopes (or one envelope). `None`
+/// `page.after`, at most `page.limit` of them and at most `--page-bytes`
+/// of envelopes (or one envelope). `None`
 /// if the page holds more than `most` bytes of envelopes (see
 /// [`Store::messages_page_within`]).
 pub fn thread_page(
     store: &Store,
     st: &AppState,
     id: &[u8; 16],
-    after: Option<u64>,
+    page: Page,
     most: usize,
 ) -> Result<Option<Vec<Message>>, ApiError> {
     let budget = usize::try_from(st.settings.page_bytes).unwrap_or(usize::MAX);
+    let limit = page
+        .limit
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
     Ok(store
-        .messages_page_within(id, after, budget, most)?
+        .messages_page_within(id, page.after, budget, most, limit)?
         .map(|page| page.into_iter().map(message_json).collect()))
 }
 
@@ -148,10 +152,10 @@ pub fn reporter_status(
     st: &AppState,
     row: &CaseRow,
     asker: Asker<'_>,
-    after: Option<u64>,
+    page: Page,
     most: usize,
 ) -> Result<Option<ReporterStatus>, ApiError> {
-    let Some(messages) = thread_page(store, st, &row.id, after, most)? else {
+    let Some(messages) = thread_page(store, st, &row.id, page, most)? else {
         return Ok(None);
     };
     let e = inbox_entry(store, st, row)?;
@@ -195,9 +199,9 @@ pub fn desk_case(
     st: &AppState,
     row: &CaseRow,
     who: &str,
-    after: Option<u64>,
+    page: Page,
 ) -> Result<DeskCase, ApiError> {
-    let status = reporter_status(store, st, row, Asker::Reader(who), after, usize::MAX)?
+    let status = reporter_status(store, st, row, Asker::Reader(who), page, usize::MAX)?
         .ok_or_else(|| ApiError::internal(&"a page without a bound was refused as too large"))?;
     Ok(DeskCase {
         case: status.case,

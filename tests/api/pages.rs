@@ -121,6 +121,11 @@ fn a_bad_page_query_is_a_clear_400() {
         "?after=1&after=2",
         "?afterr=1",
         "?page=2",
+        "?limit=0",
+        "?limit=",
+        "?limit=-1",
+        "?limit=1&limit=2",
+        "?after=0&limit=one",
     ] {
         let (status, _, body) = poll(&app, &token, query, &[]);
         assert_eq!(status, 400, "{query}");
@@ -184,6 +189,66 @@ fn a_long_thread_comes_in_pages_and_every_client_reads_it_whole() {
     let out = String::from_utf8_lossy(&cli.stdout);
     assert!(cli.status.success(), "{out}");
     assert!(out.contains("answer 2"), "{out}");
+}
+
+#[test]
+fn a_client_that_needs_only_the_report_downloads_no_more_of_the_thread() {
+    let app = spawn_app();
+    let alice = app.add_recipient("Alice");
+    let done = submit(&app, "first");
+    let (token, case) = (done.token, done.opened.case);
+    for n in 1..=2 {
+        reporter::reply(&app.api, &token, &format!("follow-up {n}"), vec![]).unwrap();
+        desk::reply(&app.api, &alice, &case, &format!("answer {n}"), vec![]).unwrap();
+    }
+    // `limit=1`: the report alone, with the case's figures, under the
+    // case's one tag.
+    let (status, whole_tag, whole) = poll(&app, &token, "", &[]);
+    assert_eq!(status, 200);
+    let (status, tag, body) = poll(&app, &token, "?limit=1", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(tag, whole_tag);
+    let (whole, body) = (json(&whole), json(&body));
+    assert_eq!(body["message_count"], 5);
+    assert_eq!(body["messages"], serde_json::json!([whole["messages"][0]]));
+    // From the middle, two.
+    let (_, _, body) = poll(&app, &token, "?after=1&limit=2", &[]);
+    let seqs: Vec<_> = json(&body)["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+    // A reader may ask the same.
+    let path = format!("/v1/cases/{case}?limit=1");
+    let signed = app.api.signed_headers(&alice, "GET", &path, b"");
+    let headers: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, body) = raw_response(&app, "GET", &path, &headers, b"");
+    assert_eq!(status, 200);
+    let body = json(&body);
+    assert_eq!(
+        (
+            body["message_count"].as_u64(),
+            body["messages"][0]["seq"].as_u64()
+        ),
+        (Some(5), Some(0))
+    );
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+
+    // The report alone names the readers and counts the thread: enough
+    // for a follow-up, sealed to Alice and numbered after the five.
+    let view = reporter::report_only(&app.api, &token).unwrap();
+    assert_eq!(view.messages.len(), 1);
+    assert_eq!(view.status.message_count, 5);
+    assert_eq!(view.recipients.len(), 1);
+    let posted = reporter::reply(&app.api, &token, "follow-up 3", vec![]).unwrap();
+    assert_eq!(posted.seq, 5);
+    let shown = desk::show(&app.api, &alice, &case).unwrap();
+    assert_eq!(
+        shown.messages[5].content.as_ref().unwrap().text(),
+        "follow-up 3"
+    );
 }
 
 #[test]

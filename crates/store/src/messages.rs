@@ -75,19 +75,21 @@ impl Store {
         budget: usize,
     ) -> Result<Vec<MessageRow>> {
         Ok(self
-            .messages_page_within(id, after, budget, usize::MAX)?
+            .messages_page_within(id, after, budget, usize::MAX, usize::MAX)?
             .unwrap_or_default())
     }
 
-    /// [`Store::messages_page`], or `None` as soon as the page turns out to
-    /// hold more than `most` bytes of envelopes: a caller that must stay
-    /// quick reads at most `most` bytes, then leaves the page to others.
+    /// [`Store::messages_page`] of at most `limit` messages (at least one),
+    /// or `None` as soon as the page turns out to hold more than `most`
+    /// bytes of envelopes: a caller that must stay quick reads at most
+    /// `most` bytes, then leaves the page to others.
     pub fn messages_page_within(
         &self,
         id: &[u8; 16],
         after: Option<u64>,
         budget: usize,
         most: usize,
+        limit: usize,
     ) -> Result<Option<Vec<MessageRow>>> {
         let from = match after {
             None => 0,
@@ -102,7 +104,7 @@ impl Store {
         let mut used = 0usize;
         while let Some(r) = rows.next()? {
             let size = usize::try_from(get_u64(r, 3)?).unwrap_or(usize::MAX);
-            if !page.is_empty() && used.saturating_add(size) > budget {
+            if !page.is_empty() && (page.len() >= limit || used.saturating_add(size) > budget) {
                 break;
             }
             used = used.saturating_add(size);
