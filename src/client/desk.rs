@@ -228,16 +228,16 @@ pub fn triage(
 
 /// A case as the server gives it, with its report opened and its
 /// signature checked under the key sealed inside it (`None` when it cannot
-/// be: erased, or not verifiable). Lighter than [`show`]: no log check and
-/// no other message is read, so it suits sorting and filling templates, not
-/// answering.
+/// be: erased, or not verifiable). Lighter than [`show`]: no log check, and
+/// no other message is downloaded (`limit=1`), so it suits sorting and
+/// filling templates, not answering.
 pub fn opened_report(
     api: &Api,
     me: &DeskIdentity,
     case: &str,
 ) -> Result<(DeskCase, Option<sotto_wire::content::Report>), ClientError> {
     let id = case_id(case)?;
-    let dc = api.desk_case(me, case)?;
+    let dc = api.desk_case_report(me, case)?;
     let my_id = me.card().fingerprint().id();
     let report = match dc.shares.iter().find(|s| s.reader.id == my_id) {
         // Shared with this reader: the report is in the share's copy.

@@ -545,6 +545,17 @@ impl Api {
         self.get(&path, self.signed_headers(signer, "GET", &path, b""))
     }
 
+    /// `GET /v1/cases/{case}?limit=1`, signed: the case with its report
+    /// alone, for a client that needs the report, not the thread.
+    pub fn desk_case_report(
+        &self,
+        signer: &DeskIdentity,
+        case: &str,
+    ) -> Result<DeskCase, ClientError> {
+        let path = format!("/v1/cases/{}?limit=1", path_segment(case));
+        self.get(&path, self.signed_headers(signer, "GET", &path, b""))
+    }
+
     /// `POST /v1/cases/{case}/shares`, signed.
     pub fn share(
         &self,

@@ -235,6 +235,11 @@ fn a_client_that_needs_only_the_report_downloads_no_more_of_the_thread() {
         (Some(5), Some(0))
     );
     assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+    // So does the desk's client where the report is all it needs (the
+    // inbox's triage, a template's language).
+    let (dc, report) = desk::opened_report(&app.api, &alice, &case).unwrap();
+    assert_eq!((dc.messages.len(), dc.message_count), (1, 5));
+    assert_eq!(report.unwrap().text, "first");
 
     // The report alone names the readers and counts the thread: enough
     // for a follow-up, sealed to Alice and numbered after the five.
