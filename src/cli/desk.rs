@@ -448,7 +448,8 @@ fn from_template(
 ) -> Result<String, CliError> {
     let name = a.template.as_deref().unwrap_or("");
     let all = Templates::load(a.templates.as_deref())?;
-    // The reply itself reads and checks the whole case before sending.
+    // The reply itself checks the report, its readers and the log before
+    // sending.
     let (dc, report) = desk::opened_report(api, me, case)?;
     let reporter_lang = report.map(|r| r.lang).filter(|l| !l.is_empty());
     let wanted = a

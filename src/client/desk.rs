@@ -250,8 +250,25 @@ pub fn opened_report(
 
 /// Fetches, checks and decrypts a case.
 pub fn show(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, ClientError> {
+    checked(api, me, case, api.desk_case(me, case)?)
+}
+
+/// What answering a case needs, checked as [`show`] checks it: the report
+/// (the readers it names, the reporter's keys, proven against the log) and
+/// the shares, without downloading the thread (`limit=1`). Its `messages`
+/// hold the report alone; the thread's length is `case.message_count`.
+fn for_answer(api: &Api, me: &DeskIdentity, case: &str) -> Result<DeskView, ClientError> {
+    checked(api, me, case, api.desk_case_report(me, case)?)
+}
+
+/// Checks and decrypts `dc`, the case `case` as the server sent it.
+fn checked(
+    api: &Api,
+    me: &DeskIdentity,
+    case: &str,
+    dc: DeskCase,
+) -> Result<DeskView, ClientError> {
     let id = case_id(case)?;
-    let dc = api.desk_case(me, case)?;
     if dc.case != case {
         return Err(ClientError::Protocol(
             "the server returned another case".into(),
@@ -381,7 +398,7 @@ fn seal(
         )
     })?);
     let envelope = encrypt(&recipients, &padded).map_err(|e| ClientError::Crypto(e.to_string()))?;
-    let seq = view.case.messages.len() as u64;
+    let seq = view.case.message_count;
     let signature = me
         .signing_key()
         .sign_envelope(&id, seq, Direction::FromDesk, &envelope);
@@ -401,7 +418,7 @@ pub fn reply(
     attachments: Vec<Attachment>,
 ) -> Result<MessagePosted, ClientError> {
     retry_on_stale_seq(|| {
-        let view = show(api, me, case)?;
+        let view = for_answer(api, me, case)?;
         let msg = seal(&view, me, text, attachments.clone())?;
         api.desk_post(me, case, &msg)
     })
@@ -418,7 +435,7 @@ pub fn set_state(
     retry_on_stale_seq(|| {
         let note = match note {
             Some(text) => {
-                let view = show(api, me, case)?;
+                let view = for_answer(api, me, case)?;
                 Some(seal(&view, me, text, Vec::new())?)
             }
             None => {
