@@ -31,11 +31,13 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// The writer of the database at `db`, opened with `open` if this
-    /// process has none open.
+    /// process has none open. The file is known by its canonical path, so
+    /// two spellings of one path share one writer.
     pub(crate) fn of(db: &Path, open: impl FnOnce() -> Result<Connection>) -> Result<Arc<Self>> {
         static ALL: Mutex<BTreeMap<PathBuf, Weak<Writer>>> = Mutex::new(BTreeMap::new());
+        let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_owned());
         let mut all = ALL.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(w) = all.get(db).and_then(Weak::upgrade) {
+        if let Some(w) = all.get(&db).and_then(Weak::upgrade) {
             return Ok(w);
         }
         let w = Arc::new(Self {
@@ -43,7 +45,7 @@ impl Writer {
         });
         // Forget the files whose stores are all closed.
         all.retain(|_, w| w.strong_count() > 0);
-        all.insert(db.to_owned(), Arc::downgrade(&w));
+        all.insert(db, Arc::downgrade(&w));
         Ok(w)
     }
 
@@ -61,14 +63,19 @@ mod tests {
     fn stores_of_one_file_share_one_writer_while_any_is_open() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+        // As `Store::open` does, the file exists before its writer opens.
+        std::fs::write(&a, b"").unwrap();
+        std::fs::write(&b, b"").unwrap();
         let opened = std::cell::Cell::new(0);
         let open = |p: &Path| {
             opened.set(opened.get() + 1);
             Ok(Connection::open(p)?)
         };
         let first = Writer::of(&a, || open(&a)).unwrap();
-        let again = Writer::of(&a, || open(&a)).unwrap();
-        assert!(Arc::ptr_eq(&first, &again));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let spelled = dir.path().join("sub").join("..").join("a.db");
+        let again = Writer::of(&spelled, || open(&a)).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "one writer, however spelled");
         let other = Writer::of(&b, || open(&b)).unwrap();
         assert!(!Arc::ptr_eq(&first, &other));
         assert_eq!(opened.get(), 2);
