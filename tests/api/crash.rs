@@ -104,7 +104,12 @@ fn check(app: &TestApp, acked: &Acknowledged, cycle: u64) {
 
 fn audit_db(app: &TestApp) {
     let out = app.sotto(&["audit", "db", app.data_dir().to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        crate::helpers::stdout(&out),
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -140,7 +145,12 @@ fn a_server_killed_at_random_moments_loses_nothing_it_acknowledged() {
             std::fs::write(&state, serde_json::to_vec(&saved).unwrap()).unwrap();
         }
         let out = app.sotto(&["audit", "log", "--state", state.to_str().unwrap(), "--json"]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "{}{}",
+            crate::helpers::stdout(&out),
+            stderr(&out)
+        );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["findings"], serde_json::json!([]), "{report}");
     };
