@@ -2,10 +2,10 @@
 //!
 //! A thread is served in pages (`?after=SEQ`, at most `--page-bytes` of
 //! envelopes each, and at most `limit=N` messages if asked), so no answer
-//! needs memory in proportion to a case's whole history. Each answer carries an entity tag over the case's
-//! version: a client that holds everything sends it back in
-//! `If-None-Match` and, while nothing changed, gets `304 Not Modified`
-//! from one indexed lookup.
+//! needs memory in proportion to a case's whole history. Each answer
+//! carries an entity tag over the case's version: a client that holds
+//! everything sends it back in `If-None-Match` and, while nothing changed,
+//! gets `304 Not Modified` from one indexed lookup.
 //!
 //! The tag names the case as the asker sees it, not one page: it is the
 //! same for every `after`. A client that is still paging through a thread

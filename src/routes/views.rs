@@ -68,9 +68,8 @@ pub fn message_json(m: MessageRow) -> Message {
 
 /// One page of a case's thread as sent to clients: the messages after
 /// `page.after`, at most `page.limit` of them and at most `--page-bytes`
-/// of envelopes (or one envelope). `None`
-/// if the page holds more than `most` bytes of envelopes (see
-/// [`Store::messages_page_within`]).
+/// of envelopes (or one envelope). `None` if the page holds more than
+/// `most` bytes of envelopes (see [`Store::messages_page_within`]).
 pub fn thread_page(
     store: &Store,
     st: &AppState,

@@ -4,6 +4,7 @@
 
 use sotto::client::desk;
 use sotto::client::reporter;
+use sotto_envelope::keys::DeskIdentity;
 use sotto_envelope::token::Token;
 
 use crate::helpers::{raw_response, spawn_app, spawn_app_with, submit, TestApp};
@@ -35,6 +36,18 @@ fn poll(
 
 fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap()
+}
+
+/// A case of five messages: "first", then "follow-up N" from the reporter
+/// and "answer N" from `alice`, for N of 1 and 2. Its token and id.
+fn five_messages(app: &TestApp, alice: &DeskIdentity) -> (Token, String) {
+    let done = submit(app, "first");
+    let (token, case) = (done.token, done.opened.case);
+    for n in 1..=2 {
+        reporter::reply(&app.api, &token, &format!("follow-up {n}"), vec![]).unwrap();
+        desk::reply(&app.api, alice, &case, &format!("answer {n}"), vec![]).unwrap();
+    }
+    (token, case)
 }
 
 #[test]
@@ -142,12 +155,7 @@ fn a_long_thread_comes_in_pages_and_every_client_reads_it_whole() {
     // A page of one byte: every message goes alone.
     let app = spawn_app_with(&[("SOTTO_PAGE_BYTES", "1")]);
     let alice = app.add_recipient("Alice");
-    let done = submit(&app, "first");
-    let (token, case) = (done.token, done.opened.case);
-    for n in 1..=2 {
-        reporter::reply(&app.api, &token, &format!("follow-up {n}"), vec![]).unwrap();
-        desk::reply(&app.api, &alice, &case, &format!("answer {n}"), vec![]).unwrap();
-    }
+    let (token, case) = five_messages(&app, &alice);
     let first = app.api.reporter_page(&token.handle(), None).unwrap();
     assert_eq!((first.messages.len(), first.message_count), (1, 5));
 
@@ -195,12 +203,7 @@ fn a_long_thread_comes_in_pages_and_every_client_reads_it_whole() {
 fn a_client_that_needs_only_the_report_downloads_no_more_of_the_thread() {
     let app = spawn_app();
     let alice = app.add_recipient("Alice");
-    let done = submit(&app, "first");
-    let (token, case) = (done.token, done.opened.case);
-    for n in 1..=2 {
-        reporter::reply(&app.api, &token, &format!("follow-up {n}"), vec![]).unwrap();
-        desk::reply(&app.api, &alice, &case, &format!("answer {n}"), vec![]).unwrap();
-    }
+    let (token, case) = five_messages(&app, &alice);
     // `limit=1`: the report alone, with the case's figures, under the
     // case's one tag.
     let (status, whole_tag, whole) = poll(&app, &token, "", &[]);
