@@ -13,7 +13,7 @@
 -- of the transparency log (docs/transparency.md): the triggers stop mistakes,
 -- the signed checkpoints make any other change show.
 --
--- Version: PRAGMA user_version = 5.
+-- Version: PRAGMA user_version = 7.
 
 -- A desk: one group of ombudspersons that reports can be addressed to
 -- (e.g. "default", "moderation team", "independent ombudsperson").
@@ -127,9 +127,14 @@ CREATE TABLE case_shares (
     shared_on    TEXT NOT NULL CHECK (shared_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     PRIMARY KEY (case_id, recipient_id),
     FOREIGN KEY (desk_id, recipient_id) REFERENCES recipients(desk_id, id)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- Every envelope of a case: the report (seq 0), follow-ups and replies.
+-- A rowid table, unlike the small keyed tables: the key's B-tree (the
+-- primary key's index) then holds only (case_id, seq, rowid), and a lookup
+-- reads one envelope. Without a rowid every interior page of the tree held
+-- whole rows, and each step down it read an envelope's overflow from the
+-- file (schema version 7; docs/benchmarks.md). `case_shares` likewise.
 CREATE TABLE messages (
     -- The case.
     case_id    BLOB NOT NULL REFERENCES cases(id),
@@ -148,7 +153,7 @@ CREATE TABLE messages (
     -- UTC day posted. Day granularity only.
     posted_on  TEXT NOT NULL CHECK (posted_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     PRIMARY KEY (case_id, seq)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- The append-only event log: what happened, to which case, on which day.
 -- The order of rows is the order of events; there are no times. Event `seq`

@@ -850,3 +850,147 @@ fn a_case_status_follows_its_events_and_a_planted_one_is_a_finding() {
         report.findings
     );
 }
+
+/// Turns the database at `path` back into version 6, whose `messages` and
+/// `case_shares` had no rowid: each table and the objects on it as
+/// `testdata/schema_v6.sql` defined them, holding the same rows.
+fn as_version_6(path: &std::path::Path) {
+    let v6 = rusqlite::Connection::open_in_memory().unwrap();
+    v6.execute_batch(include_str!("testdata/schema_v6.sql"))
+        .unwrap();
+    let sql = |name: &str| -> String {
+        v6.query_row(
+            "SELECT sql FROM sqlite_master WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let tx = conn.unchecked_transaction().unwrap();
+    let tables: [(&str, &[&str]); 2] = [
+        (
+            "messages",
+            &[
+                "messages_are_append_only_update",
+                "messages_are_append_only_delete",
+                "case_status_counts_messages",
+                "case_status_counts_erased_messages",
+            ],
+        ),
+        (
+            "case_shares",
+            &[
+                "case_shares_by_recipient",
+                "case_shares_are_append_only_update",
+                "case_shares_are_append_only_delete",
+            ],
+        ),
+    ];
+    for (table, objects) in tables {
+        tx.execute_batch(&format!(
+            "CREATE TEMP TABLE old AS SELECT * FROM {table}; DROP TABLE {table};"
+        ))
+        .unwrap();
+        tx.execute_batch(&sql(table)).unwrap();
+        tx.execute_batch(&format!(
+            "INSERT INTO {table} SELECT * FROM temp.old; DROP TABLE temp.old;"
+        ))
+        .unwrap();
+        for o in objects {
+            tx.execute_batch(&sql(o)).unwrap();
+        }
+    }
+    tx.pragma_update(None, "user_version", 6).unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_version_6_database_migrates_to_rowid_tables_and_keeps_every_message_and_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v6.db");
+    let (id, messages, shares) = {
+        let mut store = Store::open(&old).unwrap();
+        let id = busy_store(&mut store);
+        // A reader who joined after the case opened, so was never left
+        // out, is shared the thread so far.
+        let desk = store.desk_by_name("default").unwrap();
+        let c = "3333333333333333333333333";
+        store.insert_recipient(desk.id, c, "card c", day()).unwrap();
+        let thread = envelope(7);
+        store
+            .insert_share(
+                &id,
+                &sotto_store::NewShare {
+                    reader: c,
+                    desk_id: desk.id,
+                    shared_by: Some(A),
+                    upto: 2,
+                    envelope: &thread,
+                    signature: &[8; 64],
+                },
+                day(),
+            )
+            .unwrap();
+        (
+            id,
+            store.messages(&id).unwrap(),
+            store.case_shares(&id, Some(c)).unwrap(),
+        )
+    };
+    assert_eq!((messages.len(), shares.len()), (2, 1));
+    // The same database never migrated, to audit beside the migrated one.
+    let native = dir.path().join("native.db");
+    std::fs::copy(&old, &native).unwrap();
+    as_version_6(&old);
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    assert!(
+        conn.prepare("SELECT rowid FROM messages").is_err(),
+        "the fixture's messages have no rowid"
+    );
+    drop(conn);
+
+    let migrated = Store::open(&old).unwrap();
+    assert_eq!(migrated.messages(&id).unwrap(), messages);
+    assert_eq!(
+        migrated
+            .case_shares(&id, Some("3333333333333333333333333"))
+            .unwrap(),
+        shares
+    );
+    // The copied messages were not counted again.
+    assert_eq!(migrated.case_by_id(&id).unwrap().message_count, 2);
+    drop(migrated);
+    assert_eq!(rusqlite_version(&old), SCHEMA_VERSION);
+
+    // The schema is exactly that of a new database, and the auditor finds
+    // in it what it finds in the database that was never migrated (this
+    // test's envelopes and signatures are placeholders, which it reports).
+    assert_eq!(schema_of(&old), schema_of(&native));
+    let audited = |path| sotto_store::audit::audit(path, None).unwrap().findings;
+    assert!(!audited(&old).iter().any(|f| f.check == "schema"));
+    assert_eq!(audited(&old), audited(&native));
+
+    // The thread is as protected as before, and a new message counts.
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    assert!(conn.execute("UPDATE messages SET seq = seq", []).is_err());
+    assert!(conn.execute("DELETE FROM case_shares", []).is_err());
+    drop(conn);
+    let mut store = Store::open(&old).unwrap();
+    let env = envelope(9);
+    store
+        .insert_message(
+            &id,
+            &NewMessage {
+                seq: 2,
+                direction: Direction::FromReporter,
+                author: None,
+                envelope: &env,
+                envelope_hash: [5; 32],
+                signature: &[6; 64],
+            },
+            day(),
+        )
+        .unwrap();
+    assert_eq!(store.case_by_id(&id).unwrap().message_count, 3);
+}
