@@ -246,7 +246,8 @@ impl Drop for Lent<'_> {
 
 /// Runs `f` on this worker thread with its own connection, without a hop
 /// to the blocking pool: only for a few short indexed reads and a bounded
-/// read of envelopes (tens of microseconds), never a write or a scan. A
+/// read of envelopes (tens of microseconds), never a write or a scan, all
+/// in one read transaction ([`Store::snapshot`]). A
 /// thread without one (the no-JavaScript forms' in-process app) opens it
 /// on first use.
 pub fn on_worker<T>(
@@ -255,7 +256,7 @@ pub fn on_worker<T>(
 ) -> Result<T, ApiError> {
     state.db.open_for_worker()?;
     WORKER_STORE.with(|w| match w.borrow().as_ref() {
-        Some(store) => f(store, state),
+        Some(store) => store.snapshot(|store| f(store, state)),
         None => Err(ApiError::internal(&"the worker has no connection")),
     })
 }

@@ -212,6 +212,25 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs `f`'s reads in one read transaction on this connection: they
+    /// all see one state of the database, and SQLite takes its shared locks
+    /// once for them rather than once a statement (each lock is a mutex and
+    /// often an `fcntl`, shared by every connection of the process: a
+    /// status makes about eight queries). For reads only: a write goes
+    /// through the writing connection, and this snapshot would not show it
+    /// to `f`. The transaction ends when `f` returns, or unwinds.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Self) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        // Rolled back when dropped: a read transaction has nothing to keep.
+        let _reading = self
+            .conn
+            .unchecked_transaction()
+            .map_err(StoreError::from)?;
+        f(self)
+    }
+
     /// Copies the write-ahead log into the database and empties it
     /// (`PRAGMA wal_checkpoint(TRUNCATE)`). SQLite's own checkpoints after
     /// each commit cannot restart the log while readers keep older

@@ -994,3 +994,35 @@ fn a_version_6_database_migrates_to_rowid_tables_and_keeps_every_message_and_sha
         .unwrap();
     assert_eq!(store.case_by_id(&id).unwrap().message_count, 3);
 }
+
+#[test]
+fn reads_in_a_snapshot_see_one_state_of_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    let mut writer = Store::open(&path).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let rs = with_recipients(&mut writer);
+    let id = open_case(&mut writer, 5, &rs);
+    let env = envelope(2);
+    let follow_up = NewMessage {
+        seq: 1,
+        direction: Direction::FromReporter,
+        author: None,
+        envelope: &env,
+        envelope_hash: [5; 32],
+        signature: &[6; 64],
+    };
+    // A message posted while a status is being read does not show in half
+    // of it: the count and the thread stay as they were until it ends.
+    reader
+        .snapshot(|r| {
+            assert_eq!(r.case_by_id(&id)?.message_count, 1);
+            writer.insert_message(&id, &follow_up, day())?;
+            assert_eq!(r.case_by_id(&id)?.message_count, 1);
+            assert_eq!(r.messages(&id)?.len(), 1);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    assert_eq!(reader.case_by_id(&id).unwrap().message_count, 2);
+    assert_eq!(reader.messages(&id).unwrap().len(), 2);
+}
