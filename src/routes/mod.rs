@@ -45,6 +45,13 @@ pub fn table() -> Vec<(Method, &'static str, Route)> {
     const POST: Method = Method::POST;
     use web::to;
     vec![
+        // The reporter's routes first: the router tries each route in this
+        // order, a pattern (`{desk}`, `{tile:.*}`) costs a regex match to
+        // pass, and a status poll is the request a brigade repeats.
+        (GET, "/v1/reporter/case", to(reporter::status)),
+        (GET, "/v1/reporter/case/receipt", to(reporter::receipt)),
+        (POST, "/v1/reporter/case/messages", to(reporter::post_message)),
+        (POST, "/v1/reporter/case/escalate", to(reporter::escalate)),
         // The log's tiles, C2SP tlog-tiles, under `/log`.
         (GET, "/log/checkpoint", to(log::checkpoint)),
         (GET, "/log/tile/{tile:.*}", to(log::tile)),
@@ -62,10 +69,6 @@ pub fn table() -> Vec<(Method, &'static str, Route)> {
         (POST, "/v1/desks/{desk}/challenge", to(desks::challenge)),
         (GET, "/v1/desks/{desk}/resources", to(desks::resources)),
         (POST, "/v1/cases", to(cases::open)),
-        (GET, "/v1/reporter/case", to(reporter::status)),
-        (GET, "/v1/reporter/case/receipt", to(reporter::receipt)),
-        (POST, "/v1/reporter/case/messages", to(reporter::post_message)),
-        (POST, "/v1/reporter/case/escalate", to(reporter::escalate)),
         (GET, "/v1/inbox", to(inbox::inbox)),
         (GET, "/v1/cases/{case}", to(desk_cases::case)),
         (POST, "/v1/cases/{case}/messages", to(desk_cases::post_message)),
