@@ -214,11 +214,16 @@ impl Log {
             .leaves(index, index + 1)?
             .pop()
             .ok_or(StoreError::NotFound)?;
+        Ok(self.promise_for(leaf))
+    }
+
+    /// [`Self::promise`] for a leaf already in hand.
+    pub fn promise_for(&self, leaf: Vec<u8>) -> LogPromise {
         let signature = sotto_tlog::promise::sign(&self.key, self.origin(), &leaf);
-        Ok(LogPromise {
+        LogPromise {
             leaf,
             signature: signature.to_string(),
-        })
+        }
     }
 
     /// The receipt for the leaf at `index`, once a published checkpoint

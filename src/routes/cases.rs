@@ -41,16 +41,15 @@ pub async fn open(
     let opened = with_store(&state, move |store, st| {
         let desk = desk_by_name(store, opening.desk())?;
         opening.check_active(&store.active_recipients(desk.id)?)?;
-        let index = store
-            .insert_case(&opening.new_case(desk.id, reporter.hash()), st.today())
+        let opened = store
+            .open_case(&opening.new_case(desk.id, reporter.hash()), st.today())
             .map_err(already_used)?;
-        let row = store.case_by_id(&opening.case.0)?;
         Ok(CaseOpened {
             case: opening.case.to_string(),
             state: opening.state,
-            opened: row.opened_on,
-            next_update_due: due(store, st, &row)?.next_update,
-            promise: st.log.promise(store, index)?,
+            opened: opened.row.opened_on,
+            next_update_due: due(store, st, &opened.row)?.next_update,
+            promise: st.log.promise_for(opened.leaf),
             receipt_after_seconds: st.batch.seconds_left(),
         })
     })

@@ -3,7 +3,7 @@
 //! retention policy. A case's state and dates are derived from the event
 //! log, never stored beside it.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use sotto_tlog::leaf::Kind;
 use sotto_wire::{CaseState, Day};
 
@@ -112,12 +112,48 @@ pub struct NewCase<'a> {
     pub report: NewMessage<'a>,
 }
 
+/// The case `filter` (on `c`, with one parameter) finds.
+fn case_where(conn: &Connection, filter: &str, key: &[u8]) -> Result<CaseRow> {
+    let sql = format!("{CASE_COLUMNS} FROM {CASE_TABLES} WHERE {filter}");
+    conn.prepare_cached(&sql)?
+        .query_row([key], case_row)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A case just opened, as its opening transaction left it.
+#[derive(Debug, Clone)]
+pub struct OpenedCase {
+    /// The log index of its case-opened leaf.
+    pub index: u64,
+    /// That leaf.
+    pub leaf: Vec<u8>,
+    /// The case's row.
+    pub row: CaseRow,
+}
+
 impl Store {
     /// Opens a case: the case row, its recipients, the report as message 0,
     /// and the events, in one transaction. `Conflict` if the id or handle
     /// hash is taken. Returns the log index of the case-opened leaf.
     pub fn insert_case(&mut self, c: &NewCase<'_>, day: Day) -> Result<u64> {
         self.write(|tx| open_case(tx, c, day))
+    }
+
+    /// [`Store::insert_case`], and the case's row and leaf read back in the
+    /// same transaction, on the writing connection: its cache holds the
+    /// pages just written, where another connection's would have been
+    /// emptied by the commit and read them again from the file.
+    pub fn open_case(&mut self, c: &NewCase<'_>, day: Day) -> Result<OpenedCase> {
+        self.write(|tx| {
+            let index = open_case(tx, c, day)?;
+            let seq = i64::try_from(index + 1).map_err(|_| StoreError::NotFound)?;
+            let leaf = tx
+                .prepare_cached("SELECT leaf FROM events WHERE seq = ?1")?
+                .query_row([seq], |r| r.get(0))?;
+            let row = case_where(tx, "c.id = ?1", &c.id)?;
+            Ok(OpenedCase { index, leaf, row })
+        })
     }
 
     /// Opens many cases in one transaction, each as [`Store::insert_case`]
@@ -133,23 +169,14 @@ impl Store {
         self.write(|tx| cases.iter().map(|c| open_case(tx, c, day)).collect())
     }
 
-    fn case_where(&self, filter: &str, key: &[u8]) -> Result<CaseRow> {
-        let sql = format!("{CASE_COLUMNS} FROM {CASE_TABLES} WHERE {filter}");
-        self.conn
-            .prepare_cached(&sql)?
-            .query_row([key], case_row)
-            .optional()?
-            .ok_or(StoreError::NotFound)
-    }
-
     /// The case whose handle hashes to `handle_hash` (one indexed lookup).
     pub fn case_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseRow> {
-        self.case_where("c.handle_hash = ?1", handle_hash)
+        case_where(&self.conn, "c.handle_hash = ?1", handle_hash)
     }
 
     /// The case with this id.
     pub fn case_by_id(&self, id: &[u8; 16]) -> Result<CaseRow> {
-        self.case_where("c.id = ?1", id)
+        case_where(&self.conn, "c.id = ?1", id)
     }
 
     /// Recipient ids a case was addressed to.

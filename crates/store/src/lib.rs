@@ -59,7 +59,7 @@ mod seen;
 mod shares;
 mod writer;
 
-pub use cases::{CaseRow, CaseVersion, Erasure, NewCase, StateRow};
+pub use cases::{CaseRow, CaseVersion, Erasure, NewCase, OpenedCase, StateRow};
 pub use desks::{Desk, DeskDeadlines};
 pub use log::{CheckpointRow, EventRow};
 pub use messages::{MessageRow, NewMessage};

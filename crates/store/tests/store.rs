@@ -1026,3 +1026,39 @@ fn reads_in_a_snapshot_see_one_state_of_the_database() {
     assert_eq!(reader.case_by_id(&id).unwrap().message_count, 2);
     assert_eq!(reader.messages(&id).unwrap().len(), 2);
 }
+
+#[test]
+fn an_opened_case_comes_back_as_any_later_read_finds_it() {
+    let (_d, mut store) = open();
+    let rs = with_recipients(&mut store);
+    let desk = store.desk_by_name("default").unwrap();
+    let env = envelope(6);
+    let opened = store
+        .open_case(
+            &NewCase {
+                id: [6; 16],
+                desk_id: desk.id,
+                handle_hash: [6; 32],
+                reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
+                reporter_ed25519: &[9; 32],
+                recipients: &rs,
+                state: CaseState::RecordOnly,
+                report: NewMessage {
+                    seq: 0,
+                    direction: Direction::FromReporter,
+                    author: None,
+                    envelope: &env,
+                    envelope_hash: [1; 32],
+                    signature: &[2; 64],
+                },
+            },
+            day(),
+        )
+        .unwrap();
+    assert_eq!(opened.row, store.case_by_id(&[6; 16]).unwrap());
+    assert_eq!(opened.row.state, CaseState::RecordOnly);
+    assert_eq!(
+        opened.leaf,
+        store.leaves(opened.index, opened.index + 1).unwrap()[0]
+    );
+}
