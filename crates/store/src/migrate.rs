@@ -254,8 +254,8 @@ pub(crate) fn v5_to_v6(conn: &Connection) -> Result<()> {
 }
 
 /// The tables that version 7 rebuilds with a rowid, each with the columns
-/// it copies, its key, and the objects on it (created after the copy, so that the
-/// counting trigger does not count the copied messages again).
+/// it copies, its key, and the objects on it (created after the copy, so
+/// that the counting trigger does not count the copied messages again).
 const V7_TABLES: &[(&str, &str, &str, &[&str])] = &[
     (
         "messages",
@@ -285,7 +285,7 @@ const V7_TABLES: &[(&str, &str, &str, &[&str])] = &[
 /// included, and every lookup read envelopes' overflow pages on its way
 /// down (docs/benchmarks.md). Each is copied aside, dropped, created again
 /// from `schema.sql` and filled in its key's order; the copy is a
-/// temporary table, gone with the transaction's connection. Dropping
+/// temporary table, dropped once copied back. Dropping
 /// fires no trigger, and no table refers to either. With `secure_delete`
 /// the old pages are zeroed before the new rows reuse them. 0.7 s for a
 /// 10,000-case database of 105 MiB.
