@@ -223,11 +223,23 @@ impl Store {
         &self,
         f: impl FnOnce(&Self) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        // Rolled back when dropped: a read transaction has nothing to keep.
-        let _reading = self
-            .conn
-            .unchecked_transaction()
+        /// Ends the read transaction when dropped: a rollback, for it has
+        /// nothing to keep.
+        struct Reading<'a>(&'a Connection);
+        impl Drop for Reading<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut end) = self.0.prepare_cached("ROLLBACK") {
+                    let _ = end.execute([]);
+                }
+            }
+        }
+        // Both statements cached: a poll makes two queries, and parsing
+        // BEGIN and ROLLBACK anew would cost about as much.
+        self.conn
+            .prepare_cached("BEGIN")
+            .and_then(|mut begin| begin.execute([]))
             .map_err(StoreError::from)?;
+        let _reading = Reading(&self.conn);
         f(self)
     }
 
