@@ -27,33 +27,35 @@ fn open() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Case `id` as a reporter opens it on the default desk: id, handle hash
+/// and report all made of `id`, sealed to `recipients`.
+fn new_case<'a>(id: u8, desk_id: i64, recipients: &'a [String], envelope: &'a [u8]) -> NewCase<'a> {
+    NewCase {
+        id: [id; 16],
+        desk_id,
+        handle_hash: [id; 32],
+        reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
+        reporter_ed25519: &[9; 32],
+        recipients,
+        state: CaseState::Received,
+        report: NewMessage {
+            seq: 0,
+            direction: Direction::FromReporter,
+            author: None,
+            envelope,
+            envelope_hash: [1; 32],
+            signature: &[2; 64],
+        },
+    }
+}
+
 fn open_case(store: &mut Store, id: u8, recipients: &[String]) -> [u8; 16] {
     let desk = store.ensure_desk("default", "", day()).unwrap();
     let env = envelope(id);
-    let case = [id; 16];
     store
-        .insert_case(
-            &NewCase {
-                id: case,
-                desk_id: desk.id,
-                handle_hash: [id; 32],
-                reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
-                reporter_ed25519: &[9; 32],
-                recipients,
-                state: CaseState::Received,
-                report: NewMessage {
-                    seq: 0,
-                    direction: Direction::FromReporter,
-                    author: None,
-                    envelope: &env,
-                    envelope_hash: [1; 32],
-                    signature: &[2; 64],
-                },
-            },
-            day(),
-        )
+        .insert_case(&new_case(id, desk.id, recipients, &env), day())
         .unwrap();
-    case
+    [id; 16]
 }
 
 fn with_recipients(store: &mut Store) -> Vec<String> {
@@ -148,22 +150,10 @@ fn a_second_case_with_the_same_handle_or_id_is_a_conflict() {
     open_case(&mut store, 5, &rs);
     let desk = store.desk_by_name("default").unwrap();
     let env = envelope(0);
+    // A new id under a handle hash already taken.
     let again = NewCase {
-        id: [7; 16],
-        desk_id: desk.id,
         handle_hash: [5; 32],
-        reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
-        reporter_ed25519: &[9; 32],
-        recipients: &rs,
-        state: CaseState::Received,
-        report: NewMessage {
-            seq: 0,
-            direction: Direction::FromReporter,
-            author: None,
-            envelope: &env,
-            envelope_hash: [1; 32],
-            signature: &[2; 64],
-        },
+        ..new_case(7, desk.id, &rs, &env)
     };
     assert!(matches!(
         store.insert_case(&again, day()),
@@ -633,26 +623,7 @@ fn a_version_1_database_migrates_to_the_log_a_new_one_would_have() {
     let env = envelope(5);
     let note_env = envelope(1);
     fresh
-        .insert_case(
-            &NewCase {
-                id: [5; 16],
-                desk_id: desk.id,
-                handle_hash: [5; 32],
-                reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
-                reporter_ed25519: &[9; 32],
-                recipients: &rs,
-                state: CaseState::Received,
-                report: NewMessage {
-                    seq: 0,
-                    direction: Direction::FromReporter,
-                    author: None,
-                    envelope: &env,
-                    envelope_hash: [1; 32],
-                    signature: &[2; 64],
-                },
-            },
-            day(),
-        )
+        .insert_case(&new_case(5, desk.id, &rs, &env), day())
         .unwrap();
     fresh
         .set_state(
@@ -866,28 +837,21 @@ fn as_version_6(path: &std::path::Path) {
         )
         .unwrap()
     };
+    // The indexes and triggers on a table (its autoindex has no SQL).
+    let on = |table: &str| -> Vec<String> {
+        v6.prepare(
+            "SELECT name FROM sqlite_master
+             WHERE tbl_name = ?1 AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        )
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    };
     let conn = rusqlite::Connection::open(path).unwrap();
     let tx = conn.unchecked_transaction().unwrap();
-    let tables: [(&str, &[&str]); 2] = [
-        (
-            "messages",
-            &[
-                "messages_are_append_only_update",
-                "messages_are_append_only_delete",
-                "case_status_counts_messages",
-                "case_status_counts_erased_messages",
-            ],
-        ),
-        (
-            "case_shares",
-            &[
-                "case_shares_by_recipient",
-                "case_shares_are_append_only_update",
-                "case_shares_are_append_only_delete",
-            ],
-        ),
-    ];
-    for (table, objects) in tables {
+    for table in ["messages", "case_shares"] {
         tx.execute_batch(&format!(
             "CREATE TEMP TABLE old AS SELECT * FROM {table}; DROP TABLE {table};"
         ))
@@ -897,8 +861,8 @@ fn as_version_6(path: &std::path::Path) {
             "INSERT INTO {table} SELECT * FROM temp.old; DROP TABLE temp.old;"
         ))
         .unwrap();
-        for o in objects {
-            tx.execute_batch(&sql(o)).unwrap();
+        for o in on(table) {
+            tx.execute_batch(&sql(&o)).unwrap();
         }
     }
     tx.pragma_update(None, "user_version", 6).unwrap();
@@ -1033,28 +997,11 @@ fn an_opened_case_comes_back_as_any_later_read_finds_it() {
     let rs = with_recipients(&mut store);
     let desk = store.desk_by_name("default").unwrap();
     let env = envelope(6);
-    let opened = store
-        .open_case(
-            &NewCase {
-                id: [6; 16],
-                desk_id: desk.id,
-                handle_hash: [6; 32],
-                reporter_x25519: "age1ty2f2937fm7a2288s99ftwfzl2adhs3fyulhcsjsjclylh9vcvfq5e4y25",
-                reporter_ed25519: &[9; 32],
-                recipients: &rs,
-                state: CaseState::RecordOnly,
-                report: NewMessage {
-                    seq: 0,
-                    direction: Direction::FromReporter,
-                    author: None,
-                    envelope: &env,
-                    envelope_hash: [1; 32],
-                    signature: &[2; 64],
-                },
-            },
-            day(),
-        )
-        .unwrap();
+    let record_only = NewCase {
+        state: CaseState::RecordOnly,
+        ..new_case(6, desk.id, &rs, &env)
+    };
+    let opened = store.open_case(&record_only, day()).unwrap();
     assert_eq!(opened.row, store.case_by_id(&[6; 16]).unwrap());
     assert_eq!(opened.row.state, CaseState::RecordOnly);
     assert_eq!(
