@@ -174,6 +174,21 @@ impl Store {
         case_where(&self.conn, "c.handle_hash = ?1", handle_hash)
     }
 
+    /// Calls `f` with the handle hash of every case, in the order of the
+    /// handle index (one scan of it, which a server makes once, as it
+    /// starts).
+    pub fn each_handle_hash(&self, mut f: impl FnMut(&[u8; 32])) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT handle_hash FROM cases ORDER BY handle_hash")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let hash: [u8; 32] = row.get(0)?;
+            f(&hash);
+        }
+        Ok(())
+    }
+
     /// The case with this id.
     pub fn case_by_id(&self, id: &[u8; 16]) -> Result<CaseRow> {
         case_where(&self.conn, "c.id = ?1", id)
@@ -626,5 +641,22 @@ mod tests {
             let stmt = store.conn.prepare_cached(&sql).unwrap();
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
         }
+    }
+
+    #[test]
+    fn every_case_s_handle_hash_is_listed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("sotto.db")).unwrap();
+        let mut listed = Vec::new();
+        store.each_handle_hash(|h| listed.push(*h)).unwrap();
+        assert!(listed.is_empty());
+        let desk = store
+            .ensure_desk("default", "", Day::parse("2026-12-04").unwrap())
+            .unwrap();
+        for n in [3, 1, 2] {
+            open_case(&mut store, desk.id, n);
+        }
+        store.each_handle_hash(|h| listed.push(*h)).unwrap();
+        assert_eq!(listed, [[1; 32], [2; 32], [3; 32]]);
     }
 }

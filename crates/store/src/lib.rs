@@ -66,6 +66,7 @@ pub use messages::{MessageRow, NewMessage};
 pub use recipients::RecipientRow;
 pub use seen::Generation;
 pub use shares::{NewShare, ShareRow};
+pub use writer::Changes;
 
 /// The database's file name in a data directory.
 pub const DB_FILE: &str = "sotto.db";
@@ -250,12 +251,22 @@ impl Store {
     /// waits (up to the busy timeout) for a moment when every reader is on
     /// the newest snapshot. Returns whether it had to give up, busy.
     pub fn checkpoint(&self) -> Result<bool> {
-        // Between two writes of this process, not in their way.
+        // Between two writes of this process, not in their way. It moves
+        // pages, not rows: no change to count.
         let busy: i64 =
             self.writer()?
-                .turn()
+                .lock()
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
         Ok(busy != 0)
+    }
+
+    /// The count of the database's changes (see [`Changes`]), shared by
+    /// every store of this process on the same file.
+    pub fn changes(&self) -> Result<Changes> {
+        self.writer
+            .clone()
+            .map(Changes::of)
+            .ok_or(StoreError::Invalid("the database was opened read-only"))
     }
 
     /// The connection every write goes through.

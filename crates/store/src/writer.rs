@@ -12,11 +12,16 @@
 //! operating system the pages the write before had just written. The one
 //! writer makes every change itself, so what it wrote stays in its cache.
 //!
+//! Because every write passes here, the writer also counts them: see
+//! [`Changes`].
+//!
 //! The connection lives as long as some [`crate::Store`] of this process
 //! has the file open, and closes with the last of them.
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use rusqlite::Connection;
@@ -27,6 +32,73 @@ use crate::Result;
 #[derive(Debug)]
 pub(crate) struct Writer {
     conn: Mutex<Connection>,
+    /// How many turns have ended, plus how many times another process's
+    /// writes were noticed.
+    changes: AtomicU64,
+    /// `PRAGMA data_version` on `conn` when last asked: it moves only when
+    /// another connection commits, and every write of this process is on
+    /// `conn`, so only when another process wrote.
+    outside: AtomicI64,
+}
+
+/// A turn at the writer: its connection, and when the turn ends, one more
+/// change counted. The count moves after the write's commit (the turn's
+/// transaction borrows the connection, so it has ended by then).
+pub(crate) struct Turn<'a> {
+    conn: MutexGuard<'a, Connection>,
+    changes: &'a AtomicU64,
+}
+
+impl Deref for Turn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Turn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// A count that moves whenever the database may have changed: each time a
+/// write of this process ends, and each time [`Changes::notice_outside`]
+/// finds that another process wrote (`sotto admin`, run beside the
+/// server). Something read from the database stays true while the count
+/// it was read under stays: read the count first, then the database.
+#[derive(Debug, Clone)]
+pub struct Changes(Arc<Writer>);
+
+impl Changes {
+    pub(crate) fn of(writer: Arc<Writer>) -> Self {
+        Self(writer)
+    }
+
+    /// The count now.
+    pub fn now(&self) -> u64 {
+        self.0.changes.load(Ordering::Acquire)
+    }
+
+    /// Asks SQLite whether another process has written since the last
+    /// time, and if so moves the count. Returns whether it did. Until this
+    /// runs, the count misses such writes: a server calls it every second.
+    pub fn notice_outside(&self) -> Result<bool> {
+        let conn = self.0.lock();
+        let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let before = self.0.outside.swap(version, Ordering::AcqRel);
+        let moved = before != version;
+        if moved {
+            self.0.changes.fetch_add(1, Ordering::Release);
+        }
+        Ok(moved)
+    }
 }
 
 impl Writer {
@@ -40,8 +112,12 @@ impl Writer {
         if let Some(w) = all.get(&db).and_then(Weak::upgrade) {
             return Ok(w);
         }
+        let conn = open()?;
+        let outside = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         let w = Arc::new(Self {
-            conn: Mutex::new(open()?),
+            conn: Mutex::new(conn),
+            changes: AtomicU64::new(0),
+            outside: AtomicI64::new(outside),
         });
         // Forget the files whose stores are all closed.
         all.retain(|_, w| w.strong_count() > 0);
@@ -50,7 +126,16 @@ impl Writer {
     }
 
     /// Waits for the writer's turn: the connection, for this write alone.
-    pub(crate) fn turn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn turn(&self) -> Turn<'_> {
+        Turn {
+            conn: self.conn.lock().unwrap_or_else(PoisonError::into_inner),
+            changes: &self.changes,
+        }
+    }
+
+    /// The connection, for what changes no row (a checkpoint, a question):
+    /// waits as [`Writer::turn`] does, and counts no change.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -84,5 +169,44 @@ mod tests {
         let reopened = Writer::of(&a, || open(&a)).unwrap();
         assert_eq!(opened.get(), 3);
         drop((reopened, other));
+    }
+
+    #[test]
+    fn the_count_moves_with_every_write_and_with_another_process_s_once_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sotto.db");
+        let mut one = crate::Store::open(&path).unwrap();
+        let other = crate::Store::open(&path).unwrap();
+        let changes = other.changes().unwrap();
+        let day = sotto_wire::Day::parse("2026-12-04").unwrap();
+
+        let before = changes.now();
+        one.insert_desk("support", "", day).unwrap();
+        let written = changes.now();
+        assert!(
+            written > before,
+            "a write through one store moves the count all see"
+        );
+        one.desk_by_name("support").unwrap();
+        assert_eq!(changes.now(), written, "a read moves nothing");
+        assert!(
+            !changes.notice_outside().unwrap(),
+            "this process's own writes are not outside"
+        );
+
+        // Another process: a connection of its own, not the writer.
+        let outside = Connection::open(&path).unwrap();
+        outside
+            .execute(
+                "UPDATE desks SET description = 'moved' WHERE name = 'support'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changes.now(), written, "not seen until asked");
+        assert!(changes.notice_outside().unwrap());
+        let noticed = changes.now();
+        assert!(noticed > written);
+        assert!(!changes.notice_outside().unwrap(), "noticed once");
+        assert_eq!(changes.now(), noticed);
     }
 }
