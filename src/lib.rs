@@ -11,6 +11,8 @@
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
+//! - [`known`]: what is answered from memory: unknown handles, and polls
+//!   of cases that did not change.
 //! - [`error`]: the API's JSON errors.
 //! - [`html`]: the one HTML escaper of every rendered page.
 //! - [`telemetry`]: diagnostics that never record who or when.
@@ -35,6 +37,7 @@ pub mod effort;
 pub mod error;
 pub mod gate;
 pub mod html;
+pub mod known;
 pub mod routes;
 pub mod startup;
 pub mod state;

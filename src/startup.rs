@@ -69,7 +69,7 @@ impl Application {
         let server_key = dir.server_key()?;
         let log = Log::new(&server_key, &settings.log_origin)?;
         let pepper = hmac::Key::new(hmac::HMAC_SHA256, dir.pepper()?.as_ref());
-        let replay = {
+        let (replay, known) = {
             let mut store = sotto_store::Store::open(&dir.db_path())?;
             log.check_identity(&store)?;
             let today = settings.today();
@@ -77,7 +77,11 @@ impl Application {
             // Whatever happened since the last run is published now; from
             // here on, once per interval.
             log.publish(&mut store, today, true)?;
-            ReplayGuard::load(&store, settings.request_window_seconds, &pepper)?
+            let known = crate::known::KnownHandles::load(&store)?;
+            (
+                ReplayGuard::load(&store, settings.request_window_seconds, &pepper)?,
+                known,
+            )
         };
         let challenges = ChallengeKey::derive(&server_key);
         let listener =
@@ -126,6 +130,7 @@ impl Application {
                 settings.checkpoint_interval_seconds,
             )),
             figures: Default::default(),
+            known,
             gates: Gates::new(&settings),
             nojs_log: Default::default(),
             settings,
@@ -292,6 +297,24 @@ fn spawn_upkeep(state: &web::Data<AppState>) {
             if state.replay.due() {
                 if let Err(e) = with_store(&state, |store, st| st.replay.expire(store)).await {
                     tracing::error!(error = %e, "expiring the replay guard failed");
+                }
+            }
+        }
+    });
+
+    // Every second, a write by another process (`sotto admin`) noticed, so
+    // that no answer kept in memory outlives it by more (`crate::known`).
+    let st = state.clone();
+    every(Duration::ZERO, second, move || {
+        let changes = st.db.changes().clone();
+        async move {
+            match web::block(move || changes.notice_outside()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "asking the database for writes by another process failed")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "asking the database for writes by another process failed")
                 }
             }
         }

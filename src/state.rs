@@ -59,6 +59,9 @@ pub struct AppState {
     pub batch: crate::tlog::BatchClock,
     /// The public figures, derived from the published log.
     pub figures: Figures,
+    /// The handle hash of every case, to turn unknown handles away
+    /// without a read.
+    pub known: crate::known::KnownHandles,
     /// The settings.
     pub settings: Settings,
     /// The bounded queues in front of expensive work.
@@ -174,6 +177,7 @@ pub struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Store>>,
     returned: Condvar,
+    changes: sotto_store::Changes,
 }
 
 thread_local! {
@@ -190,11 +194,19 @@ impl Db {
         for _ in 0..CONNECTIONS {
             idle.push(Store::open(&path)?);
         }
+        let changes = idle[0].changes()?;
         Ok(Self {
             path,
             idle: Mutex::new(idle),
             returned: Condvar::new(),
+            changes,
         })
+    }
+
+    /// The count of the database's changes: read it before reading what
+    /// may be kept in memory (see [`sotto_store::Changes`]).
+    pub fn changes(&self) -> &sotto_store::Changes {
+        &self.changes
     }
 
     /// Opens this thread's worker connection, if it has none: called as

@@ -41,6 +41,9 @@ pub async fn open(
     let opened = with_store(&state, move |store, st| {
         let desk = desk_by_name(store, opening.desk())?;
         opening.check_active(&store.active_recipients(desk.id)?)?;
+        // Known before it is written: a poll that finds the case finds its
+        // handle known.
+        st.known.add(&reporter.hash());
         let opened = store
             .open_case(&opening.new_case(desk.id, reporter.hash()), st.today())
             .map_err(already_used)?;

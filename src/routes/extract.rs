@@ -52,6 +52,21 @@ impl Reporter {
         self.hash
     }
 
+    /// This worker's memory of the tags it made, as of now: take it before
+    /// reading the case (see [`crate::known::Recall`]).
+    pub fn recall(&self) -> crate::known::Recall {
+        crate::known::Recall::now(self.state.db.changes())
+    }
+
+    /// `404` at once for a handle no case has, without a read.
+    fn known(&self) -> Result<(), ApiError> {
+        if self.state.known.may_know(&self.hash) {
+            Ok(())
+        } else {
+            Err(unknown_handle())
+        }
+    }
+
     /// Runs `f` on the reporter's case (one indexed lookup of the hash), in
     /// one hop to the store. For work that checks a signature, see
     /// [`Reporter::on_case_checking`].
@@ -60,6 +75,7 @@ impl Reporter {
         T: Send + 'static,
         F: FnOnce(&mut Store, &AppState, CaseRow) -> Result<T, ApiError> + Send + 'static,
     {
+        self.known()?;
         let hash = self.hash;
         with_store(&self.state, move |store, st| {
             let row = store.case_by_handle(&hash).map_err(|e| match e {
@@ -79,6 +95,7 @@ impl Reporter {
         &self,
         f: impl FnOnce(&Store, &AppState, CaseRow) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        self.known()?;
         on_worker(&self.state, |store, st| {
             let row = store.case_by_handle(&self.hash).map_err(|e| match e {
                 StoreError::NotFound => unknown_handle(),

@@ -89,10 +89,13 @@ impl Conditional {
 
     /// Whether the client already holds the case at `tag` (weak
     /// comparison, as RFC 9110 asks of `If-None-Match`).
-    pub fn holds(&self, tag: &EntityTag) -> bool {
+    pub fn holds(&self, tag: CaseTag) -> bool {
         match &self.known {
             Some(IfNoneMatch::Any) => true,
-            Some(IfNoneMatch::Items(items)) => items.iter().any(|t| t.weak_eq(tag)),
+            Some(IfNoneMatch::Items(items)) => {
+                let tag = tag.entity();
+                items.iter().any(|t| t.weak_eq(&tag))
+            }
             None => false,
         }
     }
@@ -108,7 +111,7 @@ impl Conditional {
         read: impl FnOnce() -> Result<T, ApiError>,
     ) -> Result<Fresh<T>, ApiError> {
         let tag = case_tag(store, st, &row.case_version(), asker)?;
-        if self.holds(&tag) {
+        if self.holds(tag) {
             return Ok(Fresh::NotModified(tag));
         }
         Ok(Fresh::Changed(tag, read()?))
@@ -119,9 +122,18 @@ impl Conditional {
 #[derive(Debug)]
 pub enum Fresh<T> {
     /// Nothing changed since the client's tag.
-    NotModified(EntityTag),
+    NotModified(CaseTag),
     /// The case, under its new tag.
-    Changed(EntityTag, T),
+    Changed(CaseTag, T),
+}
+
+impl<T> Fresh<T> {
+    /// The case's tag, changed or not.
+    pub fn tag(&self) -> CaseTag {
+        match self {
+            Self::NotModified(tag) | Self::Changed(tag, _) => *tag,
+        }
+    }
 }
 
 impl<T> Fresh<Option<T>> {
@@ -140,12 +152,32 @@ impl<T: Serialize> Fresh<T> {
     pub fn respond(self) -> HttpResponse {
         match self {
             Self::NotModified(tag) => HttpResponse::NotModified()
-                .insert_header((header::ETAG, tag.to_string()))
+                .insert_header((header::ETAG, tag.entity().to_string()))
                 .finish(),
             Self::Changed(tag, body) => HttpResponse::Ok()
-                .insert_header((header::ETAG, tag.to_string()))
+                .insert_header((header::ETAG, tag.entity().to_string()))
                 .json(body),
         }
+    }
+}
+
+/// A case's entity tag: twelve bytes of a hash over its version (see
+/// [`case_tag`]), sent as sixteen characters of base64. Small and `Copy`,
+/// so a worker can keep many ([`crate::known::Recall`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseTag([u8; 12]);
+
+impl CaseTag {
+    /// The tag of a case version's digest: its first twelve bytes.
+    pub fn from_digest(digest: &[u8; 32]) -> Self {
+        let mut tag = [0; 12];
+        tag.copy_from_slice(&digest[..12]);
+        Self(tag)
+    }
+
+    /// The tag as HTTP sends it: strong, quoted base64.
+    pub fn entity(self) -> EntityTag {
+        EntityTag::new_strong(URL_SAFE_NO_PAD.encode(self.0))
     }
 }
 
@@ -159,7 +191,7 @@ pub fn case_tag(
     st: &AppState,
     row: &CaseVersion,
     asker: Asker<'_>,
-) -> Result<EntityTag, ApiError> {
+) -> Result<CaseTag, ApiError> {
     let deadlines = st.deadlines(store, row.desk_id)?;
     let mut m = Vec::with_capacity(128);
     m.extend_from_slice(CASE_TAG);
@@ -189,6 +221,5 @@ pub fn case_tag(
             }
         }
     }
-    let digest = sotto_envelope::sha256(&m);
-    Ok(EntityTag::new_strong(URL_SAFE_NO_PAD.encode(&digest[..12])))
+    Ok(CaseTag::from_digest(&sotto_envelope::sha256(&m)))
 }

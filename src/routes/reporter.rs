@@ -4,12 +4,12 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use sotto_envelope::sign::CaseId;
-use sotto_wire::api::{Escalate, Escalated, PostMessage};
+use sotto_wire::api::{Escalate, Escalated, PostMessage, ReporterStatus};
 use sotto_wire::CaseState;
 
 use super::checks::{desk_by_name, not_erased, signature_field};
 use super::extract::Reporter;
-use super::fresh::{Asker, Conditional};
+use super::fresh::{Asker, Conditional, Fresh};
 use super::thread::{self, Author};
 use super::views::{case_receipt, reporter_status};
 use crate::error::{parse_json, ApiError};
@@ -20,19 +20,27 @@ use crate::error::{parse_json, ApiError};
 /// new message, not a long thread read in one go.
 const ON_WORKER_BYTES: usize = 64 << 10;
 
-/// `GET /v1/reporter/case[?after=SEQ][&limit=N]`: one keyed hash, the case's row
-/// (three indexed lookups); then `304` if the client holds the case
-/// already, or the case's rows with one page of its thread.
+/// `GET /v1/reporter/case[?after=SEQ][&limit=N]`: one keyed hash; then
+/// `404` for a handle no case has, and `304` for a client that holds the
+/// tag this worker last made for the case, if nothing was written since,
+/// both from memory ([`crate::known`]); else the case's row (three indexed
+/// lookups), then `304` if the client holds the case already, or the
+/// case's rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let ask = Conditional::of(&req)?;
-    // An unknown handle, a poll that finds nothing new and a status with a
-    // small page end here: a few indexed reads on this worker, no hop to
-    // the blocking pool (docs/benchmarks.md measured both).
+    let recall = reporter.recall();
+    if let Some(tag) = recall.tag(&reporter.hash()).filter(|t| ask.holds(*t)) {
+        return Ok(Fresh::<ReporterStatus>::NotModified(tag).respond());
+    }
+    // A poll that finds something new and a status with a small page end
+    // here: a few indexed reads on this worker, no hop to the blocking
+    // pool (docs/benchmarks.md measured both).
     let here = reporter.on_row(|store, st, row| {
         ask.read(store, st, &row, Asker::Reporter, || {
             reporter_status(store, st, &row, Asker::Reporter, ask.page, ON_WORKER_BYTES)
         })
     })?;
+    recall.keep(&reporter.hash(), here.tag());
     if let Some(answer) = here.made() {
         return Ok(answer.respond());
     }

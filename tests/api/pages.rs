@@ -121,6 +121,54 @@ fn a_poll_that_finds_nothing_new_is_a_304_and_any_change_is_not() {
     );
 }
 
+/// The server answers a poll that finds nothing new from memory
+/// (`sotto::known`). A change made by another process, here the operator's
+/// `sotto admin set-deadlines` beside the running server, must still end
+/// the `304`s: the reporter sees the new date due within seconds.
+#[test]
+fn a_change_made_beside_the_server_ends_its_304s() {
+    let app = spawn_app();
+    app.add_recipient("Alice");
+    let done = submit(&app, "first");
+    let opened = done.opened.opened;
+    // Published: the server has nothing left to write of its own, which
+    // would end the 304s too.
+    app.wait_for_checkpoint();
+    let (status, tag, body) = poll(&app, &done.token, "", &[]);
+    assert_eq!(status, 200);
+    let tag = tag.unwrap();
+    assert_eq!(json(&body)["next_update_due"], opened.plus(7).to_string());
+    for _ in 0..3 {
+        assert_eq!(
+            poll(&app, &done.token, "", &[("if-none-match", &tag)]).0,
+            304
+        );
+    }
+
+    let data = app.data_dir();
+    let out = app.sotto(&[
+        "admin",
+        "set-deadlines",
+        "--acknowledge-days",
+        "3",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+
+    let waited = std::time::Instant::now();
+    let (status, new_tag, body) = loop {
+        let answer = poll(&app, &done.token, "", &[("if-none-match", &tag)]);
+        if answer.0 != 304 || waited.elapsed() > std::time::Duration::from_secs(10) {
+            break answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status, 200, "still 304 after {:?}", waited.elapsed());
+    assert_ne!(new_tag.unwrap(), tag);
+    assert_eq!(json(&body)["next_update_due"], opened.plus(3).to_string());
+}
+
 #[test]
 fn a_bad_page_query_is_a_clear_400() {
     let app = spawn_app();
