@@ -256,6 +256,23 @@ fn write_lines(path: &Path, lines: impl IntoIterator<Item = String>) {
     }
 }
 
+/// A script that cycles through the handles listed in `path`, one `GET
+/// route` each, from a random start.
+fn handle_list(path: &Path, route: &str) -> String {
+    format!(
+        r#"
+local handles = {{}}
+for l in io.lines("{path}") do table.insert(handles, l) end
+local i = math.random(#handles)
+function request()
+  i = (i % #handles) + 1
+  return wrk.format("GET", "{route}", {{["sotto-handle"] = handles[i]}})
+end
+"#,
+        path = lua_path(path)
+    )
+}
+
 fn lua_path(p: &Path) -> String {
     p.display()
         .to_string()
@@ -586,60 +603,54 @@ fn main() {
     );
     let ceiling_handles = tmp.path().join("ceiling-handles");
     write_lines(&ceiling_handles, (0..10_000).map(|i| format!("handle-{i}")));
-    let first = &tokens[0];
-    let etag = {
+    // Every case's tag, as its reporter's client holds it after one
+    // status: the conditional poll cycles through all the cases, each
+    // with its own tag, as a crowd of reporters would.
+    let tagged = tmp.path().join("tagged");
+    {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .into();
-        let res = agent
-            .get(format!("{}/v1/reporter/case", sotto.url))
-            .header("sotto-handle", first.handle().encode().to_string())
-            .call()
-            .unwrap();
-        res.headers()
-            .get("etag")
-            .expect("an ETag")
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
-    let handle_list = |path: &Path, route: &str| {
-        format!(
-            r#"
-local handles = {{}}
-for l in io.lines("{path}") do table.insert(handles, l) end
+        write_lines(
+            &tagged,
+            tokens.iter().map(|t| {
+                let handle = t.handle().encode().to_string();
+                let res = agent
+                    .get(format!("{}/v1/reporter/case", sotto.url))
+                    .header("sotto-handle", &handle)
+                    .call()
+                    .unwrap();
+                let etag = res.headers().get("etag").expect("an ETag");
+                format!("{handle} {}", etag.to_str().unwrap())
+            }),
+        );
+    }
+    let conditional = format!(
+        r#"
+local handles, tags = {{}}, {{}}
+for l in io.lines("{path}") do
+  local h, t = l:match("^(%S+) (%S+)$")
+  table.insert(handles, h)
+  table.insert(tags, t)
+end
 local i = math.random(#handles)
 function request()
   i = (i % #handles) + 1
-  return wrk.format("GET", "{route}", {{["sotto-handle"] = handles[i]}})
+  return wrk.format("GET", "/v1/reporter/case", {{["sotto-handle"] = handles[i], ["if-none-match"] = tags[i]}})
 end
 "#,
-            path = lua_path(path)
-        )
-    };
-    let conditional = format!(
-        r#"
-wrk.headers["sotto-handle"] = "{}"
-wrk.headers["if-none-match"] = '{}'
-wrk.path = "/v1/reporter/case"
-"#,
-        first.handle().encode().as_str(),
-        etag
+        path = lua_path(&tagged)
     );
-    let unknown = r#"
-local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-function request()
-  local t = {}
-  for k = 1, 42 do
-    local n = math.random(64)
-    t[k] = string.sub(alphabet, n, n)
-  end
-  local n = math.random(16)
-  t[43] = string.sub("AEIMQUYcgkosw048", n, n)
-  return wrk.format("GET", "/v1/reporter/case", {["sotto-handle"] = table.concat(t)})
-end
-"#;
+    // Handles no case has, made in advance (a script that made each one
+    // would spend the load generator's time, on the same two cores, and
+    // count it against the server).
+    let strangers = tmp.path().join("strangers");
+    write_lines(
+        &strangers,
+        (0..10_000).map(|_| Token::generate().handle().encode().to_string()),
+    );
+    let unknown = handle_list(&strangers, "/v1/reporter/case");
 
     // One-use requests, made now: signed inbox reads, and case openings
     // with their proof of work solved (difficulty 0) and a 16 KiB
@@ -793,7 +804,7 @@ wrk.body = "{}"
         (
             "unknown handles (404)",
             &sotto,
-            unknown.into(),
+            unknown,
             404,
             Some("ceiling: fixed JSON"),
         ),
