@@ -261,6 +261,11 @@ CREATE TABLE seen_requests (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX events_by_case ON events (case_id, seq) WHERE case_id IS NOT NULL;
+-- A case's timeline (its state changes), read from the index alone: every
+-- status shows it, and reading each event's row for it was a tenth of a
+-- status's time.
+CREATE INDEX events_states_by_case ON events (case_id, seq, state, on_day, recipient_id)
+    WHERE kind = 'state-changed';
 -- The desks' own events (created, reader added, reader removed): the roster
 -- summary a first contact reads is these, however many cases there are.
 CREATE INDEX events_of_desks ON events (seq) WHERE case_id IS NULL;

@@ -367,7 +367,8 @@ impl Store {
 }
 
 /// A case's states in order ([`Store::timeline`]).
-const TIMELINE: &str = "SELECT state, on_day, recipient_id FROM events
+const TIMELINE: &str = "SELECT state, on_day, recipient_id
+                        FROM events INDEXED BY events_states_by_case
                         WHERE case_id = ?1 AND kind = 'state-changed' ORDER BY seq";
 
 /// The columns [`case_row`] reads, over `cases c` joined with `desks d`

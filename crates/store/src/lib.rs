@@ -81,7 +81,7 @@ pub const SQLITE_SIDE_FILES: [&str; 2] = ["-wal", "-shm"];
 /// The schema, from the repository root.
 pub const SCHEMA: &str = include_str!("../../../schema.sql");
 /// The schema version this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -294,13 +294,14 @@ impl Store {
             found @ 1..SCHEMA_VERSION => {
                 // Each step is its own transaction and checks the version
                 // it starts from, so a crash between two resumes here.
-                let steps: [fn(&Connection) -> Result<()>; 6] = [
+                let steps: [fn(&Connection) -> Result<()>; 7] = [
                     migrate::v1_to_v2,
                     migrate::v2_to_v3,
                     migrate::v3_to_v4,
                     migrate::v4_to_v5,
                     migrate::v5_to_v6,
                     migrate::v6_to_v7,
+                    migrate::v7_to_v8,
                 ];
                 let first = usize::try_from(found - 1).unwrap_or(0);
                 steps[first..].iter().try_for_each(|step| step(&self.conn))

@@ -11,7 +11,8 @@
 //! on the day each opened (see [`v2_to_v3`]). Version 4 adds the replay
 //! guard's `seen_requests`, empty. Version 5 adds `case_status`, filled
 //! from the events; version 6 the index of the desks' own events; version 7
-//! rebuilds `messages` and `case_shares` as rowid tables. Every
+//! rebuilds `messages` and `case_shares` as rowid tables; version 8 adds
+//! the index a case's timeline is read from. Every
 //! new object is created from its
 //! own statement in `schema.sql`, so a migrated database has exactly the
 //! schema of a new one (`sotto audit db` checks that).
@@ -308,6 +309,20 @@ pub(crate) fn v6_to_v7(conn: &Connection) -> Result<()> {
         create_objects(&tx, objects)?;
     }
     tx.pragma_update(None, "user_version", 7)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Version 7 to 8: the index a case's timeline is read from alone
+/// (`events_states_by_case`), built from the events there are.
+pub(crate) fn v7_to_v8(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != 7 {
+        return Ok(());
+    }
+    create_objects(&tx, &["events_states_by_case"])?;
+    tx.pragma_update(None, "user_version", 8)?;
     tx.commit()?;
     Ok(())
 }

@@ -851,6 +851,29 @@ fn as_version_6(path: &std::path::Path) {
     };
     let conn = rusqlite::Connection::open(path).unwrap();
     let tx = conn.unchecked_transaction().unwrap();
+    // The indexes of later versions.
+    let later: Vec<String> = tx
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<String>>>()
+        .unwrap()
+        .into_iter()
+        .filter(|name| {
+            v6.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                [name],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+                == 0
+        })
+        .collect();
+    assert!(!later.is_empty(), "version 8 added an index");
+    for name in later {
+        tx.execute_batch(&format!("DROP INDEX {name}")).unwrap();
+    }
     for table in ["messages", "case_shares"] {
         tx.execute_batch(&format!(
             "CREATE TEMP TABLE old AS SELECT * FROM {table}; DROP TABLE {table};"
@@ -1008,4 +1031,31 @@ fn an_opened_case_comes_back_as_any_later_read_finds_it() {
         opened.leaf,
         store.leaves(opened.index, opened.index + 1).unwrap()[0]
     );
+}
+
+#[test]
+fn a_version_7_database_gains_the_timeline_index_and_reads_the_same_timelines() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v7.db");
+    let (id, timeline) = {
+        let mut store = Store::open(&old).unwrap();
+        let id = busy_store(&mut store);
+        (id, store.timeline(&id).unwrap())
+    };
+    assert!(timeline.len() > 1, "{timeline:?}");
+    let native = dir.path().join("native.db");
+    std::fs::copy(&old, &native).unwrap();
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    conn.execute_batch("DROP INDEX events_states_by_case; PRAGMA user_version = 7;")
+        .unwrap();
+    drop(conn);
+
+    let migrated = Store::open(&old).unwrap();
+    assert_eq!(migrated.timeline(&id).unwrap(), timeline);
+    drop(migrated);
+    assert_eq!(rusqlite_version(&old), SCHEMA_VERSION);
+    assert_eq!(schema_of(&old), schema_of(&native));
+    let audited = |path| sotto_store::audit::audit(path, None).unwrap().findings;
+    assert!(!audited(&old).iter().any(|f| f.check == "schema"));
+    assert_eq!(audited(&old), audited(&native));
 }
