@@ -83,6 +83,10 @@ impl Store {
     /// The readers a case was shared with, oldest first, with the envelope
     /// of the share sealed to `open_for` only: a share is as large as the
     /// thread it copies, and nobody else can open it.
+    ///
+    /// The shares lead (`CROSS JOIN` fixes the order): most cases have
+    /// none, and led by `events` in seq order, SQLite read every event of
+    /// the case to find none (9% of a full status).
     pub fn case_shares(&self, id: &[u8; 16], open_for: Option<&str>) -> Result<Vec<ShareRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, d.name, r.card, r.added_on, r.removed_on,
@@ -90,10 +94,10 @@ impl Store {
                     CASE WHEN s.recipient_id = ?2 THEN s.envelope END,
                     s.signature, s.shared_on
              FROM case_shares s
+             CROSS JOIN events e ON e.case_id = s.case_id AND e.kind = 'case-shared'
+                                AND e.recipient_id = s.recipient_id
              JOIN recipients r ON r.desk_id = s.desk_id AND r.id = s.recipient_id
              JOIN desks d ON d.id = s.desk_id
-             JOIN events e ON e.case_id = s.case_id AND e.kind = 'case-shared'
-                          AND e.recipient_id = s.recipient_id
              WHERE s.case_id = ?1
              ORDER BY e.seq",
         )?;
