@@ -308,14 +308,9 @@ fn spawn_upkeep(state: &web::Data<AppState>) {
     every(Duration::ZERO, second, move || {
         let changes = st.db.changes().clone();
         async move {
-            match web::block(move || changes.notice_outside()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "asking the database for writes by another process failed")
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "asking the database for writes by another process failed")
-                }
+            let asked = web::block(move || changes.notice_outside().map_err(|e| e.to_string()));
+            if let Err(e) = asked.await.map_err(|e| e.to_string()).and_then(|r| r) {
+                tracing::error!(error = %e, "asking the database for writes by another process failed");
             }
         }
     });

@@ -112,6 +112,8 @@ impl Reporter {
         T: Send + 'static,
         F: FnOnce(&mut Store, &AppState, CaseRow) -> Result<T, ApiError> + Send + 'static,
     {
+        // An unknown handle does not wait in the gate's queue.
+        self.known()?;
         let state = self.state.clone();
         let _pass = state.gates.signed.enter().await?;
         self.on_case(f).await
