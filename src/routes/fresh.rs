@@ -5,7 +5,9 @@
 //! needs memory in proportion to a case's whole history. Each answer
 //! carries an entity tag over the case's version: a client that holds
 //! everything sends it back in `If-None-Match` and, while nothing changed,
-//! gets `304 Not Modified` from one indexed lookup.
+//! gets `304 Not Modified`: from the worker's memory when it made that tag
+//! and nothing was written since ([`crate::known::Recall`]), else from one
+//! indexed lookup.
 //!
 //! The tag names the case as the asker sees it, not one page: it is the
 //! same for every `after`. A client that is still paging through a thread
