@@ -291,21 +291,7 @@ impl Store {
                 tx.commit()?;
                 Ok(())
             }
-            found @ 1..SCHEMA_VERSION => {
-                // Each step is its own transaction and checks the version
-                // it starts from, so a crash between two resumes here.
-                let steps: [fn(&Connection) -> Result<()>; 7] = [
-                    migrate::v1_to_v2,
-                    migrate::v2_to_v3,
-                    migrate::v3_to_v4,
-                    migrate::v4_to_v5,
-                    migrate::v5_to_v6,
-                    migrate::v6_to_v7,
-                    migrate::v7_to_v8,
-                ];
-                let first = usize::try_from(found - 1).unwrap_or(0);
-                steps[first..].iter().try_for_each(|step| step(&self.conn))
-            }
+            found @ 1..SCHEMA_VERSION => migrate::run(&self.conn, found),
             SCHEMA_VERSION => Ok(()),
             found => Err(StoreError::SchemaVersion {
                 found,

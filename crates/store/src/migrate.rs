@@ -17,7 +17,7 @@
 //! own statement in `schema.sql`, so a migrated database has exactly the
 //! schema of a new one (`sotto audit db` checks that).
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use sotto_tlog::leaf::Kind;
 use sotto_wire::CaseState;
 
@@ -54,7 +54,7 @@ struct OldEvent {
 
 /// Creates `names`, in order, each from its own statement in `schema.sql`,
 /// so a migrated database has exactly the schema of a new one.
-fn create_objects(tx: &rusqlite::Transaction<'_>, names: &[&str]) -> Result<()> {
+fn create_objects(tx: &Transaction<'_>, names: &[&str]) -> Result<()> {
     let schema = Connection::open_in_memory()?;
     schema.execute_batch(SCHEMA)?;
     for name in names {
@@ -68,13 +68,39 @@ fn create_objects(tx: &rusqlite::Transaction<'_>, names: &[&str]) -> Result<()> 
     Ok(())
 }
 
-pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    // Another process may have migrated while this one waited for the lock.
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 1 {
-        return Ok(());
+/// A step from one version to the next: what it changes, within the
+/// transaction [`run`] gives it.
+type Step = fn(&Transaction<'_>) -> Result<()>;
+
+/// The steps, the first from version 1, the last to the current one.
+const STEPS: [Step; 7] = [
+    v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8,
+];
+const _: () = assert!(STEPS.len() as i64 == crate::SCHEMA_VERSION - 1);
+
+/// Migrates a database found at version `found` (1 or later, older than
+/// [`crate::SCHEMA_VERSION`]). Each step is its own transaction, which
+/// first checks the version it starts from (another process may have
+/// migrated while this one waited for the lock) and ends by setting the
+/// next: a crash between two steps resumes at the next one.
+pub(crate) fn run(conn: &Connection, found: i64) -> Result<()> {
+    for (from, step) in (1..).zip(STEPS) {
+        if from < found {
+            continue;
+        }
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != from {
+            continue;
+        }
+        step(&tx)?;
+        tx.pragma_update(None, "user_version", from + 1)?;
+        tx.commit()?;
     }
+    Ok(())
+}
+
+fn v1_to_v2(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(
         "DROP TRIGGER events_are_append_only_update;
          DROP TRIGGER events_are_append_only_delete;
@@ -82,7 +108,7 @@ pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
          DROP INDEX events_by_case;
          ALTER TABLE events RENAME TO events_v1;",
     )?;
-    create_objects(&tx, V2_OBJECTS)?;
+    create_objects(tx, V2_OBJECTS)?;
     let old: Vec<OldEvent> = tx
         .prepare(
             "SELECT seq, kind, on_day, desk_id, case_id, recipient_id, state, message_seq,
@@ -125,7 +151,7 @@ pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
         };
         // The old row is copied as it is; only its leaf reads it typed.
         let leaf = log::leaf_for(
-            &tx,
+            tx,
             kind,
             log::stored_day(&e.on_day)?,
             e.desk_id,
@@ -153,11 +179,9 @@ pub(crate) fn v1_to_v2(conn: &Connection) -> Result<()> {
                 leaf
             ],
         )?;
-        log::append_leaf(&tx, i as u64, &leaf)?;
+        log::append_leaf(tx, i as u64, &leaf)?;
     }
     tx.execute_batch("DROP TABLE events_v1;")?;
-    tx.pragma_update(None, "user_version", 2)?;
-    tx.commit()?;
     Ok(())
 }
 
@@ -178,13 +202,8 @@ const V3_OBJECTS: &[&str] = &[
 /// the case opened and is not among its readers. The roster keeps only a
 /// recipient's latest addition and removal, so this errs towards leaving
 /// out: a recipient added or removed that very day counts as offered.
-pub(crate) fn v2_to_v3(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 2 {
-        return Ok(());
-    }
-    create_objects(&tx, V3_OBJECTS)?;
+fn v2_to_v3(tx: &Transaction<'_>) -> Result<()> {
+    create_objects(tx, V3_OBJECTS)?;
     tx.execute_batch(
         "INSERT INTO case_excluded (case_id, recipient_id)
          SELECT c.id, r.id FROM cases c JOIN recipients r ON r.desk_id = c.desk_id
@@ -193,36 +212,21 @@ pub(crate) fn v2_to_v3(conn: &Connection) -> Result<()> {
            AND NOT EXISTS (SELECT 1 FROM case_recipients cr
                            WHERE cr.case_id = c.id AND cr.recipient_id = r.id);",
     )?;
-    tx.pragma_update(None, "user_version", 3)?;
-    tx.commit()?;
     Ok(())
 }
 
 /// Version 4 keeps the replay guard in the database (`seen_requests`). It
 /// starts empty: the guard of the server that ran version 3 lived in its
 /// memory, and went with it.
-pub(crate) fn v3_to_v4(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 3 {
-        return Ok(());
-    }
-    create_objects(&tx, &["seen_requests"])?;
-    tx.pragma_update(None, "user_version", 4)?;
-    tx.commit()?;
-    Ok(())
+fn v3_to_v4(tx: &Transaction<'_>) -> Result<()> {
+    create_objects(tx, &["seen_requests"])
 }
 
 /// Version 4 to 5: `case_status` and the triggers that keep it, filled
 /// from the events and messages already stored.
-pub(crate) fn v4_to_v5(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 4 {
-        return Ok(());
-    }
+fn v4_to_v5(tx: &Transaction<'_>) -> Result<()> {
     create_objects(
-        &tx,
+        tx,
         &[
             "case_status",
             "case_status_follows_events",
@@ -235,23 +239,13 @@ pub(crate) fn v4_to_v5(conn: &Connection) -> Result<()> {
                                   message_count, erased_on, erased_entry, version)
          {DERIVED_STATUS}"
     ))?;
-    tx.pragma_update(None, "user_version", 5)?;
-    tx.commit()?;
     Ok(())
 }
 
 /// Version 5 to 6: the index of the desks' own events, which the roster
 /// summary reads (`Store::desk_events`).
-pub(crate) fn v5_to_v6(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 5 {
-        return Ok(());
-    }
-    create_objects(&tx, &["events_of_desks"])?;
-    tx.pragma_update(None, "user_version", 6)?;
-    tx.commit()?;
-    Ok(())
+fn v5_to_v6(tx: &Transaction<'_>) -> Result<()> {
+    create_objects(tx, &["events_of_desks"])
 }
 
 /// The tables that version 7 rebuilds with a rowid, each with the columns
@@ -290,39 +284,24 @@ const V7_TABLES: &[(&str, &str, &str, &[&str])] = &[
 /// fires no trigger, and no table refers to either. With `secure_delete`
 /// the old pages are zeroed before the new rows reuse them. 0.7 s for a
 /// 10,000-case database of 105 MiB.
-pub(crate) fn v6_to_v7(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 6 {
-        return Ok(());
-    }
+fn v6_to_v7(tx: &Transaction<'_>) -> Result<()> {
     for (table, columns, key, objects) in V7_TABLES {
         tx.execute_batch(&format!(
             "CREATE TEMP TABLE v6_{table} AS SELECT {columns} FROM main.{table} ORDER BY {key};
              DROP TABLE main.{table};"
         ))?;
-        create_objects(&tx, &[table])?;
+        create_objects(tx, &[table])?;
         tx.execute_batch(&format!(
             "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM temp.v6_{table} ORDER BY rowid;
              DROP TABLE temp.v6_{table};"
         ))?;
-        create_objects(&tx, objects)?;
+        create_objects(tx, objects)?;
     }
-    tx.pragma_update(None, "user_version", 7)?;
-    tx.commit()?;
     Ok(())
 }
 
 /// Version 7 to 8: the index a case's timeline is read from alone
 /// (`events_states_by_case`), built from the events there are.
-pub(crate) fn v7_to_v8(conn: &Connection) -> Result<()> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 7 {
-        return Ok(());
-    }
-    create_objects(&tx, &["events_states_by_case"])?;
-    tx.pragma_update(None, "user_version", 8)?;
-    tx.commit()?;
-    Ok(())
+fn v7_to_v8(tx: &Transaction<'_>) -> Result<()> {
+    create_objects(tx, &["events_states_by_case"])
 }
