@@ -551,15 +551,7 @@ fn lists_in_requests_and_readers_of_a_desk_stop_at_the_limit() {
     // cannot be shared with one more.
     let done = submit(&app, "to every reader");
     assert_eq!(done.recipients.len(), 64);
-    let data = app.data_dir();
-    let added = app.sotto(&[
-        "admin",
-        "add-desk",
-        "--name",
-        "independent",
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let added = app.admin(&["add-desk", "--name", "independent"]);
     assert!(added.status.success());
     let carol = app.add_recipient_to("independent", "Carol");
     let before = stored(&app);

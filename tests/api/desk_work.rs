@@ -676,11 +676,7 @@ fn a_report_cannot_drive_the_handlers_terminal() {
 
 /// Runs `sotto admin ARGS --data DIR`; returns success and what it said.
 fn admin(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let mut all: Vec<&str> = vec!["admin"];
-    all.extend_from_slice(args);
-    let data = app.data_dir();
-    all.extend_from_slice(&["--data", data.to_str().unwrap()]);
-    let out = app.sotto(&all);
+    let out = app.admin(args);
     (out.status.success(), text(&out))
 }
 

@@ -232,6 +232,16 @@ impl TestApp {
         path
     }
 
+    /// Runs `sotto admin ARGS --data DIR` on this server's data directory,
+    /// beside the running server.
+    pub fn admin(&self, args: &[&str]) -> Output {
+        let data = self.data_dir();
+        let mut all = vec!["admin"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data", data.to_str().unwrap()]);
+        self.sotto(&all)
+    }
+
     /// Runs the CLI with `SOTTO_SERVER` set, no stdin.
     pub fn sotto(&self, args: &[&str]) -> Output {
         self.sotto_with(args, None, &[])

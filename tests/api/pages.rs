@@ -122,9 +122,10 @@ fn a_poll_that_finds_nothing_new_is_a_304_and_any_change_is_not() {
 }
 
 /// The server answers a poll that finds nothing new from memory
-/// (`sotto::known`). A change made by another process, here the operator's
-/// `sotto admin set-deadlines` beside the running server, must still end
-/// the `304`s: the reporter sees the new date due within seconds.
+/// (`sotto::routes::fresh::Recall`). A change made by another process,
+/// here the operator's `sotto admin set-deadlines` beside the running
+/// server, must still end the `304`s: the reporter sees the new date due
+/// within seconds.
 #[test]
 fn a_change_made_beside_the_server_ends_its_304s() {
     let app = spawn_app();
@@ -145,15 +146,7 @@ fn a_change_made_beside_the_server_ends_its_304s() {
         );
     }
 
-    let data = app.data_dir();
-    let out = app.sotto(&[
-        "admin",
-        "set-deadlines",
-        "--acknowledge-days",
-        "3",
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let out = app.admin(&["set-deadlines", "--acknowledge-days", "3"]);
     assert!(out.status.success(), "{out:?}");
 
     let waited = std::time::Instant::now();
@@ -311,15 +304,7 @@ fn a_client_that_needs_only_the_report_downloads_no_more_of_the_thread() {
 fn a_share_is_sent_whole_only_to_the_reader_it_is_sealed_to() {
     let app = spawn_app();
     let alice = app.add_recipient("Alice");
-    let data = app.data_dir();
-    let added = app.sotto(&[
-        "admin",
-        "add-desk",
-        "--name",
-        "independent",
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let added = app.admin(&["add-desk", "--name", "independent"]);
     assert!(added.status.success());
     let carol = app.add_recipient_to("independent", "Carol");
     let done = submit(&app, "for Alice, then Carol");

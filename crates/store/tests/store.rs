@@ -822,6 +822,17 @@ fn a_case_status_follows_its_events_and_a_planted_one_is_a_finding() {
     );
 }
 
+/// The database at `migrated` has exactly the schema of a new one, and
+/// the auditor finds in it what it finds in `native`, the same database
+/// never migrated (these tests' envelopes and signatures are placeholders,
+/// which it reports in both).
+fn assert_migrated_as_never(migrated: &std::path::Path, native: &std::path::Path) {
+    assert_eq!(schema_of(migrated), schema_of(native));
+    let audited = |path| sotto_store::audit::audit(path, None).unwrap().findings;
+    assert!(!audited(migrated).iter().any(|f| f.check == "schema"));
+    assert_eq!(audited(migrated), audited(native));
+}
+
 /// Turns the database at `path` back into version 6, whose `messages` and
 /// `case_shares` had no rowid: each table and the objects on it as
 /// `testdata/schema_v6.sql` defined them, holding the same rows.
@@ -950,13 +961,7 @@ fn a_version_6_database_migrates_to_rowid_tables_and_keeps_every_message_and_sha
     drop(migrated);
     assert_eq!(rusqlite_version(&old), SCHEMA_VERSION);
 
-    // The schema is exactly that of a new database, and the auditor finds
-    // in it what it finds in the database that was never migrated (this
-    // test's envelopes and signatures are placeholders, which it reports).
-    assert_eq!(schema_of(&old), schema_of(&native));
-    let audited = |path| sotto_store::audit::audit(path, None).unwrap().findings;
-    assert!(!audited(&old).iter().any(|f| f.check == "schema"));
-    assert_eq!(audited(&old), audited(&native));
+    assert_migrated_as_never(&old, &native);
 
     // The thread is as protected as before, and a new message counts.
     let conn = rusqlite::Connection::open(&old).unwrap();
@@ -1054,8 +1059,5 @@ fn a_version_7_database_gains_the_timeline_index_and_reads_the_same_timelines() 
     assert_eq!(migrated.timeline(&id).unwrap(), timeline);
     drop(migrated);
     assert_eq!(rusqlite_version(&old), SCHEMA_VERSION);
-    assert_eq!(schema_of(&old), schema_of(&native));
-    let audited = |path| sotto_store::audit::audit(path, None).unwrap().findings;
-    assert!(!audited(&old).iter().any(|f| f.check == "schema"));
-    assert_eq!(audited(&old), audited(&native));
+    assert_migrated_as_never(&old, &native);
 }
