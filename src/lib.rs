@@ -11,8 +11,8 @@
 //! - [`routes`]: one module per resource of the `/v1` API.
 //! - [`bundle`]: the reporter's script bundle and its pinned hash.
 //! - [`auth`]: reporter handles and signed ombudsperson requests.
-//! - [`known`]: what is answered from memory: unknown handles, and polls
-//!   of cases that did not change.
+//! - [`known`]: the handles the server knows, in memory: an unknown one is
+//!   turned away without a read.
 //! - [`error`]: the API's JSON errors.
 //! - [`html`]: the one HTML escaper of every rendered page.
 //! - [`telemetry`]: diagnostics that never record who or when.

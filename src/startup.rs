@@ -303,7 +303,7 @@ fn spawn_upkeep(state: &web::Data<AppState>) {
     });
 
     // Every second, a write by another process (`sotto admin`) noticed, so
-    // that no answer kept in memory outlives it by more (`crate::known`).
+    // that no answer kept in memory outlives it by more (`routes::fresh`).
     let st = state.clone();
     every(Duration::ZERO, second, move || {
         let changes = st.db.changes().clone();

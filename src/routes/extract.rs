@@ -53,9 +53,9 @@ impl Reporter {
     }
 
     /// This worker's memory of the tags it made, as of now: take it before
-    /// reading the case (see [`crate::known::Recall`]).
-    pub fn recall(&self) -> crate::known::Recall {
-        crate::known::Recall::now(self.state.db.changes())
+    /// reading the case (see [`super::fresh::Recall`]).
+    pub fn recall(&self) -> super::fresh::Recall {
+        super::fresh::Recall::now(self.state.db.changes())
     }
 
     /// `404` at once for a handle no case has, without a read.

@@ -6,13 +6,24 @@
 //! carries an entity tag over the case's version: a client that holds
 //! everything sends it back in `If-None-Match` and, while nothing changed,
 //! gets `304 Not Modified`: from the worker's memory when it made that tag
-//! and nothing was written since ([`crate::known::Recall`]), else from one
-//! indexed lookup.
+//! and nothing was written since ([`Recall`]), else from one indexed
+//! lookup.
+//!
+//! The memory: each worker keeps the tags it made, by handle hash, under
+//! the database's change count they were read under. Every write of the
+//! server passes through one connection, which counts them; a write of
+//! another process (`sotto admin set-deadlines`, beside the server) is
+//! counted within a second ([`sotto_store::Changes`]). It holds keyed
+//! hashes of handles, as the database does, and only known ones: a tag is
+//! kept only after its case was read.
 //!
 //! The tag names the case as the asker sees it, not one page: it is the
 //! same for every `after`. A client that is still paging through a thread
 //! does not send it. Answers are `no-store`, so no cache keeps a page
 //! under it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use actix_web::http::header::{self, EntityTag, Header, IfNoneMatch};
 use actix_web::{HttpRequest, HttpResponse};
@@ -20,7 +31,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
 use sotto_envelope::labels::CASE_TAG;
-use sotto_store::{CaseRow, CaseVersion, Store};
+use sotto_store::{CaseRow, CaseVersion, Changes, Store};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -165,7 +176,7 @@ impl<T: Serialize> Fresh<T> {
 
 /// A case's entity tag: twelve bytes of a hash over its version (see
 /// [`case_tag`]), sent as sixteen characters of base64. Small and `Copy`,
-/// so a worker can keep many ([`crate::known::Recall`]).
+/// so a worker can keep many ([`Recall`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseTag([u8; 12]);
 
@@ -180,6 +191,67 @@ impl CaseTag {
     /// The tag as HTTP sends it: strong, quoted base64.
     pub fn entity(self) -> EntityTag {
         EntityTag::new_strong(URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+/// The most tags one worker keeps: a worker that would keep more starts
+/// again from none. 44 bytes a tag: about 3 MiB a worker when full.
+const RECALLED: usize = 56 << 10;
+
+/// The tags one worker made lately, by handle hash, all made while the
+/// change count was `under`.
+#[derive(Debug, Default)]
+struct Tags {
+    under: u64,
+    tags: HashMap<[u8; 32], CaseTag>,
+}
+
+thread_local! {
+    static TAGS: RefCell<Tags> = RefCell::new(Tags::default());
+}
+
+/// This worker's memory of the tags it made, as of one moment: take it
+/// before reading the database, so that whatever is read after is at
+/// least as new as the count it is kept under.
+#[derive(Debug, Clone, Copy)]
+pub struct Recall {
+    changes: u64,
+}
+
+impl Recall {
+    /// The memory as of now.
+    pub fn now(changes: &Changes) -> Self {
+        Self {
+            changes: changes.now(),
+        }
+    }
+
+    /// The tag last made on this worker for the case of `hash`, if nothing
+    /// was written since.
+    pub fn tag(self, hash: &[u8; 32]) -> Option<CaseTag> {
+        TAGS.with(|t| {
+            let t = t.borrow();
+            (t.under == self.changes)
+                .then(|| t.tags.get(hash).copied())
+                .flatten()
+        })
+    }
+
+    /// Keeps `tag`, made from reads that began after this recall, for the
+    /// case of `hash`. A tag made under an older count than the worker's
+    /// newest is not kept: a write may have come between.
+    pub fn keep(self, hash: &[u8; 32], tag: CaseTag) {
+        TAGS.with(|t| {
+            let mut t = t.borrow_mut();
+            if self.changes < t.under {
+                return;
+            }
+            if self.changes > t.under || t.tags.len() >= RECALLED {
+                t.tags.clear();
+                t.under = self.changes;
+            }
+            t.tags.insert(*hash, tag);
+        });
     }
 }
 
@@ -224,4 +296,51 @@ pub fn case_tag(
         }
     }
     Ok(CaseTag::from_digest(&sotto_envelope::sha256(&m)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn tag(n: u8) -> CaseTag {
+        CaseTag::from_digest(&[n; 32])
+    }
+
+    #[test]
+    fn a_tag_is_recalled_only_while_nothing_was_written() {
+        // Each test runs on its own thread, with its own memory.
+        let (a, b) = ([1; 32], [2; 32]);
+        let first = Recall { changes: 5 };
+        assert_eq!(first.tag(&a), None);
+        first.keep(&a, tag(1));
+        assert_eq!(first.tag(&a), Some(tag(1)));
+        assert_eq!(first.tag(&b), None, "by handle");
+
+        // A write: nothing made before it is recalled.
+        let written = Recall { changes: 6 };
+        assert_eq!(written.tag(&a), None);
+        // A tag read before that write, kept after a newer one: not kept.
+        written.keep(&b, tag(2));
+        first.keep(&a, tag(3));
+        assert_eq!(written.tag(&a), None);
+        assert_eq!(written.tag(&b), Some(tag(2)));
+    }
+
+    #[test]
+    fn a_full_memory_starts_again_from_none() {
+        let now = Recall { changes: 1 };
+        for n in 0..RECALLED {
+            let mut hash = [0; 32];
+            hash[..8].copy_from_slice(&(n as u64).to_le_bytes());
+            now.keep(&hash, tag(1));
+        }
+        let first = [0; 32];
+        assert_eq!(now.tag(&first), Some(tag(1)));
+        now.keep(&[0xff; 32], tag(2));
+        assert_eq!(now.tag(&first), None);
+        assert_eq!(now.tag(&[0xff; 32]), Some(tag(2)));
+        TAGS.with(|t| assert_eq!(t.borrow().tags.len(), 1));
+    }
 }

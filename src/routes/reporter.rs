@@ -23,7 +23,7 @@ const ON_WORKER_BYTES: usize = 64 << 10;
 /// `GET /v1/reporter/case[?after=SEQ][&limit=N]`: one keyed hash; then
 /// `404` for a handle no case has, and `304` for a client that holds the
 /// tag this worker last made for the case, if nothing was written since,
-/// both from memory ([`crate::known`]); else the case's row (three indexed
+/// both from memory ([`crate::known`], [`super::fresh::Recall`]); else the case's row (three indexed
 /// lookups), then `304` if the client holds the case already, or the
 /// case's rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
