@@ -145,6 +145,7 @@ fn submit(a: SubmitArgs) -> CliResult {
         desk: a.desk.clone(),
         text,
         exclude: a.exclude,
+        only: None,
         when: a.when,
         involved: a.involved,
         category: a.category,

@@ -37,6 +37,12 @@ pub struct Submission {
     pub text: String,
     /// Names or fingerprints of recipients who must not read it.
     pub exclude: Vec<String>,
+    /// The readers chosen, by id, when the reporter picked them from a
+    /// list shown earlier (the no-JavaScript form): every other reader is
+    /// excluded, and a chosen reader the desk no longer offers is
+    /// [`READERS_CHANGED`], not a silent change of who reads it. With it,
+    /// `exclude` is not used.
+    pub only: Option<Vec<String>>,
     /// When it happened (optional, free text).
     pub when: String,
     /// The kind of report, one of `CATEGORIES` (optional).
@@ -132,6 +138,9 @@ pub fn choose_recipients(
     Ok((chosen, excluded.into_iter().map(|(i, _)| i).collect()))
 }
 
+/// [`Submission::only`] named a reader the desk no longer offers.
+pub const READERS_CHANGED: &str = "the list of readers changed since this page was loaded";
+
 /// Submits a report, accepting whatever readers the log check finds (for
 /// scripts and tests; a person should see the check: [`submit_with`]).
 pub fn submit(api: &Api, s: &Submission) -> Result<Submitted, ClientError> {
@@ -166,7 +175,21 @@ pub fn submit_with(
         )));
     }
     let desk = api.desk(desk_name)?;
-    let (chosen, excluded) = choose_recipients(&desk.recipients, &s.exclude)?;
+    let exclude = match &s.only {
+        None => s.exclude.clone(),
+        Some(only) => {
+            let offered = |id: &String| desk.recipients.iter().any(|r| &r.id == id);
+            if !only.iter().all(offered) {
+                return Err(ClientError::Usage(READERS_CHANGED.into()));
+            }
+            desk.recipients
+                .iter()
+                .filter(|r| !only.contains(&r.id))
+                .map(|r| r.id.clone())
+                .collect()
+        }
+    };
+    let (chosen, excluded) = choose_recipients(&desk.recipients, &exclude)?;
     let readers: Vec<RecipientInfo> = chosen.iter().map(|(i, _)| i.clone()).collect();
     let checked = readers::check(
         api,

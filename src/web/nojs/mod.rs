@@ -87,9 +87,6 @@ async fn as_client<T: Send + 'static>(
     inprocess::run(state, pass, f).await
 }
 
-/// The form named a reader the desk no longer has.
-const READERS_CHANGED: &str = "the list of readers changed since this page was loaded";
-
 /// `POST /desk/{desk}/report`.
 pub async fn report(
     req: HttpRequest,
@@ -122,10 +119,8 @@ pub async fn report(
             ctx.lang.text("error.required"),
         );
     }
-    let desk = path.into_inner();
-    let chosen = posted.all("reader");
     let submission = Submission {
-        desk: desk.clone(),
+        desk: path.into_inner(),
         text: posted.get("text").to_owned(),
         when: posted.get("when").trim().to_owned(),
         involved: posted.get("involved").trim().to_owned(),
@@ -145,25 +140,13 @@ pub async fn report(
         urgent: !posted.get("urgent").is_empty(),
         record_only: !posted.get("record_only").is_empty(),
         exclude: Vec::new(),
+        only: Some(posted.all("reader")),
         known: None,
         shared_log: Some(state.nojs_log.clone()),
     };
     drop(posted);
     let done = as_client(&state, move |api| {
         let mut submission = submission;
-        let info = api.desk(&desk)?;
-        if chosen
-            .iter()
-            .any(|id| !info.recipients.iter().any(|r| &r.id == id))
-        {
-            return Err(ClientError::Usage(READERS_CHANGED.into()));
-        }
-        submission.exclude = info
-            .recipients
-            .iter()
-            .filter(|r| !chosen.contains(&r.id))
-            .map(|r| r.id.clone())
-            .collect();
         let done = reporter::submit(api, &submission);
         use zeroize::Zeroize;
         submission.text.zeroize();
@@ -179,12 +162,14 @@ pub async fn report(
     .await;
     match done {
         Ok(done) => token_page(&ctx, &done),
-        Err(Failed::Client(ClientError::Usage(m))) if m == READERS_CHANGED => pages::error_page(
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            Nav::Report,
-            ctx.lang.text("report.readers_changed"),
-        ),
+        Err(Failed::Client(ClientError::Usage(m))) if m == reporter::READERS_CHANGED => {
+            pages::error_page(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                Nav::Report,
+                ctx.lang.text("report.readers_changed"),
+            )
+        }
         Err(Failed::Client(ClientError::Usage(m))) if m.starts_with("nobody would receive") => {
             pages::error_page(
                 &ctx,
