@@ -11,20 +11,23 @@
 //! once stopped every route for minutes.
 //!
 //! Each request of the client ([`InProcess`]) goes over a channel back to
-//! the page's own request, on its actix worker, which hands it to an
-//! instance of the whole application ([`crate::startup::app`], handed down
-//! as [`AppState::app`]): the same
-//! routes, extractors, checks, gates and rows as over HTTP, without a
-//! socket, and no thread waits for a thread of the pool it holds.
+//! the page's own request, on its actix worker, which hands it to that
+//! worker's instance of the whole application ([`crate::startup::app`],
+//! handed down as [`AppState::app`], built on the worker's first form):
+//! the same routes, extractors, checks, gates and rows as over HTTP,
+//! without a socket, and no thread waits for a thread of the pool it holds.
 //!
 //! When the page's client goes away, actix drops the page's request, and
 //! with it the channel: the client's next request fails, so the thread
 //! stops before its next step (a report is not sealed, or not sent, for
 //! nobody).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_web::body::{self, MessageBody};
+use actix_service::boxed::BoxService;
+use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method as HttpMethod, Uri, Version};
@@ -73,6 +76,37 @@ pub enum Failed {
     Busy,
 }
 
+/// The application as an in-process service.
+type App = BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+thread_local! {
+    /// This worker's instance of the application, with the state it was
+    /// built for: one per worker, as actix keeps one per worker for its
+    /// connections, shared by the forms this worker serves at once.
+    static APP: RefCell<Option<(web::Data<AppState>, Rc<App>)>> = const { RefCell::new(None) };
+}
+
+/// This worker's instance of the application for `state`, built on the
+/// first form it serves. Built per form, it took about 0.2 ms of the 4 ms
+/// a form holds its pass (docs/benchmarks.md). The state it was built for
+/// is held with it, so an instance never serves another server's state.
+async fn instance(state: &web::Data<AppState>) -> Result<Rc<App>, Failed> {
+    let same = |(built_for, app): &(web::Data<AppState>, Rc<App>)| {
+        std::ptr::eq(built_for.get_ref(), state.get_ref()).then(|| Rc::clone(app))
+    };
+    if let Some(app) = APP.with_borrow(|held| held.as_ref().and_then(same)) {
+        return Ok(app);
+    }
+    let app = Rc::new(
+        (state.app.0)(state.clone())
+            .new_service(AppConfig::default())
+            .await
+            .map_err(|()| Failed::Client(ClientError::Protocol("the app did not start".into())))?,
+    );
+    APP.set(Some((state.clone(), Rc::clone(&app))));
+    Ok(app)
+}
+
 /// Runs `f`, the reporter's client, on a thread of its own that holds
 /// `pass`, and serves its requests in process until it is done.
 pub async fn run<T: Send + 'static>(
@@ -80,13 +114,7 @@ pub async fn run<T: Send + 'static>(
     pass: Pass,
     f: impl FnOnce(&Api) -> Result<T, ClientError> + Send + 'static,
 ) -> Result<T, Failed> {
-    // A fresh instance per form: building it costs well under a
-    // millisecond, against the sealing's proof of work, and it can never
-    // serve another server's state.
-    let app = (state.app.0)(state.clone())
-        .new_service(AppConfig::default())
-        .await
-        .map_err(|()| Failed::Client(ClientError::Protocol("the app did not start".into())))?;
+    let app = instance(state).await?;
     let (calls, mut incoming) = mpsc::channel(1);
     // The server's own address for reporters, and its own log key: the
     // receipt names where the reporter comes back, and the key needs no
@@ -105,7 +133,7 @@ pub async fn run<T: Send + 'static>(
         })
         .map_err(|_| Failed::Busy)?;
     while let Some(call) = incoming.recv().await {
-        let answer = dispatch(&app, call.request).await;
+        let answer = dispatch(&*app, call.request).await;
         let _ = call.answer.send(answer);
     }
     match done.await {
