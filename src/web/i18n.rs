@@ -132,15 +132,27 @@ impl Lang {
     }
 
     /// The whole catalog as JSON, for the page's script (English keys
-    /// filled in where this language lacks them).
-    pub fn catalog_json(self) -> String {
-        let t = tables();
-        let mut merged: std::collections::BTreeMap<&str, &str> =
-            t[0].iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        for (k, v) in &t[self.index()] {
-            merged.insert(k, v);
-        }
-        serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into())
+    /// filled in where this language lacks them), with every `<` written
+    /// `\u003c` so that it can stand inside a `<script>` element. Made once
+    /// per language: every page with the script carries it, and merging
+    /// and encoding it per page was most of a small page's cost (a busy
+    /// page under a flood, docs/benchmarks.md).
+    pub fn catalog_json(self) -> &'static str {
+        static CATALOGS: OnceLock<[String; 4]> = OnceLock::new();
+        let all = CATALOGS.get_or_init(|| {
+            let t = tables();
+            LANGS.map(|l| {
+                let mut merged: std::collections::BTreeMap<&str, &str> =
+                    t[0].iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                for (k, v) in &t[l.index()] {
+                    merged.insert(k, v);
+                }
+                serde_json::to_string(&merged)
+                    .unwrap_or_else(|_| "{}".into())
+                    .replace('<', "\\u003c")
+            })
+        });
+        &all[self.index()]
     }
 }
 
@@ -180,6 +192,24 @@ mod tests {
                     "{}: {key} has other placeholders than English",
                     l.tag
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn each_catalog_for_the_script_is_its_language_over_english_and_has_no_tag_opener() {
+        for l in LANGS {
+            let json = l.catalog_json();
+            assert!(
+                !json.contains('<'),
+                "{}: a '<' could close the script",
+                l.tag
+            );
+            let parsed: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(json).expect("the catalog is JSON");
+            assert_eq!(parsed.len(), keys(Lang::english()).len(), "{}", l.tag);
+            for key in keys(Lang::english()) {
+                assert_eq!(parsed[&key], l.text(&key), "{}: {key}", l.tag);
             }
         }
     }
