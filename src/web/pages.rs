@@ -166,7 +166,7 @@ fn layout(ctx: &Ctx, title: &str, nav: Nav, main: &str, script: bool) -> String 
             "<p>{bundle}</p>\n</footer>\n\
              <script type=\"application/json\" id=\"sotto-i18n\">{catalog}</script>\n</body>\n</html>",
             bundle = ctx.f("footer.bundle", &[("hash", bundle_sha256())]),
-            catalog = lang.catalog_json().replace('<', "\\u003c"),
+            catalog = lang.catalog_json(),
         );
     } else {
         let _ = writeln!(
@@ -180,7 +180,35 @@ fn layout(ctx: &Ctx, title: &str, nav: Nav, main: &str, script: bool) -> String 
 
 /// A page that says one thing went wrong, in the reader's language.
 pub fn error_page(ctx: &Ctx, status: StatusCode, nav: Nav, message: &str) -> HttpResponse {
-    let main = format!(
+    page(
+        ctx,
+        status,
+        ctx.lang.text("error.title"),
+        nav,
+        &error_main(ctx, nav, message),
+    )
+}
+
+/// [`error_page`] without the script and its catalog: a quarter of the
+/// bytes, for the answers a flood gets (a full queue's busy page), which
+/// have nothing for a script to do.
+pub fn error_page_without_script(
+    ctx: &Ctx,
+    status: StatusCode,
+    nav: Nav,
+    message: &str,
+) -> HttpResponse {
+    page_without_script(
+        ctx,
+        status,
+        ctx.lang.text("error.title"),
+        nav,
+        &error_main(ctx, nav, message),
+    )
+}
+
+fn error_main(ctx: &Ctx, nav: Nav, message: &str) -> String {
+    format!(
         "<h1>{}</h1>\n<p role=\"alert\" class=\"problem\">{}</p>\n<p><a href=\"{}\">{}</a></p>\n",
         ctx.t("error.title"),
         esc(message),
@@ -194,8 +222,7 @@ pub fn error_page(ctx: &Ctx, status: StatusCode, nav: Nav, message: &str) -> Htt
             Nav::Status => "nav.status",
             Nav::Transparency => "nav.transparency",
         }),
-    );
-    page(ctx, status, ctx.lang.text("error.title"), nav, &main)
+    )
 }
 
 /// One desk, as the chooser shows it.

@@ -588,8 +588,8 @@ fn nojs_form(fields: &[(&str, &str)]) -> Vec<u8> {
     b
 }
 
-/// What one flood post got: its status and whether it said when to come
-/// back, or why it got nothing.
+/// What one flood post got: its status and whether it was the busy page
+/// that says when to come back, or why it got nothing.
 type Answer = Result<(u16, bool), String>;
 
 /// Posts the no-JavaScript report form once, giving up after 30 seconds.
@@ -603,9 +603,13 @@ fn post_nojs(agent: &ureq::Agent, url: &str, form: &[u8]) -> Answer {
         .send(form);
     match res {
         Ok(mut res) => {
-            let _ = res.body_mut().read_to_vec();
             let retry_after = res.headers().get("retry-after").is_some();
-            Ok((res.status().as_u16(), retry_after))
+            let page = res.body_mut().read_to_string().unwrap_or_default();
+            // A refusal is the small page: it says so, and carries no
+            // script (nor its catalog) for a flood to download.
+            let told_busy =
+                retry_after && page.contains("The server is busy") && !page.contains("<script");
+            Ok((res.status().as_u16(), told_busy))
         }
         Err(e) => Err(e.to_string()),
     }
@@ -749,8 +753,8 @@ fn a_no_js_report_flood_leaves_reporters_and_desks_answered() {
             match answer {
                 Ok((200, _)) => sealed += 1,
                 Ok((503, true)) => busy += 1,
-                Ok((status, retry)) => {
-                    panic!("a flood post got {status} (Retry-After: {retry})")
+                Ok((status, told_busy)) => {
+                    panic!("a flood post got {status} (Retry-After and the busy page: {told_busy})")
                 }
                 Err(e) => panic!("a flood post got no answer: {e}"),
             }

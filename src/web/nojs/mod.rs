@@ -36,9 +36,10 @@ use crate::client::{Api, ClientError};
 use crate::error::RETRY_AFTER_SECONDS;
 use crate::state::AppState;
 
-/// The page of a full queue: nothing was done, come back later.
+/// The page of a full queue: nothing was done, come back later. A flood
+/// gets many of these, so it is the small page, without the script.
 fn busy(ctx: &Ctx, nav: Nav) -> HttpResponse {
-    let mut page = pages::error_page(
+    let mut page = pages::error_page_without_script(
         ctx,
         StatusCode::SERVICE_UNAVAILABLE,
         nav,
