@@ -133,7 +133,8 @@ pub struct Settings {
     pub max_connections: u64,
 
     /// No-JavaScript forms sealed or opened at once, each on a thread of
-    /// its own (0: one per core).
+    /// its own (0: two per core: a form waits for its commit and for the
+    /// routes it calls about a third of its time).
     #[arg(long, env = "SOTTO_NOJS_CONCURRENCY", default_value_t = 0)]
     pub nojs_concurrency: usize,
 

@@ -131,14 +131,15 @@ pub struct Gates {
 }
 
 impl Gates {
-    /// The gates as `settings` size them; a concurrency of 0 means one
-    /// per core for the forms, two per core for the checks.
+    /// The gates as `settings` size them; a concurrency of 0 means two
+    /// per core.
     pub fn new(settings: &Settings) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let or = |n: usize, default: usize| if n == 0 { default } else { n };
         let checks = or(settings.check_concurrency, 2 * cores);
+        let forms = or(settings.nojs_concurrency, 2 * cores);
         Self {
-            nojs: Gate::new(or(settings.nojs_concurrency, cores), settings.nojs_queue),
+            nojs: Gate::new(forms, settings.nojs_queue),
             openings: Gate::new(checks, settings.check_queue),
             signed: Gate::new(checks, settings.check_queue),
         }
