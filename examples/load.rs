@@ -28,15 +28,18 @@
 //! under the data directory's pepper, a report and a follow-up sealed with
 //! age to the reader and the reporter, padded to 1 KiB, and signed), with
 //! its leaves and tree nodes, so `sotto audit db` finds the database
-//! consistent. The server started on it publishes a checkpoint of the
-//! whole log at once. The first no-JS submission after a start sets up
-//! the position in the log that the server's form client then keeps in
-//! memory (it followed the whole log from its first entry before the
-//! signed rosters; now it starts from them), so one submission is sent and
-//! timed before the run, and shown apart. Each run adds the cases it
-//! submits: the notes under the table say how many cases each database
-//! held before and after, and so how many submissions a second were taken
-//! in (at 256 connections most answers are the form's `503 busy`).
+//! consistent. Each connection count gets its own copy of the filled
+//! database and its own server, so that every count starts from the
+//! database the table names (a run adds thousands of cases). The server
+//! started on it publishes a checkpoint of the whole log at once. The
+//! first no-JS submission after a start sets up the position in the log
+//! that the server's form client then keeps in memory (it followed the
+//! whole log from its first entry before the signed rosters; now it starts
+//! from them), so one submission is sent and timed before the run, and
+//! shown apart. Each run adds the cases it submits: the notes under the
+//! table say how many cases each database held before and after, and so
+//! how many submissions a second were taken in (at 256 connections most
+//! answers are the form's `503 busy`).
 //!
 //! Traffic goes to loopback only, to servers this program started; every
 //! run is bounded in time and the servers are killed at the end.
@@ -727,49 +730,73 @@ wrk.body = "{}"
     );
 
     // The no-JS submission on a small and a large database, filled at the
-    // store level (see `fill_store`), each with its own server, warmed up
-    // by one submission (the first follows the whole log).
+    // store level (see `fill_store`). Each connection count gets its own
+    // copy of the filled database and its own server, warmed up by one
+    // submission: a run adds thousands of cases, so the runs after the
+    // first would otherwise measure a larger database than the table
+    // names, on a server that had already run.
     let only = std::env::var("SOTTO_BENCH_ONLY").unwrap_or_default();
-    let mut sized: Vec<(String, PathBuf, Server)> = Vec::new();
+    // (name, connections, data, server)
+    let mut sized: Vec<(String, u32, PathBuf, Server)> = Vec::new();
     for n in [small_cases, big_cases] {
         let name = format!("no-JS submission, {} cases", short_count(n));
         if !name.contains(only.as_str()) || sized.iter().any(|s| s.0 == name) {
             continue;
         }
-        let data = tmp.path().join(format!("data-{n}"));
+        let filled = tmp.path().join(format!("data-{n}"));
         let added = Command::new(&sotto_bin)
             .args(["admin", "add-recipient", "--data"])
-            .arg(&data)
+            .arg(&filled)
             .args(["--card", &card.to_string()])
             .output()
             .unwrap();
         assert!(added.status.success(), "{added:?}");
-        let (took, bytes, leaves) = fill_store(&data, n, &card);
-        let server = serve(&data);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(600)))
-            .build()
-            .into();
-        let warm = Instant::now();
-        let res = agent
-            .post(format!("{}/desk/default/report", server.url))
-            .header("content-type", "multipart/form-data; boundary=----sotto")
-            .send(nojs_body.as_str())
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 200, "the warm-up submission");
-        let warm = warm.elapsed();
+        let (took, bytes, leaves) = fill_store(&filled, n, &card);
+        let mut started = Vec::new();
+        for &c in &connections {
+            let data = tmp.path().join(format!("data-{n}-at-{c}"));
+            let copied = Command::new("cp")
+                .arg("-a")
+                .arg(&filled)
+                .arg(&data)
+                .status()
+                .unwrap();
+            assert!(copied.success(), "copy {}", filled.display());
+            let server = serve(&data);
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(600)))
+                .build()
+                .into();
+            let warm = Instant::now();
+            let res = agent
+                .post(format!("{}/desk/default/report", server.url))
+                .header("content-type", "multipart/form-data; boundary=----sotto")
+                .send(nojs_body.as_str())
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 200, "the warm-up submission");
+            started.push((server.started, warm.elapsed()));
+            sized.push((name.clone(), c, data, server));
+        }
+        std::fs::remove_dir_all(&filled).unwrap();
+        let ms = |f: fn(&(Duration, Duration)) -> Duration| {
+            started
+                .iter()
+                .map(|s| format!("{:.0}", f(s).as_secs_f64() * 1000.0))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
         let _ = writeln!(
             report,
             "filled {n} cases (a report and a follow-up each) at the store level in {:.1} s: \
-             database {:.0} MiB, log {leaves} leaves; sotto cold start {:.0} ms; \
-             the first no-JS submission after it (the warm-up) {:.0} ms",
+             database {:.0} MiB, log {leaves} leaves; one copy and one server for each \
+             connection count: sotto cold start {} ms; the first no-JS submission after it \
+             (the warm-up) {} ms",
             took.as_secs_f64(),
             bytes as f64 / f64::from(1 << 20),
-            server.started.as_secs_f64() * 1000.0,
-            warm.as_secs_f64() * 1000.0,
+            ms(|s| s.0),
+            ms(|s| s.1),
         );
-        sized.push((name, data, server));
     }
 
     // (name, server, script, the answer expected, compared with)
@@ -837,8 +864,12 @@ wrk.body = "{}"
         ("no-JS submission", &sotto, nojs.clone(), 200, None),
     ];
     let mut scenarios = scenarios;
-    for (name, _, server) in &sized {
-        scenarios.push((name, server, nojs.clone(), 200, None));
+    // The server given here is the first count's; each count runs on its
+    // own (see `sized`).
+    for (name, c, _, server) in &sized {
+        if *c == connections[0] {
+            scenarios.push((name, server, nojs.clone(), 200, None));
+        }
     }
 
     // `SOTTO_BENCH_ONLY=opening`: the scenarios whose name holds it (and
@@ -868,7 +899,10 @@ wrk.body = "{}"
             if one_use && c != connections[0] {
                 continue;
             }
-            let data = sized.iter().find(|s| s.0 == *name).map(|s| &s.1);
+            let (server, data) = match sized.iter().find(|s| s.0 == *name && s.1 == c) {
+                Some((.., data, own)) => (own, Some(data)),
+                None => (*server, None),
+            };
             let before = data.map(|d| case_count(d));
             let run = bench.wrk(
                 &name.replace([' ', ':', '(', ')', ','], "_"),
