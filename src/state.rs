@@ -16,7 +16,7 @@ use std::sync::{Condvar, Mutex};
 use actix_web::web;
 use ring::hmac;
 use sotto_envelope::pow::ChallengeKey;
-use sotto_store::Store;
+use sotto_store::{DeskDeadlines, Store};
 use sotto_tlog::Replay;
 use sotto_wire::api::Deadlines;
 use sotto_wire::{CaseState, Day};
@@ -81,14 +81,20 @@ impl AppState {
 
     /// The deadlines of a desk: its own, or the server's defaults.
     pub fn deadlines(&self, store: &Store, desk_id: i64) -> Result<Deadlines, ApiError> {
-        Ok(match store.desk_deadlines(desk_id)? {
+        Ok(self.deadlines_or_default(store.desk_deadlines(desk_id)?))
+    }
+
+    /// A desk's own deadlines if it has any (as a case's row carries
+    /// them), else the server's defaults.
+    pub fn deadlines_or_default(&self, own: Option<DeskDeadlines>) -> Deadlines {
+        match own {
             Some(d) => Deadlines {
                 acknowledge_days: d.acknowledge_days,
                 update_days: d.update_days,
                 feedback_months: d.feedback_months,
             },
             None => self.settings.deadlines(),
-        })
+        }
     }
 
     /// The acknowledgement deadlines the public figures use: the default,

@@ -51,7 +51,7 @@ pub async fn open(
             case: opening.case.to_string(),
             state: opening.state,
             opened: opened.row.opened_on,
-            next_update_due: due(store, st, &opened.row)?.next_update,
+            next_update_due: due(st, &opened.row).next_update,
             promise: st.log.promise_for(opened.leaf),
             receipt_after_seconds: st.batch.seconds_left(),
         })

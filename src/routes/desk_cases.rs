@@ -69,7 +69,7 @@ pub async fn set_state(req: SignedCase) -> Result<HttpResponse, ApiError> {
         Ok(StateChanged {
             case: CaseId(row.id).to_string(),
             state: change.state,
-            next_update_due: due(store, st, &store.case_by_id(&row.id)?)?.next_update,
+            next_update_due: due(st, &store.case_by_id(&row.id)?).next_update,
         })
     });
     Ok(HttpResponse::Ok().json(changed.await?))

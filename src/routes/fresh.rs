@@ -266,7 +266,7 @@ pub fn case_tag(
     row: &CaseVersion,
     asker: Asker<'_>,
 ) -> Result<CaseTag, ApiError> {
-    let deadlines = st.deadlines(store, row.desk_id)?;
+    let deadlines = st.deadlines_or_default(row.desk_deadlines);
     let mut m = Vec::with_capacity(128);
     m.extend_from_slice(CASE_TAG);
     m.push(0);

@@ -108,7 +108,7 @@ pub async fn escalate(body: web::Bytes, reporter: Reporter) -> Result<HttpRespon
         }
         let due = row
             .opened_on
-            .plus(st.deadlines(store, row.desk_id)?.acknowledge_days);
+            .plus(st.deadlines_or_default(row.desk_deadlines).acknowledge_days);
         if st.today() <= due {
             return Err(ApiError::conflict(
                 "not_late",

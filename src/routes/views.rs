@@ -17,16 +17,16 @@ use sotto_wire::api::{
     StateEntry,
 };
 
-/// What the handlers owe on a stored case.
-pub fn due(store: &Store, st: &AppState, row: &CaseRow) -> Result<Due, ApiError> {
-    let deadlines = st.deadlines(store, row.desk_id)?;
-    Ok(Due::of(
-        &deadlines,
+/// What the handlers owe on a stored case, by its desk's deadlines (read
+/// with the row).
+pub fn due(st: &AppState, row: &CaseRow) -> Due {
+    Due::of(
+        &st.deadlines_or_default(row.desk_deadlines),
         row.state,
         row.opened_on,
         row.desk_first_on,
         row.desk_updated_on,
-    ))
+    )
 }
 
 /// A case's erasure as sent to clients: its log entry only once a
@@ -176,7 +176,7 @@ pub fn reporter_status(
 
 /// A case as a line of a desk's inbox.
 pub fn inbox_entry(store: &Store, st: &AppState, row: &CaseRow) -> Result<InboxEntry, ApiError> {
-    let due = due(store, st, row)?;
+    let due = due(st, row);
     Ok(InboxEntry {
         case: CaseId(row.id).to_string(),
         desk: row.desk.clone(),

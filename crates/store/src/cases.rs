@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sotto_tlog::leaf::Kind;
 use sotto_wire::{CaseState, Day};
 
+use crate::desks::DeskDeadlines;
 use crate::messages::{insert_message, NewMessage};
 use crate::recipients::{recipient_row, RecipientRow};
 use crate::{case_desk, get_u64, log, Result, Store, StoreError};
@@ -44,6 +45,9 @@ pub struct CaseRow {
     /// case (a message, a share, a state, its erasure) is an event, so this
     /// changes whenever the case does.
     pub version: u64,
+    /// The desk's own deadlines, if it has any (else the server's
+    /// defaults hold): read with the row, for the dates owed on it.
+    pub desk_deadlines: Option<DeskDeadlines>,
 }
 
 /// What a case's entity tag is made of: enough to tell whether it changed.
@@ -57,6 +61,8 @@ pub struct CaseVersion {
     pub version: u64,
     /// Where in the log the case was erased, if it was.
     pub erased_entry: Option<u64>,
+    /// The desk's own deadlines (see [`CaseRow::desk_deadlines`]).
+    pub desk_deadlines: Option<DeskDeadlines>,
 }
 
 impl CaseRow {
@@ -67,6 +73,7 @@ impl CaseRow {
             desk_id: self.desk_id,
             version: self.version,
             erased_entry: self.erased.as_ref().map(|e| e.entry),
+            desk_deadlines: self.desk_deadlines,
         }
     }
 }
@@ -371,17 +378,20 @@ const TIMELINE: &str = "SELECT state, on_day, recipient_id
                         FROM events INDEXED BY events_states_by_case
                         WHERE case_id = ?1 AND kind = 'state-changed' ORDER BY seq";
 
-/// The columns [`case_row`] reads, over `cases c` joined with `desks d`
-/// and `case_status s`: the state and dates the triggers keep from the
-/// append-only event log (see [`DERIVED_STATUS`]).
+/// The columns [`case_row`] reads, over `cases c` joined with `desks d`,
+/// `case_status s` (the state and dates the triggers keep from the
+/// append-only event log, see [`DERIVED_STATUS`]) and the desk's own
+/// deadlines `dd`, if it has any.
 const CASE_COLUMNS: &str =
     "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
             s.state, s.updated_on, s.desk_updated_on, s.desk_first_on, s.message_count,
-            s.erased_on, s.erased_entry, s.version";
+            s.erased_on, s.erased_entry, s.version,
+            dd.acknowledge_days, dd.update_days, dd.feedback_months";
 
 /// The tables [`CASE_COLUMNS`] reads.
 const CASE_TABLES: &str = "cases c JOIN desks d ON d.id = c.desk_id
-                           JOIN case_status s ON s.case_id = c.id";
+                           JOIN case_status s ON s.case_id = c.id
+                           LEFT JOIN desk_deadlines dd ON dd.desk_id = c.desk_id";
 
 /// Each case's `case_status` row, worked out from its events and messages
 /// (the columns in the table's order): what the schema's triggers keep, as
@@ -431,6 +441,16 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
             _ => None,
         },
         version: get_u64(r, 13)?,
+        desk_deadlines: match (r.get(14)?, r.get(15)?, r.get(16)?) {
+            (Some(acknowledge_days), Some(update_days), Some(feedback_months)) => {
+                Some(DeskDeadlines {
+                    acknowledge_days,
+                    update_days,
+                    feedback_months,
+                })
+            }
+            _ => None,
+        },
     })
 }
 
