@@ -799,6 +799,10 @@ wrk.body = "{}"
         );
     }
 
+    // The copies above wrote gigabytes the kernel has yet to write back:
+    // flushed now, not during the openings' own syncs.
+    assert!(Command::new("sync").status().unwrap().success());
+
     // (name, server, script, the answer expected, compared with)
     type Scenario<'a> = (&'a str, &'a Server, String, u16, Option<&'a str>);
     let scenarios: Vec<Scenario<'_>> = vec![
