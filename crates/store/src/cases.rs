@@ -55,8 +55,6 @@ pub struct CaseRow {
 pub struct CaseVersion {
     /// 16 random bytes.
     pub id: [u8; 16],
-    /// The desk's row id.
-    pub desk_id: i64,
     /// The log position of the case's latest event (see [`CaseRow::version`]).
     pub version: u64,
     /// Where in the log the case was erased, if it was.
@@ -70,7 +68,6 @@ impl CaseRow {
     pub fn case_version(&self) -> CaseVersion {
         CaseVersion {
             id: self.id,
-            desk_id: self.desk_id,
             version: self.version,
             erased_entry: self.erased.as_ref().map(|e| e.entry),
             desk_deadlines: self.desk_deadlines,
