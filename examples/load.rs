@@ -800,7 +800,9 @@ wrk.body = "{}"
     }
 
     // The copies above wrote gigabytes the kernel has yet to write back:
-    // flushed now, not during the openings' own syncs.
+    // flushed now, so that no scenario shares the disk with that writeback
+    // (it did not explain the slower openings of 2026-12-05: the run with
+    // it gave as few, docs/benchmarks.md).
     assert!(Command::new("sync").status().unwrap().success());
 
     // (name, server, script, the answer expected, compared with)
