@@ -4,6 +4,7 @@
 //! log, never stored beside it.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use sotto_envelope::sign::Direction;
 use sotto_tlog::leaf::Kind;
 use sotto_wire::{CaseState, Day};
 
@@ -116,6 +117,66 @@ pub struct NewCase<'a> {
     pub report: NewMessage<'a>,
 }
 
+/// A [`NewCase`] with its own copy of every value, for whichever writer
+/// leads the batch it joins.
+struct OwnedCase {
+    id: [u8; 16],
+    desk_id: i64,
+    handle_hash: [u8; 32],
+    reporter_x25519: String,
+    reporter_ed25519: Vec<u8>,
+    recipients: Vec<String>,
+    state: CaseState,
+    seq: u64,
+    direction: Direction,
+    author: Option<String>,
+    envelope: Vec<u8>,
+    envelope_hash: [u8; 32],
+    signature: Vec<u8>,
+}
+
+impl From<&NewCase<'_>> for OwnedCase {
+    fn from(c: &NewCase<'_>) -> Self {
+        Self {
+            id: c.id,
+            desk_id: c.desk_id,
+            handle_hash: c.handle_hash,
+            reporter_x25519: c.reporter_x25519.to_owned(),
+            reporter_ed25519: c.reporter_ed25519.to_owned(),
+            recipients: c.recipients.to_owned(),
+            state: c.state,
+            seq: c.report.seq,
+            direction: c.report.direction,
+            author: c.report.author.map(str::to_owned),
+            envelope: c.report.envelope.to_owned(),
+            envelope_hash: c.report.envelope_hash,
+            signature: c.report.signature.to_owned(),
+        }
+    }
+}
+
+impl OwnedCase {
+    fn borrow(&self) -> NewCase<'_> {
+        NewCase {
+            id: self.id,
+            desk_id: self.desk_id,
+            handle_hash: self.handle_hash,
+            reporter_x25519: &self.reporter_x25519,
+            reporter_ed25519: &self.reporter_ed25519,
+            recipients: &self.recipients,
+            state: self.state,
+            report: NewMessage {
+                seq: self.seq,
+                direction: self.direction,
+                author: self.author.as_deref(),
+                envelope: &self.envelope,
+                envelope_hash: self.envelope_hash,
+                signature: &self.signature,
+            },
+        }
+    }
+}
+
 /// The case `filter` (on `c`, with one parameter) finds.
 fn case_where(conn: &Connection, filter: &str, key: &[u8]) -> Result<CaseRow> {
     let sql = format!("{CASE_COLUMNS} FROM {CASE_TABLES} WHERE {filter}");
@@ -148,9 +209,15 @@ impl Store {
     /// same transaction, on the writing connection: its cache holds the
     /// pages just written, where another connection's would have been
     /// emptied by the commit and read them again from the file.
+    ///
+    /// Openings come in floods: each shares its transaction with those that
+    /// queued while the one before ran (the store's `shared` module), and
+    /// a case that fails its checks costs the others nothing.
     pub fn open_case(&mut self, c: &NewCase<'_>, day: Day) -> Result<OpenedCase> {
-        self.write(|tx| {
-            let index = open_case(tx, c, day)?;
+        let c = OwnedCase::from(c);
+        self.write_shared(move |tx| {
+            let c = c.borrow();
+            let index = open_case(tx, &c, day)?;
             let seq = i64::try_from(index + 1).map_err(|_| StoreError::NotFound)?;
             let leaf = tx
                 .prepare_cached("SELECT leaf FROM events WHERE seq = ?1")?
@@ -167,8 +234,9 @@ impl Store {
     /// For filling a large database quickly (the load benchmark's 100,000
     /// cases, `examples/load.rs`): one commit, and one wait for the disk,
     /// for the whole batch instead of one for each case. The server opens
-    /// each case in its own transaction: each receipt waits for its own
-    /// commit.
+    /// each case with [`Store::open_case`]: it shares a transaction only
+    /// with the openings that queued beside it, and a failed one costs the
+    /// others nothing.
     pub fn insert_cases(&mut self, cases: &[NewCase<'_>], day: Day) -> Result<Vec<u64>> {
         self.write(|tx| cases.iter().map(|c| open_case(tx, c, day)).collect())
     }

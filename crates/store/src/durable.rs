@@ -65,6 +65,15 @@ impl Syncs {
         p.committed
     }
 
+    /// How many commits were counted.
+    #[cfg(test)]
+    pub(crate) fn commits(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .committed
+    }
+
     /// Returns once the WAL is synced past commit `n`, syncing it if no
     /// other writer is.
     pub(crate) fn wait(&self, n: u64) -> Result<()> {

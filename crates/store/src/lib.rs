@@ -27,8 +27,10 @@
 //! live one and checks a restored one; [`detect`] recognises values that
 //! must never be stored; `migrate` brings an older schema up to date;
 //! `direction` stores a message's direction; `writer` is the one
-//! connection every write of the process goes through, and `durable` the
-//! group commit that makes each write durable before it returns.
+//! connection every write of the process goes through, `shared` lets the
+//! writes that come in floods (case openings) share its transactions, and
+//! `durable` the group commit that makes each write durable before it
+//! returns.
 //!
 //! Every connection runs with WAL (reads never wait for writes), foreign
 //! keys, `secure_delete` (freed pages are zeroed) and a busy timeout, so the
@@ -56,6 +58,7 @@ mod messages;
 mod migrate;
 mod recipients;
 mod seen;
+mod shared;
 mod shares;
 mod writer;
 
@@ -116,6 +119,10 @@ pub enum StoreError {
     /// write is in the log but may not survive a power cut.
     #[error("syncing the write-ahead log failed: {0}")]
     Sync(std::io::Error),
+    /// The transaction this write was to share with others was abandoned
+    /// halfway (a panic in another write): nothing of it was stored.
+    #[error("the write was abandoned with the transaction it shared")]
+    Abandoned,
 }
 
 /// Shorthand.
@@ -312,6 +319,19 @@ impl Store {
         let commit = self.syncs.committed();
         // The next writer goes on while this one waits for the disk.
         drop(conn);
+        self.syncs.wait(commit)?;
+        Ok(out)
+    }
+
+    /// [`Store::write`], in a transaction shared with the writes that
+    /// queue meanwhile (see [`shared`]): for writes that come in floods.
+    /// `f` may run twice, the first run rolled back.
+    fn write_shared<T: Send + 'static>(
+        &mut self,
+        f: impl Fn(&rusqlite::Transaction<'_>) -> Result<T> + Send + Sync + 'static,
+    ) -> Result<T> {
+        let writer = self.writer()?;
+        let (out, commit) = writer.queue().write(writer, &self.syncs, f)?;
         self.syncs.wait(commit)?;
         Ok(out)
     }

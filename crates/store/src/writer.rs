@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use rusqlite::Connection;
 
+use crate::shared::Queue;
 use crate::Result;
 
 /// The writing connection of one database file.
@@ -39,6 +40,8 @@ pub(crate) struct Writer {
     /// another connection commits, and every write of this process is on
     /// `conn`, so only when another process wrote.
     outside: AtomicI64,
+    /// Writes waiting to share a transaction (see [`crate::shared`]).
+    queue: Queue,
 }
 
 /// A turn at the writer: its connection, and when the turn ends, one more
@@ -118,6 +121,7 @@ impl Writer {
             conn: Mutex::new(conn),
             changes: AtomicU64::new(0),
             outside: AtomicI64::new(outside),
+            queue: Queue::default(),
         });
         // Forget the files whose stores are all closed.
         all.retain(|_, w| w.strong_count() > 0);
@@ -131,6 +135,11 @@ impl Writer {
             conn: self.conn.lock().unwrap_or_else(PoisonError::into_inner),
             changes: &self.changes,
         }
+    }
+
+    /// The writes waiting to share a transaction.
+    pub(crate) fn queue(&self) -> &Queue {
+        &self.queue
     }
 
     /// The connection, for what changes no row (a checkpoint, a question):
