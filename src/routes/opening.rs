@@ -27,6 +27,8 @@ pub struct Opening {
     reporter_x25519: String,
     reporter_ed25519: VerifyingKey,
     signature: Signature,
+    /// The envelope's SHA-256, hashed once for every check and the log.
+    envelope_hash: [u8; 32],
 }
 
 /// Checks a request to open a case, at Unix time `now`, against the
@@ -76,11 +78,11 @@ pub fn validate(
     })?;
     let signature = signature_field(&open.signature)?;
     reporter_ed25519
-        .verify_envelope(
+        .verify_envelope_digest(
             &challenge.case,
             0,
             Direction::FromReporter,
-            &open.envelope,
+            &envelope_hash,
             &signature,
         )
         .map_err(|_| {
@@ -115,6 +117,7 @@ pub fn validate(
         reporter_x25519: reporter_x25519.to_string(),
         reporter_ed25519,
         signature,
+        envelope_hash,
         open,
     })
 }
@@ -161,7 +164,7 @@ impl Opening {
                 direction: Direction::FromReporter,
                 author: None,
                 envelope: &self.open.envelope,
-                envelope_hash: sha256(&self.open.envelope),
+                envelope_hash: self.envelope_hash,
                 signature: &self.signature.0,
             },
         }
@@ -251,6 +254,13 @@ mod tests {
         assert_eq!(opening.case, r.case);
         assert_eq!(opening.state, CaseState::Received);
         assert_eq!(opening.desk(), "default");
+        let stored = opening.new_case(1, [0; 32]);
+        assert_eq!(stored.report.envelope, &r.open.envelope[..]);
+        assert_eq!(
+            stored.report.envelope_hash,
+            sha256(&r.open.envelope),
+            "the log's hash is the stored envelope's"
+        );
     }
 
     #[test]
@@ -328,8 +338,15 @@ mod tests {
                 .sign_envelope(&other, 0, Direction::FromReporter, &o.envelope);
             o.signature = sig.to_string();
         };
+        // Another envelope, with its proof of work solved: only the
+        // signature, made over the first, is wrong.
+        let for_other_envelope = |o: &mut OpenCase, _: &Report| {
+            o.envelope[40] ^= 1;
+            o.pow_nonce = pow::solve(&o.challenge, &sha256(&o.envelope), 4).expect("solve");
+        };
         assert_eq!(refusal(by_stranger), "bad_signature");
         assert_eq!(refusal(for_other_case), "bad_signature");
+        assert_eq!(refusal(for_other_envelope), "bad_signature");
     }
 
     #[test]
