@@ -1,9 +1,11 @@
 //! `POST /v1/cases`: open a case.
 //!
 //! Every check runs before anything is written ([`super::opening`]), and
-//! the write is one transaction: a refused request stores nothing. The
-//! checks (proof of work, signature and envelope, hashing up to the whole
-//! envelope twice) run on the blocking pool behind the `openings` gate
+//! the write is all or nothing: a refused request stores nothing (it may
+//! share a transaction with the openings queued beside it, and a failure
+//! in one runs each again alone: `Store::open_case`). The checks (proof
+//! of work, signature and envelope, hashing the whole envelope once)
+//! run on the blocking pool behind the `openings` gate
 //! ([`crate::gate`]), so a flood waits in a bounded queue or gets 503. The
 //! answer holds the log's promise, not a receipt: the opening is published
 //! with the next batch, and its index would date other cases.
