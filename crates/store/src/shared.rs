@@ -11,10 +11,11 @@
 //! So a write that can wait for others queues here. The first to find no
 //! batch under way leads: it takes the writes queued so far (at most
 //! [`MOST`], its own among them), runs them in one transaction and commits
-//! once. If any of them fails, or the commit does, the transaction is
-//! rolled back and each write of the batch runs again in a transaction of
-//! its own: a write that fails costs the others nothing but that second
-//! run, and each gets its own answer. (Savepoints would roll back only the
+//! once. A write refused before it changed a row keeps its error and the
+//! others go on. If one fails after changing rows, or the commit fails,
+//! the transaction is rolled back and each write of the batch runs again
+//! in a transaction of its own: a write that fails costs the others
+//! nothing but that second run, and each gets its own answer. (Savepoints would roll back only the
 //! failed write, but each copies every page it changes to a journal first,
 //! which cost more than the commits saved.) Writes that queued while a
 //! batch ran form the next batch, led by the first of them to wake.
@@ -240,14 +241,23 @@ fn run(writer: &Writer, syncs: &Syncs, batch: &[Arc<dyn Queued>]) {
 }
 
 /// Runs `writes` in one transaction and commits it; returns the commit's
-/// number, or rolls it back at the first failure.
+/// number, or rolls it back at the first failure that changed a row.
 fn commit(conn: &mut Connection, syncs: &Syncs, writes: &[Arc<dyn Queued>]) -> Result<u64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for write in writes {
-        if !write.run(&tx) {
-            // Rolled back; the write keeps its own error (see `fail`).
-            return Err(StoreError::Abandoned);
+        let before = tx.total_changes();
+        if write.run(&tx) {
+            continue;
         }
+        // A write refused before it changed a row (an opening whose case or
+        // handle is taken) leaves nothing to undo: its error stands, and
+        // the others go on. So a flood of refused writes cannot make every
+        // batch run twice.
+        if tx.total_changes() == before && !tx.is_autocommit() {
+            continue;
+        }
+        // Rolled back; the write keeps its own error (see `fail`).
+        return Err(StoreError::Abandoned);
     }
     tx.commit()?;
     Ok(syncs.committed())
@@ -340,7 +350,29 @@ mod tests {
     }
 
     #[test]
-    fn a_write_that_fails_costs_the_others_of_its_batch_nothing() {
+    fn a_write_refused_before_it_changed_anything_leaves_the_batch_as_it_was() {
+        let (_dir, store) = table();
+        let before = store.syncs.commits();
+        let refused: Write = Box::new(|tx| {
+            let _taken: i64 = tx.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+            Err(StoreError::Conflict("taken"))
+        });
+        let (_, outcomes) = behind_a_batch(&store, vec![insert(2), refused, insert(4)]);
+
+        let (two, four) = (outcomes[0].as_ref().unwrap(), outcomes[2].as_ref().unwrap());
+        assert_eq!((two.0, four.0), (20, 40));
+        assert_eq!(two.1, four.1, "still one commit");
+        assert!(matches!(outcomes[1], Err(StoreError::Conflict("taken"))));
+        assert_eq!(
+            store.syncs.commits() - before,
+            2,
+            "the first's, and the batch"
+        );
+        assert_eq!(keys(&store), [2, 4]);
+    }
+
+    #[test]
+    fn a_write_that_fails_after_changing_rows_sends_its_batch_to_run_one_by_one() {
         let (_dir, store) = table();
         let (_, outcomes) = behind_a_batch(&store, vec![insert(2), insert(-3), insert(4)]);
 
