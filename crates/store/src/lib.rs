@@ -331,7 +331,7 @@ impl Store {
         f: impl Fn(&rusqlite::Transaction<'_>) -> Result<T> + Send + Sync + 'static,
     ) -> Result<T> {
         let writer = self.writer()?;
-        let (out, commit) = writer.queue().write(writer, &self.syncs, f)?;
+        let (out, commit) = writer.queue().write(|| writer.turn(), &self.syncs, f)?;
         self.syncs.wait(commit)?;
         Ok(out)
     }

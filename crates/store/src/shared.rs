@@ -27,12 +27,12 @@
 //! commit ([`crate::durable`]): sharing a transaction changes how many
 //! commits there are, not when an answer may go out.
 
+use std::ops::DerefMut;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::durable::Syncs;
-use crate::writer::Writer;
 use crate::{Result, StoreError};
 
 /// The most writes one transaction takes: a bound on how long a batch
@@ -154,10 +154,18 @@ impl Queue {
 
     /// Queues `write` and returns what it returned with the number of the
     /// commit that holds it, once that commit is made (not yet synced).
-    pub(crate) fn write<T, F>(&self, writer: &Writer, syncs: &Syncs, write: F) -> Result<(T, u64)>
+    /// A batch's leader calls `turn` for the writing connection (the
+    /// writer's turn, [`crate::writer`]).
+    pub(crate) fn write<T, F, C>(
+        &self,
+        turn: impl FnOnce() -> C,
+        syncs: &Syncs,
+        write: F,
+    ) -> Result<(T, u64)>
     where
         F: Fn(&Transaction<'_>) -> Result<T> + Send + Sync + 'static,
         T: Send + 'static,
+        C: DerefMut<Target = Connection>,
     {
         let slot = Arc::new(Slot {
             write,
@@ -174,7 +182,11 @@ impl Queue {
                 let batch = take(&mut waiting.writes, &slot);
                 drop(waiting);
                 let leading = Leading(self);
-                run(writer, syncs, &batch);
+                // Empty only when its own write went with an abandoned
+                // batch: no turn to take then.
+                if !batch.is_empty() {
+                    run(turn(), syncs, &batch);
+                }
                 drop(leading);
                 // Its own write was in this batch, or in one that was
                 // abandoned: either way, it is over.
@@ -215,11 +227,7 @@ fn take<T: ?Sized>(writes: &mut Vec<Arc<dyn Queued>>, own: &Arc<T>) -> Vec<Arc<d
 
 /// Runs `batch` at one turn of the writer: in one transaction, or if that
 /// fails, each write in its own. Settles each.
-fn run(writer: &Writer, syncs: &Syncs, batch: &[Arc<dyn Queued>]) {
-    if batch.is_empty() {
-        return;
-    }
-    let mut conn = writer.turn();
+fn run(mut conn: impl DerefMut<Target = Connection>, syncs: &Syncs, batch: &[Arc<dyn Queued>]) {
     match commit(&mut conn, syncs, batch) {
         Ok(n) => {
             // The next writer goes on while these wait for the disk.
@@ -318,12 +326,12 @@ mod tests {
         let syncs = &*store.syncs;
         std::thread::scope(|s| {
             let busy = writer.turn();
-            let first = s.spawn(|| queue.write(writer, syncs, |_| Ok(0)));
+            let first = s.spawn(|| queue.write(|| writer.turn(), syncs, |_| Ok(0)));
             until(|| queue.lock().leading && queue.len() == 0);
             let n = writes.len();
             let writes: Vec<_> = writes
                 .into_iter()
-                .map(|w| s.spawn(move || queue.write(writer, syncs, w)))
+                .map(|w| s.spawn(move || queue.write(|| writer.turn(), syncs, w)))
                 .collect();
             until(|| queue.len() == n);
             drop(busy);
@@ -447,10 +455,14 @@ mod tests {
         let writer = store.writer().unwrap();
         let runs = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&runs);
-        let out = writer.queue().write(writer, &store.syncs, move |tx| {
-            counted.fetch_add(1, Ordering::Relaxed);
-            insert(-1)(tx)
-        });
+        let out = writer.queue().write(
+            || writer.turn(),
+            &store.syncs,
+            move |tx| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                insert(-1)(tx)
+            },
+        );
         assert!(matches!(out, Err(StoreError::Invalid(_))), "{out:?}");
         assert_eq!(runs.load(Ordering::Relaxed), 1);
         assert!(keys(&store).is_empty());
@@ -494,7 +506,10 @@ mod tests {
                 s.spawn(move || {
                     for i in 0..50 {
                         let k = t * 1000 + i;
-                        let (out, n) = writer.queue().write(writer, syncs, insert(k)).unwrap();
+                        let (out, n) = writer
+                            .queue()
+                            .write(|| writer.turn(), syncs, insert(k))
+                            .unwrap();
                         assert_eq!(out, k * 10);
                         syncs.wait(n).unwrap();
                     }
