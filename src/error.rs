@@ -121,10 +121,22 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, seconds));
         }
-        res.json(ErrorBody {
-            error: self.code.to_owned(),
-            message: self.message.clone().into_owned(),
-        })
+        // The same fields as `ErrorBody`, borrowed: an error (a flood of
+        // unknown handles) costs no copies of its text.
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            error: &'a str,
+            message: &'a str,
+        }
+        let body = Body {
+            error: self.code,
+            message: &self.message,
+        };
+        let mut json = Vec::with_capacity(32 + self.code.len() + self.message.len());
+        match serde_json::to_writer(&mut json, &body) {
+            Ok(()) => res.content_type("application/json").body(json),
+            Err(_) => res.finish(),
+        }
     }
 }
 
@@ -243,11 +255,16 @@ mod tests {
             retry.to_str().ok(),
             Some(RETRY_AFTER_SECONDS.to_string().as_str())
         );
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE),
+            Some(&HeaderValue::from_static("application/json"))
+        );
         let body = actix_web::body::to_bytes(res.into_body())
             .await
             .expect("body");
         let body: ErrorBody = serde_json::from_slice(&body).expect("JSON");
         assert_eq!(body.error, "busy");
+        assert_eq!(body.message, ApiError::busy().message);
     }
 
     #[test]

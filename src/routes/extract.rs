@@ -59,7 +59,7 @@ impl Reporter {
     }
 
     /// `404` at once for a handle no case has, without a read.
-    fn known(&self) -> Result<(), ApiError> {
+    pub fn known(&self) -> Result<(), ApiError> {
         if self.state.known.may_know(&self.hash) {
             Ok(())
         } else {

@@ -28,6 +28,8 @@ const ON_WORKER_BYTES: usize = 64 << 10;
 /// case's rows with one page of its thread.
 pub async fn status(req: HttpRequest, reporter: Reporter) -> Result<HttpResponse, ApiError> {
     let ask = Conditional::of(&req)?;
+    // A flood of unknown handles ends here: no memory of tags searched.
+    reporter.known()?;
     let recall = reporter.recall();
     if let Some(tag) = recall.tag(&reporter.hash()).filter(|t| ask.holds(*t)) {
         return Ok(Fresh::<ReporterStatus>::NotModified(tag).respond());
