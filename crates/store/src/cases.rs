@@ -177,10 +177,9 @@ impl OwnedCase {
     }
 }
 
-/// The case `filter` (on `c`, with one parameter) finds.
-fn case_where(conn: &Connection, filter: &str, key: &[u8]) -> Result<CaseRow> {
-    let sql = format!("{CASE_COLUMNS} FROM {CASE_TABLES} WHERE {filter}");
-    conn.prepare_cached(&sql)?
+/// The case `sql` ([`CASE_BY_ID`] or [`CASE_BY_HANDLE`]) finds.
+fn case_where(conn: &Connection, sql: &str, key: &[u8]) -> Result<CaseRow> {
+    conn.prepare_cached(sql)?
         .query_row([key], case_row)
         .optional()?
         .ok_or(StoreError::NotFound)
@@ -222,7 +221,7 @@ impl Store {
             let leaf = tx
                 .prepare_cached("SELECT leaf FROM events WHERE seq = ?1")?
                 .query_row([seq], |r| r.get(0))?;
-            let row = case_where(tx, "c.id = ?1", &c.id)?;
+            let row = case_where(tx, CASE_BY_ID, &c.id)?;
             Ok(OpenedCase { index, leaf, row })
         })
     }
@@ -243,7 +242,7 @@ impl Store {
 
     /// The case whose handle hashes to `handle_hash` (one indexed lookup).
     pub fn case_by_handle(&self, handle_hash: &[u8; 32]) -> Result<CaseRow> {
-        case_where(&self.conn, "c.handle_hash = ?1", handle_hash)
+        case_where(&self.conn, CASE_BY_HANDLE, handle_hash)
     }
 
     /// Calls `f` with the handle hash of every case, in the order of the
@@ -263,7 +262,7 @@ impl Store {
 
     /// The case with this id.
     pub fn case_by_id(&self, id: &[u8; 16]) -> Result<CaseRow> {
-        case_where(&self.conn, "c.id = ?1", id)
+        case_where(&self.conn, CASE_BY_ID, id)
     }
 
     /// Recipient ids a case was addressed to.
@@ -443,20 +442,33 @@ const TIMELINE: &str = "SELECT state, on_day, recipient_id
                         FROM events INDEXED BY events_states_by_case
                         WHERE case_id = ?1 AND kind = 'state-changed' ORDER BY seq";
 
-/// The columns [`case_row`] reads, over `cases c` joined with `desks d`,
+/// The query [`case_row`] reads a case with, where `$filter` (on `c`, with
+/// one parameter) holds: its columns over `cases c` joined with `desks d`,
 /// `case_status s` (the state and dates the triggers keep from the
 /// append-only event log, see [`DERIVED_STATUS`]) and the desk's own
-/// deadlines `dd`, if it has any.
-const CASE_COLUMNS: &str =
-    "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
-            s.state, s.updated_on, s.desk_updated_on, s.desk_first_on, s.message_count,
-            s.erased_on, s.erased_entry, s.version,
-            dd.acknowledge_days, dd.update_days, dd.feedback_months";
+/// deadlines `dd`, if it has any. A literal, so that a lookup builds no
+/// string to find its statement in the cache.
+macro_rules! case_select {
+    ($filter:literal) => {
+        concat!(
+            "SELECT c.id, d.name, c.desk_id, c.reporter_x25519, c.reporter_ed25519, c.opened_on,
+                    s.state, s.updated_on, s.desk_updated_on, s.desk_first_on, s.message_count,
+                    s.erased_on, s.erased_entry, s.version,
+                    dd.acknowledge_days, dd.update_days, dd.feedback_months
+             FROM cases c JOIN desks d ON d.id = c.desk_id
+                          JOIN case_status s ON s.case_id = c.id
+                          LEFT JOIN desk_deadlines dd ON dd.desk_id = c.desk_id
+             WHERE ",
+            $filter
+        )
+    };
+}
 
-/// The tables [`CASE_COLUMNS`] reads.
-const CASE_TABLES: &str = "cases c JOIN desks d ON d.id = c.desk_id
-                           JOIN case_status s ON s.case_id = c.id
-                           LEFT JOIN desk_deadlines dd ON dd.desk_id = c.desk_id";
+/// A case by its id.
+const CASE_BY_ID: &str = case_select!("c.id = ?1");
+
+/// A case by the keyed hash of its handle.
+const CASE_BY_HANDLE: &str = case_select!("c.handle_hash = ?1");
 
 /// Each case's `case_status` row, worked out from its events and messages
 /// (the columns in the table's order): what the schema's triggers keep, as
@@ -720,11 +732,8 @@ mod tests {
                 1
             );
         }
-        for sql in [
-            format!("{CASE_COLUMNS} FROM {CASE_TABLES} WHERE c.handle_hash = ?1"),
-            TIMELINE.to_owned(),
-        ] {
-            let stmt = store.conn.prepare_cached(&sql).unwrap();
+        for sql in [CASE_BY_HANDLE, TIMELINE] {
+            let stmt = store.conn.prepare_cached(sql).unwrap();
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
         }
     }
