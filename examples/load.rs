@@ -116,6 +116,39 @@ impl Server {
         };
         (field("VmRSS:"), field("VmHWM:"))
     }
+
+    /// Seconds of CPU the process (all its threads, and those that ended)
+    /// has used, in user and kernel mode: `/proc/PID/stat`'s `utime` and
+    /// `stime`, in clock ticks.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command's name, which may hold spaces.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let field = |n: usize| {
+            after
+                .split_whitespace()
+                .nth(n)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime: fields 14 and 15 of the line, the 12th and
+        // 13th after the name (field 2).
+        (field(11) + field(12)) as f64 / clock_ticks()
+    }
+}
+
+/// Clock ticks a second (`getconf CLK_TCK`; 100 on Linux).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 impl Drop for Server {
@@ -136,6 +169,17 @@ struct Run {
     statuses: BTreeMap<u16, u64>,
     non_2xx_3xx: u64,
     socket_errors: u64,
+}
+
+/// One line of the table: a scenario at a connection count.
+struct Row {
+    name: String,
+    connections: u32,
+    run: Run,
+    /// Seconds of the server's CPU for each answer.
+    cpu: f64,
+    /// The server's resident memory after the run, and its peak, in MiB.
+    rss: (u64, u64),
 }
 
 fn millis(v: &str) -> f64 {
@@ -880,7 +924,7 @@ wrk.body = "{}"
 
     // `SOTTO_BENCH_ONLY=opening`: the scenarios whose name holds it (and
     // the ceiling), for a profiler attached to one of them.
-    let mut rows: Vec<(String, u32, Run, (u64, u64))> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut failures = Vec::new();
     let mut notes = Vec::new();
     // The reads at every connection count first, then what adds cases
@@ -910,6 +954,7 @@ wrk.body = "{}"
                 None => (*server, None),
             };
             let before = data.map(|d| case_count(d));
+            let cpu_before = server.cpu_seconds();
             let run = bench.wrk(
                 &name.replace([' ', ':', '(', ')', ','], "_"),
                 &server.url,
@@ -940,31 +985,48 @@ wrk.body = "{}"
                     run.requests, run.statuses, run.non_2xx_3xx, run.socket_errors
                 ));
             }
-            rows.push((name.to_string(), c, run, server.rss()));
+            // The server's CPU for each answer: what a request costs it,
+            // apart from the load generator's share of the two cores.
+            let cpu = (server.cpu_seconds() - cpu_before) / run.requests.max(1) as f64;
+            rows.push(Row {
+                name: name.to_string(),
+                connections: c,
+                run,
+                cpu,
+                rss: server.rss(),
+            });
         }
     }
 
     // The table by connection count, each in the scenarios' order.
-    rows.sort_by_key(|r| (r.1, scenarios.iter().position(|s| s.0 == r.0)));
+    rows.sort_by_key(|r| (r.connections, scenarios.iter().position(|s| s.0 == r.name)));
     let _ = writeln!(
         report,
-        "\n| scenario | connections | requests/s | p50 | p99 | of the bare ceiling | not 2xx/3xx | RSS after (peak) |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+        "\n| scenario | connections | requests/s | p50 | p99 | of the bare ceiling | server CPU an answer | not 2xx/3xx | RSS after (peak) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for (name, c, run, (rss, peak)) in &rows {
+    for Row {
+        name,
+        connections: c,
+        run,
+        cpu,
+        rss: (rss, peak),
+    } in &rows
+    {
         let base = scenarios
             .iter()
             .find(|s| s.0 == name)
             .and_then(|s| s.4)
-            .and_then(|b| rows.iter().find(|r| r.0 == b && r.1 == *c))
-            .map(|r| r.2.rps);
+            .and_then(|b| rows.iter().find(|r| r.name == b && r.connections == *c))
+            .map(|r| r.run.rps);
         let ratio = base.map_or("".into(), |b| format!("{:.1}%", 100.0 * run.rps / b));
         let expected = scenarios.iter().find(|s| s.0 == name).map_or(200, |s| s.3);
         let _ = writeln!(
             report,
-            "| {name} | {c} | {:.0} | {:.2} ms | {:.2} ms | {ratio} | {} | {rss} MiB ({peak}) |",
+            "| {name} | {c} | {:.0} | {:.2} ms | {:.2} ms | {ratio} | {:.1} µs | {} | {rss} MiB ({peak}) |",
             run.rps,
             run.p50_ms,
             run.p99_ms,
+            cpu * 1e6,
             shed(run, expected)
         );
     }
