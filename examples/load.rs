@@ -6,7 +6,8 @@
 //! follow-up, sealed by the real client); then drives both with wrk (from
 //! Debian) and prints one table: requests/s, p50, p99, and the ratio to
 //! the bare ceiling measured in the same run, for every scenario at each
-//! connection count, and the resident memory of each process. The reads
+//! connection count, the server's CPU for each answer, and the resident
+//! memory of each process. The reads
 //! run at every connection count before the scenarios that add cases, so
 //! each read measures the database the table names.
 //!

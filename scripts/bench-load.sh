@@ -4,7 +4,8 @@
 # Sotto filled with 10,000 cases through its own API, then wrk (from
 # Debian) against each, on loopback only. Prints one table of requests/s,
 # p50, p99 and the ratio to the ceiling measured in the same run, with
-# each process's resident memory. docs/benchmarks.md quotes one run.
+# each process's CPU an answer and resident memory. docs/benchmarks.md
+# quotes one run.
 #
 # The no-JS submission is measured again on a small and a large database
 # (SOTTO_BENCH_SMALL_CASES, 1000, and SOTTO_BENCH_BIG_CASES, 100000; 40 and
