@@ -43,6 +43,10 @@ fn unknown_handle() -> ApiError {
 #[derive(Debug)]
 pub struct Reporter {
     hash: [u8; 32],
+    /// Whether a case may have this handle ([`crate::known`]), asked once
+    /// as the request is read. Cases are never deleted, so the answer
+    /// holds for the rest of the request.
+    may_be_known: bool,
     state: web::Data<AppState>,
 }
 
@@ -60,7 +64,7 @@ impl Reporter {
 
     /// `404` at once for a handle no case has, without a read.
     pub fn known(&self) -> Result<(), ApiError> {
-        if self.state.known.may_know(&self.hash) {
+        if self.may_be_known {
             Ok(())
         } else {
             Err(unknown_handle())
@@ -126,8 +130,10 @@ impl FromRequest for Reporter {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(app_state(req).and_then(|state| {
+            let hash = handle_hash(&state.pepper, &handle_from(req)?);
             Ok(Self {
-                hash: handle_hash(&state.pepper, &handle_from(req)?),
+                hash,
+                may_be_known: state.known.may_know(&hash),
                 state,
             })
         }))
