@@ -15,10 +15,11 @@
 //! others go on. If one fails after changing rows, or the commit fails,
 //! the transaction is rolled back and each write of the batch runs again
 //! in a transaction of its own: a write that fails costs the others
-//! nothing but that second run, and each gets its own answer. (Savepoints would roll back only the
-//! failed write, but each copies every page it changes to a journal first,
-//! which cost more than the commits saved.) Writes that queued while a
-//! batch ran form the next batch, led by the first of them to wake.
+//! nothing but that second run, and each gets its own answer.
+//! (Savepoints would roll back only the failed write, but each copies
+//! every page it changes to a journal first, which cost more than the
+//! commits saved.) Writes that queued while a batch ran form the next
+//! batch, led by the first of them to wake.
 //!
 //! A write may therefore run twice, so it must be a function of what it
 //! reads in its transaction ([`Fn`], not [`FnOnce`]).
